@@ -1,0 +1,89 @@
+/**
+ * Authentication. Token model (see src/modules/sessions/service.ts for sessions):
+ * - Access tokens are JWTs signed with HS256 and nothing else: verification pins the algorithm, so `alg: none`
+ *   and HS384/HS512 tokens are refused even when signed with the real secret. They carry `exp`, `iss`, `aud`,
+ *   `sub` (the user id), `sid` (the session) and `typ: "access"`, and all of these are required.
+ * - A verified token is accepted only while its session lives (checked on every request, cached briefly and
+ *   invalidated on logout), so revocation is immediate.
+ * - `Authorization: Token <jwt>` (RealWorld) and `Authorization: Bearer <jwt>` are both accepted.
+ *
+ * Routes opt in with `{ auth: true }` (401 without a valid token) or `{ optionalAuth: true }` (anonymous
+ * allowed, but a token that is present must be valid), and receive `viewer`.
+ */
+import { jwt } from "@elysiajs/jwt";
+import { Elysia } from "elysia";
+import type { AppContext } from "../context.ts";
+import type { Role } from "../db/schema.ts";
+import { unauthorized } from "../errors.ts";
+import { checkSession } from "../modules/sessions/service.ts";
+
+export interface Viewer {
+  id: number;
+  role: Role;
+  sessionId: string;
+  /** The token the request presented, echoed in `user.token` by the current-user endpoints. */
+  token: string;
+}
+
+/** The token in an Authorization header, or undefined if there is none; malformed headers are errors. */
+export function bearerToken(header: string | null | undefined): string | undefined {
+  if (!header) return undefined;
+  const match = /^(?:Token|Bearer) +([A-Za-z0-9_\-.]{1,4096})$/i.exec(header.trim());
+  if (!match) throw unauthorized();
+  return match[1];
+}
+
+export const authPlugin = (ctx: AppContext) => {
+  const { config, clock } = ctx;
+  return new Elysia({ name: "quire/auth", seed: config.JWT_SECRET })
+    .use(
+      jwt({
+        name: "jwt",
+        secret: config.JWT_SECRET,
+        alg: "HS256",
+        iss: config.JWT_ISSUER,
+        aud: config.JWT_AUDIENCE,
+      }),
+    )
+    .derive({ as: "global" }, ({ jwt }) => ({
+      /** Resolve a raw access token to its viewer, or throw 401. Shared by HTTP and WebSocket upgrades. */
+      async authenticate(token: string): Promise<Viewer> {
+        const claims = await jwt.verify(token, {
+          algorithms: ["HS256"],
+          issuer: config.JWT_ISSUER,
+          audience: config.JWT_AUDIENCE,
+          requiredClaims: ["exp", "iat", "sub", "sid"],
+          currentDate: new Date(clock.now()),
+        });
+        if (claims === false || claims.typ !== "access" || typeof claims.sid !== "string") throw unauthorized();
+        const session = checkSession(ctx, claims.sid);
+        if (!session || String(session.userId) !== claims.sub) throw unauthorized();
+        return { id: session.userId, role: session.role, sessionId: claims.sid, token };
+      },
+      /** Sign an access token for a session. */
+      issueToken(userId: number, sessionId: string): Promise<string> {
+        const now = Math.floor(clock.now() / 1000);
+        return jwt.sign({
+          sub: String(userId),
+          sid: sessionId,
+          typ: "access",
+          exp: now + config.JWT_TTL_SECONDS,
+        });
+      },
+    }))
+    .macro({
+      auth: {
+        async resolve({ headers, authenticate }) {
+          const token = bearerToken(headers.authorization);
+          if (!token) throw unauthorized("is missing");
+          return { viewer: await authenticate(token) };
+        },
+      },
+      optionalAuth: {
+        async resolve({ headers, authenticate }) {
+          const token = bearerToken(headers.authorization);
+          return { viewer: token ? await authenticate(token) : undefined };
+        },
+      },
+    });
+};

@@ -1,0 +1,40 @@
+/**
+ * JSON-only bodies with a size limit. Elysia would otherwise parse form-urlencoded and multipart bodies into
+ * JSON routes and buffer any size; here every body-reading route accepts `application/json` (or `+json`)
+ * only (415 otherwise), reads at most BODY_LIMIT_BYTES (413), and answers 422 for malformed JSON.
+ */
+import { Elysia } from "elysia";
+import { AppError } from "../errors.ts";
+import { BodyTooLarge, readBoundedText } from "../lib/body.ts";
+
+const tooLarge = (limit: number) => new AppError(413, { body: [`is too large (maximum is ${limit} bytes)`] });
+
+export const bodyPlugin = (limit: number) =>
+  new Elysia({ name: "quire/body", seed: limit })
+    .onRequest(({ request }) => {
+      // Refuse a declared oversize body before anything reads it, on every route.
+      const length = Number(request.headers.get("content-length") ?? 0);
+      if (length > limit) throw tooLarge(limit);
+    })
+    .onParse({ as: "global" }, async ({ request, contentType }) => {
+      const type = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+      // Body-less requests (follow, favorite, deletes) reach here too: no type and no bytes is no body.
+      if (type === "" && (request.body === null || request.headers.get("content-length") === "0")) return;
+      if (type !== "application/json" && !type.endsWith("+json")) {
+        throw new AppError(415, { body: ["must be sent with Content-Type: application/json"] });
+      }
+      let text: string;
+      try {
+        text = await readBoundedText(request, limit);
+      } catch (err) {
+        if (err instanceof BodyTooLarge) throw tooLarge(limit);
+        throw new AppError(400, { body: ["could not be read"] });
+      }
+      if (text.trim() === "") throw new AppError(422, { body: ["can't be blank"] });
+      try {
+        return JSON.parse(text);
+      } catch {
+        // Includes RangeError from absurdly deep nesting: still the client's malformed input.
+        throw new AppError(422, { body: ["is not valid JSON"] });
+      }
+    });

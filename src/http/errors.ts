@@ -1,0 +1,91 @@
+/**
+ * The one place errors become responses. Everything leaves in the RealWorld envelope
+ * `{"errors": {"<field>": ["<message>"]}}`; nothing a client sent (a password, say) and no internal message
+ * is ever echoed. Unknown errors are logged with the request id and answered with a generic 500.
+ */
+import { ValueErrorType } from "@sinclair/typebox/errors";
+import { Elysia, type ValidationError } from "elysia";
+import { AppError, type ErrorFields } from "../errors.ts";
+import type { Logger } from "../lib/logger.ts";
+
+/** The field a validation error is about: the last named segment of its JSON pointer. */
+function fieldOf(path: string, fallback: string): string {
+  const parts = path.split("/").filter((p) => p !== "" && !/^\d+$/.test(p));
+  return parts.at(-1) ?? fallback;
+}
+
+interface SchemaError {
+  type: number;
+  value: unknown;
+  schema: { minLength?: number; maxLength?: number; maxItems?: number; description?: string };
+}
+
+function messageOf(e: SchemaError) {
+  if (e.value === undefined || e.value === null || e.value === "") return "can't be blank";
+  switch (e.type) {
+    case ValueErrorType.ObjectRequiredProperty:
+      return "can't be blank";
+    case ValueErrorType.StringMinLength:
+      return e.schema.minLength === 1
+        ? "can't be blank"
+        : `is too short (minimum is ${e.schema.minLength} characters)`;
+    case ValueErrorType.StringMaxLength:
+      return `is too long (maximum is ${e.schema.maxLength} characters)`;
+    case ValueErrorType.ArrayMaxItems:
+      return `has too many items (maximum is ${e.schema.maxItems})`;
+    default:
+      return "is invalid";
+  }
+}
+
+/** Turn a schema validation failure into field errors, one message per field, values never included. */
+export function validationFields(error: ValidationError): ErrorFields {
+  const fallback = error.type === "query" ? "query" : error.type === "params" ? "params" : "body";
+  const fields: ErrorFields = {};
+  for (const e of error.all) {
+    if (!("path" in e)) continue;
+    const field = fieldOf(e.path, fallback);
+    // The first error per field is the most specific (a missing field also fails its type check).
+    if (!fields[field]) fields[field] = [messageOf(e as unknown as SchemaError)];
+  }
+  if (Object.keys(fields).length === 0) fields[fallback] = ["is invalid"];
+  return fields;
+}
+
+export const errorsPlugin = (log: Logger) =>
+  new Elysia({ name: "quire/errors" })
+    .error({ AppError })
+    .onError({ as: "global" }, ({ code, error: thrown, set, request }) => {
+      set.headers["content-type"] = "application/json";
+      // Elysia wraps whatever the body parser throws in a ParseError; ours are AppErrors (413, 415, 422).
+      const error = code === "PARSE" && thrown.cause instanceof AppError ? thrown.cause : thrown;
+      if (error instanceof AppError) {
+        set.status = error.status;
+        Object.assign(set.headers, error.headers);
+        return { errors: error.fields };
+      }
+      switch (code) {
+        case "VALIDATION":
+          set.status = 422;
+          return { errors: validationFields(error as ValidationError) };
+        case "PARSE":
+          set.status = 422;
+          return { errors: { body: ["is not valid JSON"] } };
+        case "NOT_FOUND":
+          set.status = 404;
+          return { errors: { path: ["not found"] } };
+        default: {
+          const status = (error as { status?: unknown }).status;
+          if (typeof status === "number" && status >= 400 && status < 500) {
+            set.status = status;
+            return { errors: { request: ["is invalid"] } };
+          }
+          log.error(
+            { err: error, method: request.method, path: new URL(request.url).pathname },
+            "unhandled error",
+          );
+          set.status = 500;
+          return { errors: { server: ["internal error"] } };
+        }
+      }
+    });

@@ -1,0 +1,60 @@
+import { t } from "elysia";
+import { limits, Pagination, Profile } from "../shared/model.ts";
+
+const Tag = t.String({ minLength: 1, maxLength: limits.tag, pattern: "\\S" });
+const TagList = t.Array(Tag, {
+  maxItems: limits.tags,
+  description: "Kept in the order given; duplicates dropped",
+});
+
+export const CreateArticleBody = t.Object({
+  article: t.Object({
+    title: t.String({ minLength: 1, maxLength: limits.title }),
+    description: t.String({ minLength: 1, maxLength: limits.description }),
+    body: t.String({ minLength: 1, maxLength: limits.articleBody }),
+    tagList: t.Optional(TagList),
+  }),
+});
+
+export const UpdateArticleBody = t.Object({
+  article: t.Object({
+    title: t.Optional(t.String({ minLength: 1, maxLength: limits.title })),
+    description: t.Optional(t.String({ minLength: 1, maxLength: limits.description })),
+    body: t.Optional(t.String({ minLength: 1, maxLength: limits.articleBody })),
+    tagList: t.Optional(TagList),
+  }),
+});
+
+const articleFields = {
+  slug: t.String(),
+  title: t.String(),
+  description: t.String(),
+  tagList: t.Array(t.String()),
+  createdAt: t.String({ format: "date-time" }),
+  updatedAt: t.String({ format: "date-time" }),
+  favorited: t.Boolean(),
+  favoritesCount: t.Integer(),
+  author: Profile,
+};
+
+export const Article = t.Object({ ...articleFields, body: t.String() });
+/** Articles in lists carry no `body`. */
+export const ArticleListItem = t.Object(articleFields);
+export const ArticleEnvelope = t.Object({ article: Article });
+export const ArticleList = t.Object({
+  articles: t.Array(ArticleListItem),
+  articlesCount: t.Integer({ description: "Total matching articles, regardless of limit/offset" }),
+});
+
+export const ListQuery = t.Object({
+  tag: t.Optional(t.String({ maxLength: limits.tag })),
+  author: t.Optional(t.String({ maxLength: limits.username })),
+  favorited: t.Optional(t.String({ maxLength: limits.username })),
+  ...Pagination,
+});
+export const FeedQuery = t.Object(Pagination);
+export const SlugParams = t.Object({ slug: t.String({ maxLength: 512 }) });
+
+export type CreateArticleInput = (typeof CreateArticleBody.static)["article"];
+export type UpdateArticleInput = (typeof UpdateArticleBody.static)["article"];
+export type ListFilters = typeof ListQuery.static;

@@ -1,0 +1,28 @@
+/**
+ * The permission table: the one place that decides what each role may do. Every REST route and every
+ * realtime topic asks `can(role, action)`; ownership ("their own article") is checked by the service after
+ * the resource is found, so the answer order stays 401 → 404 → 403.
+ *
+ * viewer: read, comment, favorite, follow. editor: also write their own articles. admin: everything,
+ * including moderating other people's articles and comments and the admin API.
+ */
+import type { Role } from "./db/schema.ts";
+
+const table = {
+  "article:write": ["admin", "editor"],
+  "article:moderate": ["admin"],
+  "comment:write": ["admin", "editor", "viewer"],
+  "comment:moderate": ["admin"],
+  "favorite:write": ["admin", "editor", "viewer"],
+  "follow:write": ["admin", "editor", "viewer"],
+  "admin:access": ["admin"],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Action = keyof typeof table;
+
+export function can(role: Role, action: Action): boolean {
+  return (table[action] as readonly Role[]).includes(role);
+}
+
+/** For documentation and tests: the whole table. */
+export const permissionTable: Readonly<Record<Action, readonly Role[]>> = table;
