@@ -6,6 +6,8 @@ import { Elysia } from "elysia";
 import type { AppContext } from "./context.ts";
 import { bodyPlugin } from "./http/body.ts";
 import { errorsPlugin } from "./http/errors.ts";
+import { openapiPlugin } from "./http/openapi.ts";
+import { corsPlugin, securityHeaders } from "./http/security.ts";
 import { articlesRoutes } from "./modules/articles/routes.ts";
 import { commentsRoutes } from "./modules/comments/routes.ts";
 import { profilesRoutes } from "./modules/profiles/routes.ts";
@@ -14,8 +16,11 @@ import { usersRoutes } from "./modules/users/routes.ts";
 
 export function createApp(ctx: AppContext) {
   return new Elysia({ name: "quire", normalize: true })
+    .use(securityHeaders())
+    .use(corsPlugin(ctx.config.CORS_ORIGINS))
     .use(errorsPlugin(ctx.log))
     .use(bodyPlugin(ctx.config.BODY_LIMIT_BYTES))
+    .use(openapiPlugin())
     .use(usersRoutes(ctx))
     .use(profilesRoutes(ctx))
     .use(articlesRoutes(ctx))

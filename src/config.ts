@@ -63,7 +63,7 @@ export const configVars = {
   },
   CORS_ORIGINS: {
     schema: T.String({ default: "" }),
-    doc: "Comma-separated origins allowed by CORS (`*` allows any origin, without credentials). Empty: no CORS.",
+    doc: "Comma-separated origins allowed by CORS (`*`: any origin; credentials are never allowed). Empty: none in production and test, `*` in development.",
   },
 } as const satisfies Record<string, { schema: TSchema; doc: string }>;
 
@@ -117,6 +117,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
   const origins = raw.CORS_ORIGINS.split(",")
     .map((o) => o.trim())
     .filter(Boolean);
+  if (origins.length === 0 && raw.NODE_ENV === "development") origins.push("*");
   for (const o of origins) {
     if (o !== "*" && !/^https?:\/\/[^/\s]+$/.test(o)) problems.push(`CORS_ORIGINS: "${o}" is not an origin`);
   }

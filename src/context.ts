@@ -7,7 +7,9 @@ import { LRUCache } from "lru-cache";
 import type { Config } from "./config.ts";
 import { type Db, openDatabase } from "./db/client.ts";
 import { applyMigrations } from "./db/migrate.ts";
+import type { DomainEvent } from "./events.ts";
 import { type Clock, systemClock } from "./lib/clock.ts";
+import { DomainEvents } from "./lib/events.ts";
 import type { Logger } from "./lib/logger.ts";
 import type { SessionInfo } from "./modules/sessions/service.ts";
 
@@ -18,7 +20,12 @@ export interface AppContext {
   readonly log: Logger;
   readonly clock: Clock;
   readonly caches: Caches;
+  /** Writes go through `events.transact` so that realtime, caches, webhooks and emails hear of them. */
+  readonly events: DomainEvents<DomainEvent, Tx>;
 }
+
+/** A Drizzle transaction on the app database. */
+export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
 /** In-memory caches, bounded by entries and time; every write that changes a cached fact deletes its entry. */
 export interface Caches {
@@ -42,7 +49,11 @@ export function createContext(
 ): AppContext {
   const { db, sqlite } = openDatabase(config.DATABASE_URL);
   applyMigrations(db);
-  return { config, db, sqlite, log, clock: options.clock ?? systemClock, caches: createCaches() };
+  const events = new DomainEvents<DomainEvent, Tx>(
+    (fn) => db.transaction(fn),
+    (err, event) => log.error({ err, event: event.type }, "event handler failed"),
+  );
+  return { config, db, sqlite, log, clock: options.clock ?? systemClock, caches: createCaches(), events };
 }
 
 export function closeContext(ctx: AppContext): void {

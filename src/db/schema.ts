@@ -150,3 +150,118 @@ export const comments = sqliteTable(
   },
   (t) => [index("comments_article_idx").on(t.articleId), index("comments_author_idx").on(t.authorId)],
 );
+
+/**
+ * Refresh tokens, stored only as SHA-256 hashes. A session is a refresh-token family: rotation issues a new
+ * token in the same session and marks the old one used; presenting a used token again ends the session,
+ * which revokes the whole family and every access token that names it.
+ */
+export const refreshTokens = sqliteTable(
+  "refresh_tokens",
+  {
+    id: integer("id").primaryKey(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    tokenHash: text("token_hash").notNull().unique("refresh_tokens_hash_uq"),
+    createdAt: createdAt(),
+    expiresAt: integer("expires_at", { mode: "number" }).notNull(),
+    usedAt: integer("used_at", { mode: "number" }),
+  },
+  (t) => [
+    index("refresh_tokens_session_idx").on(t.sessionId),
+    index("refresh_tokens_expires_idx").on(t.expiresAt),
+  ],
+);
+
+/** Admin actions and security events (logins, failed logins, role changes, suspensions, token reuse). */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: integer("id").primaryKey(),
+    at: integer("at", { mode: "number" }).notNull(),
+    action: text("action").notNull(),
+    actorId: integer("actor_id").references(() => users.id, { onDelete: "set null" }),
+    targetType: text("target_type"),
+    targetId: text("target_id"),
+    ip: text("ip"),
+    /** JSON object with event details; never secrets. */
+    detail: text("detail"),
+  },
+  (t) => [
+    index("audit_log_at_idx").on(t.at),
+    index("audit_log_action_idx").on(t.action, t.at),
+    index("audit_log_actor_idx").on(t.actorId, t.at),
+  ],
+);
+
+export const jobStates = ["pending", "running", "done", "dead"] as const;
+export type JobState = (typeof jobStates)[number];
+
+/**
+ * The durable job queue. A job caused by a write is inserted in that write's transaction (outbox), so it
+ * exists exactly when the write committed. A worker claims a job by setting `lockedUntil` (a lease); a job
+ * whose lease ran out while `running` is claimed again, so a process that died loses nothing.
+ */
+export const jobs = sqliteTable(
+  "jobs",
+  {
+    id: integer("id").primaryKey(),
+    type: text("type").notNull(),
+    /** JSON payload. */
+    payload: text("payload").notNull().default("{}"),
+    state: text("state", { enum: jobStates }).notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    maxAttempts: integer("max_attempts").notNull().default(5),
+    runAt: integer("run_at", { mode: "number" }).notNull(),
+    lockedUntil: integer("locked_until", { mode: "number" }),
+    lockedBy: text("locked_by"),
+    /** Deduplication: at most one job per key (until it is purged). */
+    uniqueKey: text("unique_key").unique("jobs_unique_key_uq"),
+    lastError: text("last_error"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    finishedAt: integer("finished_at", { mode: "number" }),
+  },
+  (t) => [index("jobs_ready_idx").on(t.state, t.runAt), index("jobs_finished_idx").on(t.finishedAt)],
+);
+
+/** Outgoing webhook endpoints (managed by admins). The secret signs deliveries (Standard Webhooks). */
+export const webhooks = sqliteTable("webhooks", {
+  id: integer("id").primaryKey(),
+  url: text("url").notNull(),
+  /** JSON array of event names. */
+  events: text("events").notNull(),
+  secret: text("secret").notNull(),
+  enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+  createdAt: createdAt(),
+});
+
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: integer("id").primaryKey(),
+    webhookId: integer("webhook_id")
+      .notNull()
+      .references(() => webhooks.id, { onDelete: "cascade" }),
+    /** The Standard Webhooks `webhook-id` (stable across retries of one event). */
+    messageId: text("message_id").notNull(),
+    event: text("event").notNull(),
+    attempt: integer("attempt").notNull(),
+    statusCode: integer("status_code"),
+    ok: integer("ok", { mode: "boolean" }).notNull(),
+    error: text("error"),
+    durationMs: integer("duration_ms"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("webhook_deliveries_webhook_idx").on(t.webhookId, t.id)],
+);
+
+/** Feature flags, changed at run time by admins (environment `QUIRE_FLAG_<NAME>` overrides). */
+export const flags = sqliteTable("flags", {
+  name: text("name").primaryKey(),
+  enabled: integer("enabled", { mode: "boolean" }).notNull(),
+  /** Percentage rollout by a stable hash of the user id, 0–100. */
+  percentage: integer("percentage").notNull().default(100),
+  updatedAt: updatedAt(),
+});

@@ -55,7 +55,8 @@ export const authPlugin = (ctx: AppContext) => {
           requiredClaims: ["exp", "iat", "sub", "sid"],
           currentDate: new Date(clock.now()),
         });
-        if (claims === false || claims.typ !== "access" || typeof claims.sid !== "string") throw unauthorized();
+        if (claims === false || claims.typ !== "access" || typeof claims.sid !== "string")
+          throw unauthorized();
         const session = checkSession(ctx, claims.sid);
         if (!session || String(session.userId) !== claims.sub) throw unauthorized();
         return { id: session.userId, role: session.role, sessionId: claims.sid, token };

@@ -56,7 +56,7 @@ export const errorsPlugin = (log: Logger) =>
   new Elysia({ name: "quire/errors" })
     .error({ AppError })
     .onError({ as: "global" }, ({ code, error: thrown, set, request }) => {
-      set.headers["content-type"] = "application/json";
+      set.headers["content-type"] = "application/json; charset=utf-8";
       // Elysia wraps whatever the body parser throws in a ParseError; ours are AppErrors (413, 415, 422).
       const error = code === "PARSE" && thrown.cause instanceof AppError ? thrown.cause : thrown;
       if (error instanceof AppError) {

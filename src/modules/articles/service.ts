@@ -3,7 +3,7 @@
  * uniqueness (slugs, favorites) is decided by the database, never by a check-then-insert.
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
-import type { AppContext } from "../../context.ts";
+import type { AppContext, Tx } from "../../context.ts";
 import { articles, articleTags, favorites, type Role, tags } from "../../db/schema.ts";
 import { forbidden, notFound, uniqueViolation } from "../../errors.ts";
 import { slugify, slugSuffix } from "../../lib/slug.ts";
@@ -17,7 +17,25 @@ export interface ArticleViewer {
   role: Role;
 }
 
-type Tx = Parameters<Parameters<AppContext["db"]["transaction"]>[0]>[0];
+function tagsOf(tx: Tx, articleId: number): string[] {
+  return tx
+    .select({ name: tags.name })
+    .from(articleTags)
+    .innerJoin(tags, eq(tags.id, articleTags.tagId))
+    .where(eq(articleTags.articleId, articleId))
+    .orderBy(articleTags.position)
+    .all()
+    .map((r) => r.name);
+}
+
+/** Write the article's full-text entry (drizzle/0002_search.sql), in the caller's transaction. */
+function indexForSearch(tx: Tx, articleId: number): void {
+  tx.run(sql`insert or replace into articles_fts (rowid, title, description, body, tags)
+    select a.id, a.title, a.description, a.body,
+      coalesce((select group_concat(t.name, ' ') from ${articleTags} at join ${tags} t on t.id = at.tag_id
+                where at.article_id = a.id), '')
+    from ${articles} a where a.id = ${articleId}`);
+}
 
 /** Trimmed, de-duplicated, in the author's order. */
 function cleanTags(tagList: readonly string[]): string[] {
@@ -107,7 +125,7 @@ export function createArticle(ctx: AppContext, viewer: ArticleViewer, input: Cre
   const tagList = cleanTags(input.tagList ?? []);
   const now = ctx.clock.now();
   const slug = withUniqueSlug(input.title, (slug) =>
-    ctx.db.transaction((tx) => {
+    ctx.events.transact((tx, emit) => {
       const [row] = tx
         .insert(articles)
         .values({
@@ -122,6 +140,8 @@ export function createArticle(ctx: AppContext, viewer: ArticleViewer, input: Cre
         .returning({ id: articles.id })
         .all();
       setTags(tx, row!.id, tagList);
+      indexForSearch(tx, row!.id);
+      emit({ type: "article.created", articleId: row!.id, slug, authorId: viewer.id, tags: tagList });
       return slug;
     }),
   );
@@ -153,12 +173,22 @@ export function updateArticle(
     updatedAt,
   };
   const write = (newSlug: string) =>
-    ctx.db.transaction((tx) => {
+    ctx.events.transact((tx, emit) => {
       tx.update(articles)
         .set({ ...changes, slug: newSlug })
         .where(eq(articles.id, head.id))
         .run();
       if (input.tagList !== undefined) setTags(tx, head.id, cleanTags(input.tagList));
+      indexForSearch(tx, head.id);
+      const tags = tagsOf(tx, head.id);
+      emit({
+        type: "article.updated",
+        articleId: head.id,
+        slug: newSlug,
+        previousSlug: head.slug,
+        authorId: head.authorId,
+        tags,
+      });
       return newSlug;
     });
   // A new title gets a new slug (the RealWorld spec); the old slug stops resolving.
@@ -169,48 +199,63 @@ export function updateArticle(
 
 export function deleteArticle(ctx: AppContext, viewer: ArticleViewer, slug: string): void {
   const head = findOwned(ctx, viewer, slug);
-  // Comments, favorites and tag links go with it (ON DELETE CASCADE).
-  ctx.db.delete(articles).where(eq(articles.id, head.id)).run();
+  removeArticle(ctx, head);
+}
+
+/** Delete an article found by the caller (its author, or a moderator through the admin API). */
+export function removeArticle(ctx: AppContext, head: { id: number; slug: string; authorId: number }): void {
+  ctx.events.transact((tx, emit) => {
+    // Emitted first so that in-transaction handlers can still read the article.
+    emit({
+      type: "article.deleted",
+      articleId: head.id,
+      slug: head.slug,
+      authorId: head.authorId,
+      tags: tagsOf(tx, head.id),
+    });
+    // Comments, favorites, tag links and the search entry go with it (ON DELETE CASCADE, trigger).
+    tx.delete(articles).where(eq(articles.id, head.id)).run();
+  });
 }
 
 export function favoriteArticle(ctx: AppContext, viewer: ArticleViewer, slug: string) {
-  const head = articleQueries(ctx.db).headBySlug.get({ slug });
-  if (!head) throw notFound("article");
-  if (!can(viewer.role, "favorite:write")) throw forbidden("article");
-  ctx.db.transaction((tx) => {
-    const added = tx
-      .insert(favorites)
-      .values({ userId: viewer.id, articleId: head.id })
-      .onConflictDoNothing()
-      .returning({ articleId: favorites.articleId })
-      .all();
-    // Counted only when the row was really added: 40 concurrent favorites by one user count once.
-    if (added.length > 0) {
-      tx.update(articles)
-        .set({ favoritesCount: sql`${articles.favoritesCount} + 1` })
-        .where(eq(articles.id, head.id))
-        .run();
-    }
-  });
-  return getArticle(ctx, head.slug, viewer);
+  return setFavorite(ctx, viewer, slug, true);
 }
 
 export function unfavoriteArticle(ctx: AppContext, viewer: ArticleViewer, slug: string) {
+  return setFavorite(ctx, viewer, slug, false);
+}
+
+function setFavorite(ctx: AppContext, viewer: ArticleViewer, slug: string, on: boolean) {
   const head = articleQueries(ctx.db).headBySlug.get({ slug });
   if (!head) throw notFound("article");
   if (!can(viewer.role, "favorite:write")) throw forbidden("article");
-  ctx.db.transaction((tx) => {
-    const removed = tx
-      .delete(favorites)
-      .where(and(eq(favorites.userId, viewer.id), eq(favorites.articleId, head.id)))
-      .returning({ articleId: favorites.articleId })
+  ctx.events.transact((tx, emit) => {
+    const where = and(eq(favorites.userId, viewer.id), eq(favorites.articleId, head.id));
+    const changed = on
+      ? tx
+          .insert(favorites)
+          .values({ userId: viewer.id, articleId: head.id })
+          .onConflictDoNothing()
+          .returning({ articleId: favorites.articleId })
+          .all()
+      : tx.delete(favorites).where(where).returning({ articleId: favorites.articleId }).all();
+    // Counted only when a row really changed: 40 concurrent favorites by one user count once.
+    if (changed.length === 0) return;
+    const delta = on ? sql`${articles.favoritesCount} + 1` : sql`max(${articles.favoritesCount} - 1, 0)`;
+    const [row] = tx
+      .update(articles)
+      .set({ favoritesCount: delta })
+      .where(eq(articles.id, head.id))
+      .returning({ favoritesCount: articles.favoritesCount })
       .all();
-    if (removed.length > 0) {
-      tx.update(articles)
-        .set({ favoritesCount: sql`max(${articles.favoritesCount} - 1, 0)` })
-        .where(eq(articles.id, head.id))
-        .run();
-    }
+    emit({
+      type: on ? "article.favorited" : "article.unfavorited",
+      articleId: head.id,
+      slug: head.slug,
+      userId: viewer.id,
+      favoritesCount: row!.favoritesCount,
+    });
   });
   return getArticle(ctx, head.slug, viewer);
 }

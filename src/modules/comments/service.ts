@@ -75,6 +75,23 @@ function articleIdOf(ctx: AppContext, slug: string): number {
   return row.id;
 }
 
+/** Delete a comment found by the caller (its author, or a moderator through the admin API). */
+export function removeComment(
+  ctx: AppContext,
+  comment: { id: number; articleId: number; slug: string; authorId: number },
+): void {
+  ctx.events.transact((tx, emit) => {
+    emit({
+      type: "comment.deleted",
+      commentId: comment.id,
+      articleId: comment.articleId,
+      slug: comment.slug,
+      authorId: comment.authorId,
+    });
+    tx.delete(comments).where(eq(comments.id, comment.id)).run();
+  });
+}
+
 export function listComments(
   ctx: AppContext,
   slug: string,
@@ -91,12 +108,16 @@ export function addComment(ctx: AppContext, viewer: { id: number; role: Role }, 
   const articleId = articleIdOf(ctx, slug);
   if (!can(viewer.role, "comment:write")) throw forbidden("comment");
   const now = ctx.clock.now();
-  const [row] = ctx.db
-    .insert(comments)
-    .values({ articleId, authorId: viewer.id, body, createdAt: now, updatedAt: now })
-    .returning({ id: comments.id })
-    .all();
-  return { comment: toComment(queries(ctx.db).one.get({ id: row!.id, viewer: viewer.id })!) };
+  const id = ctx.events.transact((tx, emit) => {
+    const [row] = tx
+      .insert(comments)
+      .values({ articleId, authorId: viewer.id, body, createdAt: now, updatedAt: now })
+      .returning({ id: comments.id })
+      .all();
+    emit({ type: "comment.created", commentId: row!.id, articleId, slug, authorId: viewer.id });
+    return row!.id;
+  });
+  return { comment: toComment(queries(ctx.db).one.get({ id, viewer: viewer.id })!) };
 }
 
 /** 404 for an unknown article, then for a comment not on that article, then 403 unless author or moderator. */
@@ -106,5 +127,5 @@ export function deleteComment(ctx: AppContext, viewer: { id: number; role: Role 
   if (!head) throw notFound("comment");
   const own = head.authorId === viewer.id && can(viewer.role, "comment:write");
   if (!own && !can(viewer.role, "comment:moderate")) throw forbidden("comment");
-  ctx.db.delete(comments).where(eq(comments.id, id)).run();
+  removeComment(ctx, { id, articleId, slug, authorId: head.authorId });
 }

@@ -65,13 +65,19 @@ export function followUser(ctx: AppContext, viewer: ProfileViewer, username: str
   const target = findProfile(ctx, username, viewer.id);
   if (!can(viewer.role, "follow:write")) throw forbidden("profile");
   if (target.id === viewer.id) throw invalid("profile", "cannot follow yourself");
-  queries(ctx.db).follow.run({ follower: viewer.id, followee: target.id });
+  ctx.events.transact((_tx, emit) => {
+    queries(ctx.db).follow.run({ follower: viewer.id, followee: target.id });
+    emit({ type: "follow.changed", followerId: viewer.id, followeeId: target.id, following: true });
+  });
   return { profile: toProfile({ ...target, following: 1 }) };
 }
 
 export function unfollowUser(ctx: AppContext, viewer: ProfileViewer, username: string) {
   const target = findProfile(ctx, username, viewer.id);
   if (!can(viewer.role, "follow:write")) throw forbidden("profile");
-  queries(ctx.db).unfollow.run({ follower: viewer.id, followee: target.id });
+  ctx.events.transact((_tx, emit) => {
+    queries(ctx.db).unfollow.run({ follower: viewer.id, followee: target.id });
+    emit({ type: "follow.changed", followerId: viewer.id, followeeId: target.id, following: false });
+  });
   return { profile: toProfile({ ...target, following: 0 }) };
 }

@@ -69,17 +69,20 @@ function takenFields(ctx: AppContext, err: unknown, username: string, email: str
 export async function createUser(ctx: AppContext, input: RegisterInput, role?: Role): Promise<UserRow> {
   const passwordHash = await hashPassword(input.password, cost(ctx));
   try {
-    const [row] = ctx.db
-      .insert(users)
-      .values({
-        username: input.username,
-        email: input.email,
-        passwordHash,
-        role: role ?? ctx.config.DEFAULT_ROLE,
-      })
-      .returning()
-      .all();
-    return row!;
+    return ctx.events.transact((tx, emit) => {
+      const [row] = tx
+        .insert(users)
+        .values({
+          username: input.username,
+          email: input.email,
+          passwordHash,
+          role: role ?? ctx.config.DEFAULT_ROLE,
+        })
+        .returning()
+        .all();
+      emit({ type: "user.created", userId: row!.id, username: row!.username, email: row!.email });
+      return row!;
+    });
   } catch (err) {
     takenFields(ctx, err, input.username, input.email);
   }
@@ -138,7 +141,7 @@ export async function updateUser(
 
   let updated: UserRow;
   try {
-    updated = ctx.db.transaction((tx) => {
+    updated = ctx.events.transact((tx, emit) => {
       const [row] = tx
         .update(users)
         .set({ ...changes, updatedAt: ctx.clock.now() })
@@ -147,6 +150,14 @@ export async function updateUser(
         .all();
       // A password change ends every other session: whoever knew the old password is signed out.
       if (changes.passwordHash) endUserSessions(ctx, viewer.id, viewer.sessionId, tx);
+      emit({
+        type: "user.updated",
+        userId: row!.id,
+        username: row!.username,
+        previousUsername: current.username,
+        email: row!.email,
+        passwordChanged: changes.passwordHash !== undefined,
+      });
       return row!;
     });
   } catch (err) {

@@ -1,0 +1,39 @@
+/**
+ * The domain events Quire's services emit (through ctx.events.transact). Realtime, cache invalidation,
+ * webhooks and emails subscribe to these instead of being called from the services.
+ *
+ * `inTransaction` handlers see the database as it is at the moment of the emit: `article.deleted` and
+ * `comment.deleted` are emitted before the row is deleted, so a handler can still read it.
+ */
+export type DomainEvent =
+  | { type: "article.created"; articleId: number; slug: string; authorId: number; tags: string[] }
+  | {
+      type: "article.updated";
+      articleId: number;
+      slug: string;
+      previousSlug: string;
+      authorId: number;
+      tags: string[];
+    }
+  | { type: "article.deleted"; articleId: number; slug: string; authorId: number; tags: string[] }
+  | {
+      type: "article.favorited" | "article.unfavorited";
+      articleId: number;
+      slug: string;
+      userId: number;
+      favoritesCount: number;
+    }
+  | { type: "comment.created"; commentId: number; articleId: number; slug: string; authorId: number }
+  | { type: "comment.deleted"; commentId: number; articleId: number; slug: string; authorId: number }
+  | { type: "user.created"; userId: number; username: string; email: string }
+  | {
+      type: "user.updated";
+      userId: number;
+      username: string;
+      previousUsername: string;
+      email: string;
+      passwordChanged: boolean;
+    }
+  | { type: "follow.changed"; followerId: number; followeeId: number; following: boolean };
+
+export type DomainEventType = DomainEvent["type"];
