@@ -34,6 +34,11 @@ export type DomainEvent =
       email: string;
       passwordChanged: boolean;
     }
-  | { type: "follow.changed"; followerId: number; followeeId: number; following: boolean };
+  | { type: "follow.changed"; followerId: number; followeeId: number; following: boolean }
+  /**
+   * Sessions ended before their time (logout, logout-all, password change, suspension, refresh-token reuse).
+   * Realtime closes the sockets those sessions opened.
+   */
+  | { type: "sessions.ended"; userId: number; sessionIds: string[]; reason: string };
 
 export type DomainEventType = DomainEvent["type"];

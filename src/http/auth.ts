@@ -7,15 +7,17 @@
  *   invalidated on logout), so revocation is immediate.
  * - `Authorization: Token <jwt>` (RealWorld) and `Authorization: Bearer <jwt>` are both accepted.
  *
- * Routes opt in with `{ auth: true }` (401 without a valid token) or `{ optionalAuth: true }` (anonymous
- * allowed, but a token that is present must be valid), and receive `viewer`.
+ * Routes opt in with `{ auth: true }` (401 without a valid token), `{ optionalAuth: true }` (anonymous
+ * allowed, but a token that is present must be valid) or `{ admin: true }` (401, then 403 unless the
+ * permission table grants "admin:access"), and receive `viewer`.
  */
 import { jwt } from "@elysiajs/jwt";
 import { Elysia } from "elysia";
 import type { AppContext } from "../context.ts";
 import type { Role } from "../db/schema.ts";
-import { unauthorized } from "../errors.ts";
+import { forbidden, unauthorized } from "../errors.ts";
 import { checkSession } from "../modules/sessions/service.ts";
+import { can } from "../policy.ts";
 
 export interface Viewer {
   id: number;
@@ -78,6 +80,15 @@ export const authPlugin = (ctx: AppContext) => {
           const token = bearerToken(headers.authorization);
           if (!token) throw unauthorized("is missing");
           return { viewer: await authenticate(token) };
+        },
+      },
+      admin: {
+        async resolve({ headers, authenticate }) {
+          const token = bearerToken(headers.authorization);
+          if (!token) throw unauthorized("is missing");
+          const viewer = await authenticate(token);
+          if (!can(viewer.role, "admin:access")) throw forbidden("admin");
+          return { viewer };
         },
       },
       optionalAuth: {
