@@ -1,0 +1,239 @@
+/**
+ * The compiled binary over real sockets: built once (or taken from QUIRE_BINARY), started from an empty
+ * directory with nothing beside it, then driven by its CLI, plain fetch, and the official RealWorld Bruno
+ * suite (../shared/realworld/bruno, run folder by folder as its run-api-tests-bruno.sh does).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import pkg from "../../package.json" with { type: "json" };
+
+const root = resolve(import.meta.dir, "../..");
+// Beside the repo, never an absolute path: CI checks the repo out next to shared/.
+const brunoDir = resolve(import.meta.dir, "../../../shared/realworld/bruno");
+const bru = join(root, "node_modules", ".bin", "bru");
+/** Requests in the suite (one per .bru file outside environments/). */
+const SUITE_REQUESTS = 154;
+
+const work = mkdtempSync(join(tmpdir(), "quire-e2e-"));
+let binary = "";
+
+/** A fresh, empty working directory and data directory for each run of the binary. */
+function freshDirs() {
+  const dir = mkdtempSync(join(work, "run-"));
+  const cwd = join(dir, "cwd");
+  mkdirSync(cwd);
+  return { cwd, dataDir: join(dir, "data") };
+}
+
+/** The whole environment the binary sees: nothing is inherited from the test runner. */
+function serverEnv(dataDir: string, extra: Record<string, string> = {}) {
+  return {
+    NODE_ENV: "production",
+    JWT_SECRET: "e2e-secret-that-is-long-enough-0123456789",
+    HOST: "127.0.0.1",
+    PORT: "0",
+    DATA_DIR: dataDir,
+    // argon2id at its production cost would make the suite's ~40 logins take seconds each on CI.
+    PASSWORD_MEMORY_COST_KIB: "1024",
+    PASSWORD_TIME_COST: "1",
+    ...extra,
+  };
+}
+
+async function run(args: string[], env: Record<string, string> = {}, dirs = freshDirs()) {
+  const proc = Bun.spawn([binary, ...args], {
+    cwd: dirs.cwd,
+    env: serverEnv(dirs.dataDir, env),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { code, stdout, stderr };
+}
+
+/** Drains a stream into `sink.text` (a server's stdout must be read, or a full pipe would block it). */
+function drain(stream: ReadableStream<Uint8Array>, sink: { text: string }) {
+  return (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) sink.text += decoder.decode(chunk, { stream: true });
+  })();
+}
+
+beforeAll(async () => {
+  const given = process.env.QUIRE_BINARY;
+  if (given && existsSync(given)) {
+    binary = resolve(given);
+    return;
+  }
+  binary = join(work, "quire");
+  const build = Bun.spawn([process.execPath, "scripts/build.ts", "--outfile", binary], {
+    cwd: root,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, err, code] = await Promise.all([
+    new Response(build.stdout).text(),
+    new Response(build.stderr).text(),
+    build.exited,
+  ]);
+  if (code !== 0) throw new Error(`build failed with exit code ${code}\n${out}\n${err}`);
+}, 180_000);
+
+// QUIRE_E2E_KEEP=1 keeps the binary, data and Bruno reports for a post-mortem.
+afterAll(() => process.env.QUIRE_E2E_KEEP || rmSync(work, { recursive: true, force: true }));
+
+describe("CLI", () => {
+  test("--help lists the commands and the environment, exit 0", async () => {
+    const { code, stdout } = await run(["--help"]);
+    expect(code).toBe(0);
+    for (const word of ["serve", "migrate", "version", "PORT", "DATABASE_URL", "JWT_SECRET"]) {
+      expect(stdout).toContain(word);
+    }
+  });
+
+  test("--version prints the package version, exit 0", async () => {
+    const { code, stdout } = await run(["--version"]);
+    expect(code).toBe(0);
+    expect(stdout).toStartWith(`quire ${pkg.version}`);
+  });
+
+  test("a bad environment value stops it before listening, naming the variable", async () => {
+    const { code, stdout, stderr } = await run([], { PORT: "abc" });
+    expect(code).toBe(2);
+    expect(stderr).toContain("PORT");
+    expect(stdout).not.toContain("listening");
+  });
+
+  test("an unknown flag is a usage error", async () => {
+    const { code, stderr } = await run(["serve", "--no-such-flag"]);
+    expect(code).toBe(2);
+    expect(stderr).toContain("--no-such-flag");
+    expect(stderr).toContain("Usage:");
+  });
+
+  test("migrate creates the database and exits 0", async () => {
+    const dirs = freshDirs();
+    const { code, stdout, stderr } = await run(["migrate"], {}, dirs);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    expect(stdout).toContain("migrations applied");
+    expect(existsSync(join(dirs.dataDir, "quire.db"))).toBe(true);
+  });
+});
+
+describe("server", () => {
+  const { cwd, dataDir } = freshDirs();
+  const stdout = { text: "" };
+  const stderr = { text: "" };
+  let server: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  let origin = "";
+
+  beforeAll(async () => {
+    server = Bun.spawn([binary], {
+      cwd,
+      env: serverEnv(dataDir),
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const drained = Promise.all([drain(server.stdout, stdout), drain(server.stderr, stderr)]);
+    // PORT=0: the only way to learn the port is the one line the server prints when it listens.
+    const deadline = Date.now() + 15_000;
+    while (origin === "" && Date.now() < deadline && server.exitCode === null) {
+      origin = /"msg":"listening on (http:\/\/[^"]+)"/.exec(stdout.text)?.[1] ?? "";
+      if (origin === "") await Bun.sleep(20);
+    }
+    if (origin === "") {
+      if (server.exitCode !== null) await drained; // the exit can be seen before the last output is read
+      throw new Error(`no listen line (exit ${server.exitCode})\n${stdout.text}\n${stderr.text}`);
+    }
+  }, 20_000);
+
+  afterAll(() => {
+    if (server.exitCode === null) server.kill("SIGKILL");
+  });
+
+  test("prints exactly one listen line, with a loopback URL", () => {
+    expect(stdout.text.match(/listening on /g)).toHaveLength(1);
+    expect(origin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  test("answers GET /api/tags and keeps its data in DATA_DIR only", async () => {
+    const res = await fetch(`${origin}/api/tags`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ tags: [] });
+    expect(existsSync(join(dataDir, "quire.db"))).toBe(true);
+    expect(readdirSync(cwd)).toEqual([]); // nothing written beside it
+  });
+
+  test("passes the RealWorld Bruno suite", async () => {
+    const folders = readdirSync(brunoDir, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && e.name !== "environments")
+      .map((e) => e.name)
+      .sort();
+    expect(folders.length).toBeGreaterThan(0);
+    let passed = 0;
+    let failed = 0;
+    const failures: string[] = [];
+    for (const folder of folders) {
+      const report = join(work, `bruno-${folder}.json`);
+      const args = ["run", folder, "--env", "local", "--env-var", `host=${origin}`, "--sandbox", "safe"];
+      const proc = Bun.spawn([bru, ...args, "--noproxy", "--reporter-json", report], {
+        cwd: brunoDir,
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      // bru exits non-zero when a request fails; the JSON report is what we count.
+      const [out, err] = await Promise.all([
+        new Response(proc.stdout).text(),
+        new Response(proc.stderr).text(),
+      ]);
+      await proc.exited;
+      if (!existsSync(report)) throw new Error(`bru wrote no report for ${folder}\n${out}\n${err}`);
+      for (const iteration of JSON.parse(readFileSync(report, "utf8")) as BrunoIteration[]) {
+        passed += iteration.summary.passedRequests;
+        failed += iteration.summary.failedRequests + iteration.summary.errorRequests;
+        for (const r of iteration.results) if (r.status !== "pass") failures.push(describeFailure(r));
+      }
+    }
+    if (failures.length > 0) console.error(`Bruno failures (${failures.length}):\n${failures.join("\n")}`);
+    expect({ passed, failed }).toEqual({ passed: SUITE_REQUESTS, failed: 0 });
+  }, 600_000);
+
+  test("SIGTERM drains and exits 0", async () => {
+    server.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+    expect(stdout.text).toContain('"msg":"stopped"');
+  }, 20_000);
+});
+
+/** The parts of @usebruno/cli 4.1's --reporter-json output read here. */
+interface BrunoIteration {
+  summary: { passedRequests: number; failedRequests: number; errorRequests: number };
+  results: BrunoResult[];
+}
+interface BrunoResult {
+  path: string;
+  status: string;
+  error?: string | null;
+  response?: { status?: number };
+  assertionResults?: { lhsExpr: string; rhsExpr: string; status: string; error?: string }[];
+  testResults?: { description: string; status: string; error?: string }[];
+  postResponseTestResults?: { description: string; status: string; error?: string }[];
+}
+
+function describeFailure(r: BrunoResult): string {
+  const lines = [`✕ ${r.path} (HTTP ${r.response?.status ?? "-"})${r.error ? `: ${r.error}` : ""}`];
+  for (const a of r.assertionResults ?? []) {
+    if (a.status !== "pass") lines.push(`    assert ${a.lhsExpr} ${a.rhsExpr}: ${a.error ?? "failed"}`);
+  }
+  for (const t of [...(r.testResults ?? []), ...(r.postResponseTestResults ?? [])]) {
+    if (t.status !== "pass") lines.push(`    test ${t.description}: ${t.error ?? "failed"}`);
+  }
+  return lines.join("\n");
+}
