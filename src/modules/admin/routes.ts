@@ -1,0 +1,85 @@
+/**
+ * The admin API for accounts and moderation, under /api/admin, every route behind the `admin` macro
+ * (401 without a valid token, 403 unless the permission table grants "admin:access"). Other features add
+ * their own admin routes in their modules (audit: src/modules/audit/routes.ts).
+ */
+import { Elysia, t } from "elysia";
+import type { AppContext } from "../../context.ts";
+import { authPlugin } from "../../http/auth.ts";
+import { clientOf } from "../../http/client-ip.ts";
+import { errors } from "../shared/model.ts";
+import {
+  AdminUserEnvelope,
+  AdminUserList,
+  ArticleParams,
+  ChangeUserBody,
+  CommentIdParams,
+  UserListQuery,
+  UsernameParams,
+} from "./model.ts";
+import { moderateArticle, moderateComment } from "./moderation.ts";
+import { changeUser, listUsers } from "./users.ts";
+
+const token = [{ Token: [] }];
+
+export const adminRoutes = (ctx: AppContext) =>
+  new Elysia({ name: "quire/admin", tags: ["Admin"] })
+    .use(authPlugin(ctx))
+    .get("/api/admin/users", ({ query }) => listUsers(ctx, query), {
+      admin: true,
+      query: UserListQuery,
+      response: { 200: AdminUserList, ...errors(401, 403, 422, 429) },
+      detail: {
+        summary: "List users",
+        description:
+          "Oldest first, filtered by `q` (substring of username or email), `role` and `suspended`. `limit` defaults to 20, capped at 100.",
+        security: token,
+      },
+    })
+    .patch(
+      "/api/admin/users/:username",
+      ({ params, body, viewer, request }) =>
+        changeUser(ctx, viewer, params.username, body, { ip: clientOf(ctx, request).ip }),
+      {
+        admin: true,
+        params: UsernameParams,
+        body: ChangeUserBody,
+        response: { 200: AdminUserEnvelope, ...errors(401, 403, 404, 409, 413, 415, 422, 429) },
+        detail: {
+          summary: "Change a user's role or suspension",
+          description:
+            "`role` applies on the user's next request. `suspended: true` ends every session of the account at once and refuses its logins; `false` reinstates it. 409 if the change would leave no active admin. Audited.",
+          security: token,
+        },
+      },
+    )
+    .delete(
+      "/api/admin/articles/:slug",
+      ({ params, viewer, request, set }) => {
+        moderateArticle(ctx, viewer, params.slug, { ip: clientOf(ctx, request).ip });
+        set.status = 204;
+      },
+      {
+        admin: true,
+        params: ArticleParams,
+        response: { 204: t.Void({ description: "Deleted" }), ...errors(401, 403, 404, 429) },
+        detail: {
+          summary: "Delete any article",
+          description: "Moderation: deletes the article with its comments and favorites. Audited.",
+          security: token,
+        },
+      },
+    )
+    .delete(
+      "/api/admin/comments/:id",
+      ({ params, viewer, request, set }) => {
+        moderateComment(ctx, viewer, Number(params.id), { ip: clientOf(ctx, request).ip });
+        set.status = 204;
+      },
+      {
+        admin: true,
+        params: CommentIdParams,
+        response: { 204: t.Void({ description: "Deleted" }), ...errors(401, 403, 404, 422, 429) },
+        detail: { summary: "Delete any comment", description: "Moderation. Audited.", security: token },
+      },
+    );

@@ -1,0 +1,10 @@
+import { t } from "elysia";
+
+/** Only the length is checked here: a malformed token is the same 401 as an unknown one. */
+export const RefreshBody = t.Object({
+  refreshToken: t.String({
+    minLength: 1,
+    maxLength: 4096,
+    description: "The refreshToken from registration, login or the previous refresh",
+  }),
+});
