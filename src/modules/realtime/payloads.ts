@@ -1,0 +1,115 @@
+/**
+ * Domain event → what realtime publishes: the topics, the event name and the data, in the REST shapes
+ * (articles as list items, without `body`; comments as in `GET …/comments`). Built inside the write's
+ * transaction, where the rows can still be read (deletions are emitted before the row goes) and reflect
+ * exactly this write, then published after the commit. Nothing private is read: no email, no token.
+ *
+ * The data is one message for every subscriber, so viewer-relative flags are from the anonymous viewpoint
+ * (`favorited` and `author.following` false), except on `feed`, where the viewer follows the author by
+ * definition.
+ */
+import { eq, sql } from "drizzle-orm";
+import type { AppContext } from "../../context.ts";
+import { comments, users } from "../../db/schema.ts";
+import type { DomainEvent } from "../../events.ts";
+import { perOwner } from "../../lib/memo.ts";
+import { articleQueries, toListItem } from "../articles/queries.ts";
+import { feedKey } from "./topics.ts";
+
+export interface Delivery {
+  /** Topic name in the message (and the history it is kept in). */
+  topic: string;
+  /** Pub/sub key it is sent on: the topic name, or `feed:<authorId>` for the feed. */
+  key: string;
+  event: string;
+  data: unknown;
+  /** For the feed history: replays keep the events of authors the viewer follows. */
+  authorId?: number;
+}
+
+const queries = perOwner((db: AppContext["db"]) => ({
+  comment: db
+    .select({
+      id: comments.id,
+      createdAt: comments.createdAt,
+      updatedAt: comments.updatedAt,
+      body: comments.body,
+      username: users.username,
+      bio: users.bio,
+      image: users.image,
+    })
+    .from(comments)
+    .innerJoin(users, eq(users.id, comments.authorId))
+    .where(eq(comments.id, sql.placeholder("id")))
+    .prepare(),
+}));
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function commentData(ctx: AppContext, id: number) {
+  const r = queries(ctx.db).comment.get({ id });
+  if (!r) return undefined;
+  return {
+    comment: {
+      id: r.id,
+      createdAt: iso(r.createdAt),
+      updatedAt: iso(r.updatedAt),
+      body: r.body,
+      author: { username: r.username, bio: r.bio, image: r.image, following: false },
+    },
+  };
+}
+
+function articleItem(ctx: AppContext, slug: string) {
+  const row = articleQueries(ctx.db).bySlug.get({ slug });
+  return row ? toListItem(row) : undefined;
+}
+
+/** The deliveries for one event, read in its transaction; empty for events realtime does not carry. */
+export function deliveriesFor(ctx: AppContext, e: DomainEvent): Delivery[] {
+  switch (e.type) {
+    case "article.created": {
+      const article = articleItem(ctx, e.slug);
+      if (!article) return [];
+      const data = { article };
+      const feed = { article: { ...article, author: { ...article.author, following: true } } };
+      return [
+        { topic: "articles", key: "articles", event: e.type, data },
+        ...[`profiles:${article.author.username}`, ...article.tagList.map((t) => `tags:${t}`)].map(
+          (topic) => ({
+            topic,
+            key: topic,
+            event: e.type,
+            data,
+          }),
+        ),
+        { topic: "feed", key: feedKey(e.authorId), event: e.type, data: feed, authorId: e.authorId },
+      ];
+    }
+    case "article.updated": {
+      const article = articleItem(ctx, e.slug);
+      if (!article) return [];
+      // Subscribers of the old slug learn the new one from `data.article.slug` (and should resubscribe).
+      const topics = new Set([`articles:${e.previousSlug}`, `articles:${e.slug}`]);
+      return [...topics].map((topic) => ({ topic, key: topic, event: e.type, data: { article } }));
+    }
+    case "article.deleted":
+    case "article.favorited":
+    case "article.unfavorited": {
+      const article = articleItem(ctx, e.slug);
+      if (!article) return [];
+      if (e.type !== "article.deleted") article.favoritesCount = e.favoritesCount;
+      const topic = `articles:${e.slug}`;
+      return [{ topic, key: topic, event: e.type, data: { article } }];
+    }
+    case "comment.created":
+    case "comment.deleted": {
+      const data = commentData(ctx, e.commentId);
+      if (!data) return [];
+      const topic = `articles:${e.slug}`;
+      return [{ topic, key: topic, event: e.type, data }];
+    }
+    default:
+      return [];
+  }
+}
