@@ -1,0 +1,118 @@
+/**
+ * HTTP caching: a strong ETag on every successful GET with a JSON body, `If-None-Match` answered with a 304
+ * and no body, and a Cache-Control per route. The model:
+ *
+ *   request                                                   Cache-Control
+ *   any write (POST, PUT, PATCH, DELETE)                      no-store
+ *   GET account data: /api/user, /api/users…, /api/auth…,     no-store        (emails, tokens, sessions:
+ *     /api/sessions…, /api/admin…                                              never kept by any cache)
+ *   GET other /api/… with an Authorization header             private, no-cache
+ *   GET other /api/… without one                              public, no-cache
+ *
+ * `no-cache` means "keep it, but ask before each reuse": a reader always sees the latest write (the
+ * RealWorld suite reads right after every write) and an unchanged answer costs a 304. Anonymous answers
+ * are the same for everyone, so shared caches may keep them (`public`); answers to a signed-in reader carry
+ * their `favorited`/`following` flags and stay in that reader's browser (`private`). `Vary: Authorization`
+ * tells caches the two differ. The ETag hashes the exact bytes sent (src/modules/cache/json.ts), so a
+ * reader whose flags happen to match the anonymous answer revalidates it correctly too.
+ *
+ * Bodies served from the content caches (CachedJson) already carry their ETag: `reply()` sends them as
+ * they are, skipping serialization. Every other GET body is serialized here, after Elysia has validated
+ * and cleaned it against the route's response schema.
+ */
+import { Elysia } from "elysia";
+import { CachedJson, strongEtag } from "../modules/cache/json.ts";
+
+const JSON_TYPE = "application/json; charset=utf-8";
+
+const accountData = /^\/api\/(?:users?|auth|sessions|admin)(?:\/|$)/;
+
+/** The Cache-Control for a request, or undefined outside the API (docs and assets set their own). */
+export function cacheControlFor(method: string, path: string, hasAuthorization: boolean): string | undefined {
+  if (!path.startsWith("/api/")) return undefined;
+  if (method !== "GET" && method !== "HEAD") return "no-store";
+  if (accountData.test(path)) return "no-store";
+  return hasAuthorization ? "private, no-cache" : "public, no-cache";
+}
+
+/** The path of a request URL without parsing the whole URL (this runs on every request). */
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const query = url.indexOf("?", start);
+  return query < 0 ? url.slice(start) : url.slice(start, query);
+}
+
+/** Whether an If-None-Match header matches `etag` (weak comparison, as RFC 9110 §13.1.2 requires). */
+export function matchesIfNoneMatch(header: string | null, etag: string): boolean {
+  if (header === null) return false;
+  for (const part of header.split(",")) {
+    const tag = part.trim();
+    if (tag === "*" || tag === etag || (tag.startsWith("W/") && tag.slice(2) === etag)) return true;
+  }
+  return false;
+}
+
+/** The response headers Elysia is collecting for this request (security, CORS, Cache-Control, …). */
+interface PendingHeaders {
+  headers: Record<string, unknown>;
+}
+
+/**
+ * A GET handler's answer: a cached body goes out as is (or as a 304), anything else is left to Elysia and
+ * the hook below. The headers gathered so far go into the one Response built here, and the pending set is
+ * emptied so Elysia does not copy them into a second Response.
+ */
+export function reply(request: Request, set: PendingHeaders, body: CachedJson): Response;
+export function reply<T>(request: Request, set: PendingHeaders, body: CachedJson | T): Response | T;
+export function reply<T>(request: Request, set: PendingHeaders, body: CachedJson | T): Response | T {
+  if (!(body instanceof CachedJson)) return body;
+  const headers = set.headers as Record<string, string>;
+  headers.etag = body.etag;
+  set.headers = {};
+  if (matchesIfNoneMatch(request.headers.get("if-none-match"), body.etag)) {
+    return new Response(null, { status: 304, headers });
+  }
+  headers["content-type"] = JSON_TYPE;
+  return new Response(body.json, { headers });
+}
+
+const isPlainJson = (value: unknown): value is object => {
+  if (value === null || typeof value !== "object") return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === Array.prototype || proto === null;
+};
+
+export const httpCaching = () =>
+  new Elysia({ name: "quire/http-caching" })
+    .onRequest(({ request, set }) => {
+      const path = pathOf(request.url);
+      const policy = cacheControlFor(request.method, path, request.headers.has("authorization"));
+      if (policy === undefined) return;
+      set.headers["cache-control"] = policy;
+      if (policy !== "no-store") {
+        const vary = set.headers.vary;
+        if (vary === undefined) set.headers.vary = "Authorization";
+        else if (vary !== "*" && !/\bauthorization\b/i.test(String(vary)))
+          set.headers.vary = `${vary}, Authorization`;
+      }
+    })
+    .mapResponse({ as: "global" }, (context) => {
+      const { request, responseValue, set } = context;
+      // Elysia's not-found path sends whatever this hook returns, even undefined: hand errors back unchanged.
+      if ((context as { code?: unknown }).code !== undefined) return asMapped(responseValue);
+      if (request.method !== "GET" || (set.status !== undefined && set.status !== 200)) return;
+      if (!isPlainJson(responseValue)) return;
+      const json = JSON.stringify(responseValue);
+      const etag = strongEtag(json);
+      set.headers.etag = etag;
+      if (matchesIfNoneMatch(request.headers.get("if-none-match"), etag)) {
+        return new Response(null, { status: 304 });
+      }
+      set.headers["content-type"] = JSON_TYPE;
+      // A string is mapped like a handler's string (`new Response(json, set)`): one Response, not two.
+      return asMapped(json);
+    });
+
+/** Elysia maps any value a mapResponse hook returns as it maps a handler's value; its type says Response. */
+const asMapped = (value: unknown) => value as Response;

@@ -1,0 +1,157 @@
+/**
+ * TtlCache: a bounded in-memory cache over lru-cache, for values that are costly to compute and cheap to
+ * hold. Bounded three ways: entries (`max`), bytes (`maxBytes`, measured by `sizeOf`) and age (`ttlMs`); the
+ * least recently used entry goes first. `ttlMs: 0` turns the cache off (every read loads), which is how a
+ * benchmark measures what the cache buys.
+ *
+ * Loading, and why there is no stampede:
+ * - `load(key, loader)` takes a synchronous loader (bun:sqlite is synchronous). JavaScript runs on one
+ *   thread, so nothing can run between the miss and the store: concurrent requests for a missing key load it
+ *   exactly once by construction.
+ * - `fetch(key, loader)` takes an asynchronous loader. Concurrent misses share one in-flight load (lru-cache's
+ *   `fetch`). A `delete` or `clear` while a load is in flight aborts the store but not the load
+ *   (`ignoreFetchAbort`): callers already waiting get the value they asked for, and the cache never keeps a
+ *   value that was read before the write that invalidated it.
+ *
+ * A loader that returns `undefined` ("not found") caches nothing. Counters (hits, misses, coalesced loads,
+ * evictions) feed metrics through `stats()`. Framework-free: lib/ never imports app code.
+ */
+import { LRUCache } from "lru-cache";
+
+export interface TtlCacheOptions<K, V> {
+  /** Name in `stats()` (and so in metrics labels). */
+  name: string;
+  /** Most entries kept. */
+  max: number;
+  /** Most bytes kept, as measured by `sizeOf`. */
+  maxBytes: number;
+  /** Age after which an entry is reloaded; 0 disables the cache. */
+  ttlMs: number;
+  /** Approximate bytes an entry holds (a positive number; fractions are rounded up). */
+  sizeOf: (value: V, key: K) => number;
+  /** Milliseconds clock for expiry (the app's clock, so tests can move time). Default: performance.now. */
+  now?: () => number;
+}
+
+export interface CacheStats {
+  name: string;
+  hits: number;
+  misses: number;
+  /** Asynchronous misses that joined a load already in flight instead of starting their own. */
+  coalesced: number;
+  /** Entries dropped to stay within `max`/`maxBytes` (not counting invalidations and expiry). */
+  evictions: number;
+  entries: number;
+  bytes: number;
+  maxBytes: number;
+}
+
+type AsyncLoader<V> = () => Promise<V | undefined>;
+
+export class TtlCache<K extends {}, V extends {}> {
+  readonly name: string;
+  readonly enabled: boolean;
+  readonly #lru: LRUCache<K, V, AsyncLoader<V>>;
+  readonly #maxBytes: number;
+  #hits = 0;
+  #misses = 0;
+  #coalesced = 0;
+  #evictions = 0;
+
+  constructor(options: TtlCacheOptions<K, V>) {
+    this.name = options.name;
+    this.enabled = options.ttlMs > 0 && options.max > 0 && options.maxBytes > 0;
+    this.#maxBytes = options.maxBytes;
+    this.#lru = new LRUCache<K, V, AsyncLoader<V>>({
+      max: Math.max(1, options.max),
+      maxSize: Math.max(1, options.maxBytes),
+      // One entry may take at most an eighth of the budget, so a huge page cannot flush everything else.
+      maxEntrySize: Math.max(1, Math.floor(options.maxBytes / 8)),
+      sizeCalculation: (value, key) => Math.max(1, Math.ceil(options.sizeOf(value, key))),
+      ttl: Math.max(1, options.ttlMs),
+      // Expired entries are dropped when next read; no timer per entry, and no timer caching the time.
+      ttlAutopurge: false,
+      ttlResolution: 0,
+      ...(options.now && { perf: { now: options.now } }),
+      fetchMethod: (_key, _stale, { context }) => context(),
+      ignoreFetchAbort: true,
+      dispose: (_value, _key, reason) => {
+        if (reason === "evict") this.#evictions++;
+      },
+    });
+  }
+
+  /** The cached value, counting a hit or a miss. */
+  get(key: K): V | undefined {
+    const value = this.enabled ? this.#lru.get(key) : undefined;
+    if (value === undefined) this.#misses++;
+    else this.#hits++;
+    return value;
+  }
+
+  /** The cached value without counting or refreshing its recency (for tests and invalidation logic). */
+  peek(key: K): V | undefined {
+    return this.#lru.peek(key);
+  }
+
+  set(key: K, value: V): void {
+    if (this.enabled) this.#lru.set(key, value);
+  }
+
+  /** The cached value, or the loader's (stored unless undefined). Single-flight: see the header. */
+  load(key: K, loader: () => V | undefined): V | undefined {
+    const cached = this.get(key);
+    if (cached !== undefined) return cached;
+    const value = loader();
+    if (value !== undefined) this.set(key, value);
+    return value;
+  }
+
+  /** Like `load` for an asynchronous loader: concurrent misses on one key share a single load. */
+  async fetch(key: K, loader: AsyncLoader<V>): Promise<V | undefined> {
+    if (!this.enabled) {
+      this.#misses++;
+      return loader();
+    }
+    const status: LRUCache.Status<K, V, AsyncLoader<V>> = {};
+    const value = await this.#lru.fetch(key, { context: loader, status });
+    if (status.fetch === "hit") this.#hits++;
+    else if (status.fetch === "inflight") this.#coalesced++;
+    else this.#misses++;
+    return value;
+  }
+
+  delete(key: K): boolean {
+    return this.#lru.delete(key);
+  }
+
+  /** Delete every entry the predicate picks; O(entries), for rare, broad invalidations. */
+  deleteWhere(pick: (value: V, key: K) => boolean): number {
+    const doomed: K[] = [];
+    for (const [key, value] of this.#lru.entries()) if (pick(value, key)) doomed.push(key);
+    for (const key of doomed) this.#lru.delete(key);
+    return doomed.length;
+  }
+
+  clear(): void {
+    // lru-cache's clear() walks its whole preallocated storage; skip it when there is nothing to drop.
+    if (this.#lru.size > 0) this.#lru.clear();
+  }
+
+  get size(): number {
+    return this.#lru.size;
+  }
+
+  stats(): CacheStats {
+    return {
+      name: this.name,
+      hits: this.#hits,
+      misses: this.#misses,
+      coalesced: this.#coalesced,
+      evictions: this.#evictions,
+      entries: this.#lru.size,
+      bytes: this.#lru.calculatedSize,
+      maxBytes: this.#maxBytes,
+    };
+  }
+}
