@@ -1,0 +1,20 @@
+/** Shared by the jobs, webhooks and flags tests: an admin account and the job rows behind the API. */
+import type { JobRow } from "../../src/lib/queue.ts";
+import { registerUser, setRole, type TestApp, type TestUser } from "../helpers/app.ts";
+
+/** Register a user and make it an admin (the token keeps working: the session cache is dropped). */
+export async function createAdmin(t: TestApp): Promise<TestUser> {
+  const user = await registerUser(t);
+  setRole(t, user.id, "admin");
+  return user;
+}
+
+export function jobsOfType(t: TestApp, type: string): JobRow[] {
+  return t.ctx.sqlite.query<JobRow, [string]>("SELECT * FROM jobs WHERE type = ? ORDER BY id").all(type);
+}
+
+/** Parsed log lines (the test app must be created with LOG_LEVEL=info or lower). */
+// biome-ignore lint/suspicious/noExplicitAny: log lines are inspected freely
+export function logLines(t: TestApp): any[] {
+  return t.logs.map((l) => JSON.parse(l));
+}

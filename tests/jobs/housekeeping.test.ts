@@ -1,0 +1,126 @@
+/** Housekeeping: what the purge removes and keeps; the checkpoint/optimize job on a WAL database. */
+import { afterAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { closeContext } from "../../src/context.ts";
+import { optimizeDatabase, purgeExpired } from "../../src/modules/jobs/housekeeping.ts";
+import { count, createTestApp, registerUser, type TestApp } from "../helpers/app.ts";
+import { logLines } from "./helpers.ts";
+
+const DAY = 86_400_000;
+const dir = mkdtempSync(join(tmpdir(), "quire-housekeeping-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function session(t: TestApp, id: string, userId: number, expiresAt: number, revokedAt: number | null = null) {
+  t.ctx.sqlite.run("INSERT INTO sessions (id, user_id, expires_at, revoked_at) VALUES (?, ?, ?, ?)", [
+    id,
+    userId,
+    expiresAt,
+    revokedAt,
+  ]);
+}
+
+function refreshToken(t: TestApp, hash: string, sessionId: string, expiresAt: number, usedAt: number | null) {
+  t.ctx.sqlite.run(
+    "INSERT INTO refresh_tokens (session_id, token_hash, expires_at, used_at) VALUES (?, ?, ?, ?)",
+    [sessionId, hash, expiresAt, usedAt],
+  );
+}
+
+test("purge removes ended sessions, dead tokens, old jobs and deliveries, and keeps what is still needed", async () => {
+  const t = createTestApp({ JOBS_RETENTION_DAYS: "7" });
+  const user = await registerUser(t);
+  const now = t.clock.now();
+  t.ctx.sqlite.run("DELETE FROM sessions");
+  session(t, "live", user.id, now + DAY);
+  session(t, "expired", user.id, now - 1);
+  session(t, "revoked-long-ago", user.id, now + DAY, now - 2 * DAY);
+  session(t, "revoked-just-now", user.id, now + DAY, now - 1_000);
+  refreshToken(t, "live-current", "live", now + DAY, null);
+  refreshToken(t, "live-used", "live", now + DAY, now - 1_000); // kept: reuse detection needs it
+  refreshToken(t, "live-expired", "live", now - 1, now - DAY);
+  refreshToken(t, "expired-session", "expired", now + DAY, null); // goes with its session
+  refreshToken(t, "revoked-used", "revoked-just-now", now + DAY, now - 5_000); // session ended: no reuse to detect
+  refreshToken(t, "revoked-unused", "revoked-just-now", now + DAY, null);
+
+  t.ctx.sqlite.run("DELETE FROM jobs");
+  const jobs = [
+    ["done", now - 8 * DAY],
+    ["dead", now - 8 * DAY],
+    ["done", now - 6 * DAY],
+    ["pending", null],
+  ] as const;
+  for (const [state, finishedAt] of jobs) {
+    t.ctx.sqlite.run("INSERT INTO jobs (type, state, run_at, finished_at) VALUES ('x', ?, ?, ?)", [
+      state,
+      now - 9 * DAY,
+      finishedAt,
+    ]);
+  }
+  t.ctx.sqlite.run(
+    "INSERT INTO webhooks (url, events, secret) VALUES ('https://example.com', '[]', 'whsec_x')",
+  );
+  for (const at of [now - 8 * DAY, now - DAY]) {
+    t.ctx.sqlite.run(
+      "INSERT INTO webhook_deliveries (webhook_id, message_id, event, attempt, ok, created_at) VALUES (1, 'm', 'e', 1, 1, ?)",
+      [at],
+    );
+  }
+
+  const removed = await purgeExpired(t.ctx);
+  expect(removed).toEqual({ sessions: 2, refreshTokens: 2, jobs: 2, webhookDeliveries: 1 });
+  const ids = (sql: string) =>
+    t.ctx.sqlite
+      .query<{ v: string }, []>(sql)
+      .all()
+      .map((r) => r.v);
+  expect(ids("SELECT id AS v FROM sessions ORDER BY id")).toEqual(["live", "revoked-just-now"]);
+  expect(ids("SELECT token_hash AS v FROM refresh_tokens ORDER BY token_hash")).toEqual([
+    "live-current",
+    "live-used",
+    "revoked-unused",
+  ]);
+  expect(ids("SELECT state AS v FROM jobs ORDER BY id")).toEqual(["done", "pending"]);
+  expect(count(t, "webhook_deliveries")).toBe(1);
+});
+
+test("large backlogs are purged in batches, all of them", async () => {
+  const t = createTestApp();
+  const old = t.clock.now() - 30 * DAY;
+  t.ctx.sqlite.run(
+    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4500)
+     INSERT INTO jobs (type, state, run_at, finished_at) SELECT 'bulk', 'done', ?1, ?1 FROM n`,
+    [old],
+  );
+  const removed = await purgeExpired(t.ctx);
+  expect(removed.jobs).toBe(4500);
+  expect(count(t, "jobs where type = 'bulk'")).toBe(0);
+});
+
+test("housekeeping runs as recurring jobs: checkpoint and optimize on a WAL file", async () => {
+  const t = createTestApp({ DATABASE_URL: join(dir, "hk.db"), LOG_LEVEL: "info" });
+  try {
+    await registerUser(t);
+    optimizeDatabase(t.ctx);
+    const line = logLines(t).find((l) => l.msg === "housekeeping: checkpointed and optimized");
+    expect(line.checkpoint).toEqual({ busy: 0, log: expect.any(Number), checkpointed: expect.any(Number) });
+
+    t.ctx.jobs.scheduleRecurring();
+    const rows = () =>
+      t.ctx.sqlite
+        .query<{ type: string; state: string; run_at: number }, []>(
+          "SELECT type, state, run_at FROM jobs WHERE unique_key LIKE 'recurring:%' ORDER BY type",
+        )
+        .all();
+    expect(rows().map((r) => r.type)).toEqual(["housekeeping.optimize", "housekeeping.purge"]);
+    await t.ctx.jobs.runDue();
+    const next = t.clock.now() + t.ctx.config.HOUSEKEEPING_INTERVAL_MS;
+    expect(rows()).toEqual([
+      { type: "housekeeping.optimize", state: "pending", run_at: next },
+      { type: "housekeeping.purge", state: "pending", run_at: next },
+    ]);
+  } finally {
+    closeContext(t.ctx);
+  }
+});
