@@ -1,18 +1,27 @@
 /**
- * `quire serve`: build the context and the app, listen, and shut down gracefully on SIGTERM/SIGINT.
- * Resolves with the process exit code once the server has stopped and the database is closed.
+ * `quire serve`: build the context and the app, listen, and shut down gracefully on SIGTERM/SIGINT in the
+ * order of src/lib/shutdown.ts (readiness 503, WebSockets 1001, listener closed, in-flight requests and job
+ * workers drained within SHUTDOWN_GRACE_MS, WAL checkpoint, database closed). Resolves with the exit code:
+ * 0 after a clean drain, 1 if requests had to be cut.
  */
 import { createApp } from "../app.ts";
 import type { Config } from "../config.ts";
 import { closeContext, createContext } from "../context.ts";
+import { markDraining } from "../http/health.ts";
+import { loadTelemetry } from "../http/telemetry.ts";
 import type { Logger } from "../lib/logger.ts";
-
-/** How long in-flight requests (and open WebSockets, which Bun's stop() waits on forever) get to finish. */
-const DRAIN_MS = 10_000;
+import { onShutdownSignals, shutdownGracefully } from "../lib/shutdown.ts";
+import { scheduleBackups } from "../modules/backups/run.ts";
+import { startJobs, stopJobs } from "../modules/jobs/setup.ts";
+import { closeAllSockets } from "../modules/realtime/hub.ts";
+import { holdServeLock } from "./lock.ts";
 
 export async function serve(config: Readonly<Config>, log: Logger): Promise<number> {
+  // Before the app: the tracing plugin must wrap every route.
+  const telemetry = await loadTelemetry(config, log);
   const ctx = createContext(config, log);
-  const app = createApp(ctx);
+  scheduleBackups(ctx);
+  const app = createApp(ctx, { telemetry: telemetry.plugin });
   try {
     app.listen({
       port: config.PORT,
@@ -22,45 +31,52 @@ export async function serve(config: Readonly<Config>, log: Logger): Promise<numb
       maxRequestBodySize: config.BODY_LIMIT_BYTES * 2 + 65_536,
       // Elysia defaults to SO_REUSEPORT, which would let a second instance share the port silently.
       reusePort: false,
+      // Request timeout: Bun closes a connection idle (nothing sent or received) this long, so a client
+      // that trickles headers or a body, or never reads the answer, cannot hold sockets (slowloris).
+      idleTimeout: config.REQUEST_IDLE_TIMEOUT_SECONDS,
       development: config.NODE_ENV === "development",
     });
   } catch (err) {
-    log.fatal({ err }, `cannot listen on ${config.HOST}:${config.PORT}`);
+    // A bind failure (EADDRINUSE, EACCES) or the app failing to compile its routes.
+    log.fatal({ err }, `cannot start the server on ${config.HOST}:${config.PORT}`);
     closeContext(ctx);
+    await telemetry.shutdown();
     return 1;
   }
+  // Tells `quire restore` that this database is in use.
+  const releaseLock = holdServeLock(config.DATABASE_URL);
   const server = app.server!;
   // The bound port, not the configured one, so PORT=0 prints where it really is.
   const url = `http://${displayHost(config.HOST)}:${server.port}`;
   log.info({ url }, `listening on ${url}`);
+  startJobs(ctx);
 
   return new Promise<number>((resolve) => {
-    let stopping = false;
-    const shutdown = async (signal: NodeJS.Signals) => {
-      if (stopping) {
-        log.warn({ signal }, "second signal: exiting without draining");
-        process.exit(1);
-      }
-      stopping = true;
-      log.info({ signal }, "shutting down");
-      // app.stop() closes the listener, waits for connections, then runs plugins' onStop hooks once.
-      const stopped = app.stop();
-      let timer: Timer | undefined;
-      const deadline = new Promise<"timeout">((r) => {
-        timer = setTimeout(r, DRAIN_MS, "timeout");
-      });
-      if ((await Promise.race([stopped, deadline])) === "timeout") {
-        log.warn({ drainMs: DRAIN_MS }, "connections still open after the deadline: closing them");
-        server.stop(true); // settles the pending stop() above
-      }
-      clearTimeout(timer);
-      await stopped;
-      closeContext(ctx);
-      log.info("stopped");
-      resolve(0);
-    };
-    process.on("SIGTERM", shutdown);
-    process.on("SIGINT", shutdown);
+    onShutdownSignals(
+      async (signal) => {
+        log.info({ signal, graceMs: config.SHUTDOWN_GRACE_MS }, "shutting down");
+        const code = await shutdownGracefully(
+          {
+            drain: () => markDraining(ctx),
+            // 1001 so clients reconnect (elsewhere) and resume; Bun's stop() would wait on them forever.
+            closeSockets: () => closeAllSockets(ctx),
+            // Closes the listener (new connections are refused), resolves when in-flight requests are done.
+            stopServer: () => app.stop(),
+            forceClose: () => void server.stop(true),
+            // Running jobs finish or are released (JOBS_DRAIN_MS); the last spans are flushed.
+            stopWorkers: () => Promise.all([stopJobs(ctx), telemetry.shutdown()]),
+            close: () => {
+              closeContext(ctx);
+              releaseLock();
+            },
+          },
+          { graceMs: config.SHUTDOWN_GRACE_MS, delayMs: config.SHUTDOWN_DELAY_MS, log },
+        );
+        log.info({ exitCode: code }, "stopped");
+        resolve(code);
+      },
+      { log },
+    );
   });
 }
 

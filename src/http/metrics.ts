@@ -1,0 +1,235 @@
+/**
+ * `GET /metrics`: Prometheus text (prom-client) for this app context. Series:
+ * - http_requests_total, http_request_duration_seconds {method, route, status}; http_requests_in_flight.
+ *   `route` is the template, so cardinality is bounded by the route table (+ `(unmatched)`).
+ * - quire_cache_* {cache}: hits, misses, evictions, entries, bytes (src/modules/cache `cacheStats`).
+ * - quire_jobs {state}, quire_jobs_ready, quire_jobs_oldest_ready_age_seconds, quire_jobs_processed_total
+ *   {outcome} (the job queue's `stats()`).
+ * - quire_realtime_connections, quire_realtime_messages_total {direction}, quire_realtime_dropped_total
+ *   (the realtime hub's `stats()`; the last two read optional `messagesIn`/`messagesOut`/`dropped` fields,
+ *   reported as 0 until the hub counts them).
+ * - quire_rate_limit_rejections_total {policy}, quire_sqlite_busy_total {source}, quire_backups_total
+ *   {outcome}, quire_backup_last_success_timestamp_seconds, quire_database_size_bytes.
+ * - process_* and nodejs_* (collectDefaultMetrics on this app's own registry).
+ *
+ * Access: open unless METRICS_TOKEN is set, then `Authorization: Bearer <token>` (constant-time compare),
+ * 401 otherwise. Metrics reveal traffic shape, not content; still, keep the endpoint off the public network.
+ * Register before the errors plugin: its onError observes errors (429s, SQLITE_BUSY) and returns nothing.
+ */
+import { timingSafeEqual } from "node:crypto";
+import { Elysia, t } from "elysia";
+import type { AppContext } from "../context.ts";
+import { AppError, isSqliteBusy } from "../errors.ts";
+import { perOwner } from "../lib/memo.ts";
+import { LATENCY_BUCKETS, Metrics } from "../lib/metrics.ts";
+import { cacheStats } from "../modules/cache/index.ts";
+import { realtimeHub } from "../modules/realtime/hub.ts";
+import { ErrorEnvelope } from "../modules/shared/model.ts";
+import { requestInfo, responseStatus, UNMATCHED_ROUTE } from "./request-log.ts";
+
+type RealtimeStats = { connections: number; messagesIn?: number; messagesOut?: number; dropped?: number };
+
+/** The metrics of one app context, built on first use. */
+export const metricsOf = perOwner((ctx: AppContext) => {
+  const m = new Metrics();
+  const labels = ["method", "route", "status"] as const;
+  const http = {
+    requests: m.counter({ name: "http_requests_total", help: "HTTP requests answered.", labelNames: labels }),
+    duration: m.histogram({
+      name: "http_request_duration_seconds",
+      help: "Time from request arrival to response, by route template.",
+      labelNames: labels,
+      buckets: LATENCY_BUCKETS,
+    }),
+    inFlight: m.gauge({ name: "http_requests_in_flight", help: "Requests being processed now." }),
+  };
+  const rateLimited = m.counter({
+    name: "quire_rate_limit_rejections_total",
+    help: "Requests refused with 429 by a rate-limit policy.",
+    labelNames: ["policy"] as const,
+  });
+  const sqliteBusy = m.counter({
+    name: "quire_sqlite_busy_total",
+    help: "SQLITE_BUSY errors (the busy_timeout ran out), by where they were seen.",
+    labelNames: ["source"] as const,
+  });
+  const backups = m.counter({
+    name: "quire_backups_total",
+    help: "Backups attempted, by outcome.",
+    labelNames: ["outcome"] as const,
+  });
+  const lastBackup = m.gauge({
+    name: "quire_backup_last_success_timestamp_seconds",
+    help: "When the last successful backup finished (Unix time; 0: none since start).",
+  });
+  collectModuleStats(ctx, m);
+  return { metrics: m, http, rateLimited, sqliteBusy, backups, lastBackup };
+});
+
+/** Scrape-time readers of the other modules' own counters. */
+function collectModuleStats(ctx: AppContext, m: Metrics): void {
+  const caches = () => cacheStats(ctx.caches);
+  const perCache = (key: "hits" | "misses" | "evictions" | "entries" | "bytes") => () =>
+    caches().map((s): [{ cache: string }, number] => [{ cache: s.name }, s[key]]);
+  const cache = ["cache"] as const;
+  m.observedCounter(
+    { name: "quire_cache_hits_total", help: "Cache hits.", labelNames: cache },
+    perCache("hits"),
+  );
+  m.observedCounter(
+    { name: "quire_cache_misses_total", help: "Cache misses.", labelNames: cache },
+    perCache("misses"),
+  );
+  m.observedCounter(
+    { name: "quire_cache_evictions_total", help: "Entries evicted to stay in bounds.", labelNames: cache },
+    perCache("evictions"),
+  );
+  m.observedGauge(
+    { name: "quire_cache_entries", help: "Entries cached.", labelNames: cache },
+    perCache("entries"),
+  );
+  m.observedGauge(
+    { name: "quire_cache_bytes", help: "Approximate bytes cached.", labelNames: cache },
+    perCache("bytes"),
+  );
+
+  // One query pair per scrape, shared by the job series below.
+  let jobs: ReturnType<AppContext["jobs"]["stats"]> | undefined;
+  const jobStats = (fresh: boolean) => {
+    if (fresh || !jobs) jobs = ctx.jobs.stats();
+    return jobs;
+  };
+  m.observedGauge(
+    { name: "quire_jobs", help: "Jobs in the queue by state (depth).", labelNames: ["state"] as const },
+    () => {
+      const s = jobStats(true);
+      return (["pending", "running", "done", "dead"] as const).map((state) => [{ state }, s[state]]);
+    },
+  );
+  m.observedGauge({ name: "quire_jobs_ready", help: "Pending jobs already due (backlog)." }, () => [
+    [{}, jobStats(false).ready],
+  ]);
+  m.observedGauge(
+    { name: "quire_jobs_oldest_ready_age_seconds", help: "How long the oldest due job has waited." },
+    () => [[{}, jobStats(false).oldestReadyAgeMs / 1000]],
+  );
+  m.observedCounter(
+    {
+      name: "quire_jobs_processed_total",
+      help: "Job runs finished by this process: completed, failed (will retry) or dead.",
+      labelNames: ["outcome"] as const,
+    },
+    () => Object.entries(jobStats(false).processed).map(([outcome, n]) => [{ outcome }, n]),
+  );
+
+  const realtime = (): RealtimeStats => realtimeHub(ctx).stats() as RealtimeStats;
+  m.observedGauge({ name: "quire_realtime_connections", help: "Open WebSocket and SSE connections." }, () => [
+    [{}, realtime().connections],
+  ]);
+  m.observedCounter(
+    {
+      name: "quire_realtime_messages_total",
+      help: "Realtime messages received from (in) and sent to (out) clients.",
+      labelNames: ["direction"] as const,
+    },
+    () => {
+      const s = realtime();
+      return [
+        [{ direction: "in" }, s.messagesIn ?? 0],
+        [{ direction: "out" }, s.messagesOut ?? 0],
+      ];
+    },
+  );
+  m.observedCounter(
+    { name: "quire_realtime_dropped_total", help: "Realtime connections closed for falling behind." },
+    () => [[{}, realtime().dropped ?? 0]],
+  );
+  m.observedGauge({ name: "quire_database_size_bytes", help: "Size of the main database file." }, () => {
+    const row = ctx.sqlite
+      .query<{ bytes: number }, []>(
+        "SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()",
+      )
+      .get();
+    return [[{}, row?.bytes ?? 0]];
+  });
+}
+
+/** Count an SQLITE_BUSY seen anywhere (a retry helper, the job queue); the errors path counts its own. */
+export function countSqliteBusy(ctx: AppContext, source: string): void {
+  metricsOf(ctx).sqliteBusy.inc({ source });
+}
+
+/** The policy that refused: its item in the `RateLimit` header has no requests remaining. */
+function refusingPolicy(header: unknown): string {
+  const items = typeof header === "string" ? header.split(",") : [];
+  const refused = items.find((i) => /;\s*r=0\b/.test(i)) ?? items.at(-1) ?? "";
+  return /"([^"]+)"/.exec(refused)?.[1] ?? "unknown";
+}
+
+function authorized(expected: Buffer, header: string | null): boolean {
+  const given = Buffer.from(/^Bearer\s+(.+)$/i.exec(header ?? "")?.[1]?.trim() ?? "");
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** Request metrics and error observation. Mount early: before the errors plugin and every route. */
+export const metricsPlugin = (ctx: AppContext) => {
+  const { http, rateLimited, sqliteBusy } = metricsOf(ctx);
+  // Upgrades become long-lived sockets, not requests: the realtime series count them.
+  const tracked = new WeakSet<Request>();
+  return new Elysia({ name: "quire/metrics" })
+    .onRequest(({ request }) => {
+      if (request.headers.get("upgrade")) return;
+      tracked.add(request);
+      http.inFlight.inc();
+    })
+    .onError({ as: "global" }, ({ error, set }) => {
+      if (error instanceof AppError && error.status === 429 && "rate" in error.fields)
+        rateLimited.inc({ policy: refusingPolicy(set.headers.ratelimit) });
+      else if (isSqliteBusy(error)) sqliteBusy.inc({ source: "http" });
+    })
+    .onAfterResponse({ as: "global" }, ({ request, route, set, responseValue }) => {
+      if (!tracked.delete(request)) return;
+      http.inFlight.dec();
+      const started = requestInfo(request)?.startedAt;
+      const labels = {
+        method: request.method,
+        route: route || UNMATCHED_ROUTE,
+        status: String(responseStatus(set, responseValue)),
+      };
+      http.requests.inc(labels);
+      if (started !== undefined) http.duration.observe(labels, (performance.now() - started) / 1000);
+    });
+};
+
+/** `GET /metrics`. Mount after the errors plugin (routes only get the error handlers registered before them). */
+export const metricsRoutes = (ctx: AppContext) => {
+  const { metrics } = metricsOf(ctx);
+  const token = ctx.config.METRICS_TOKEN === "" ? undefined : Buffer.from(ctx.config.METRICS_TOKEN);
+  return new Elysia({ name: "quire/metrics-route" }).get(
+    "/metrics",
+    async ({ request }) => {
+      if (token && !authorized(token, request.headers.get("authorization")))
+        throw new AppError(
+          401,
+          { token: ["is missing or invalid"] },
+          { "www-authenticate": 'Bearer realm="metrics"' },
+        );
+      return new Response(await metrics.text(), {
+        headers: { "content-type": metrics.contentType, "cache-control": "no-store" },
+      });
+    },
+    {
+      // Documentation only (the handler answers a Response, which Elysia does not validate).
+      response: {
+        200: t.String({ description: "Prometheus text exposition format" }),
+        401: { ...ErrorEnvelope, description: "METRICS_TOKEN is set and the request did not present it" },
+      },
+      detail: {
+        tags: ["Operations"],
+        summary: "Prometheus metrics",
+        description:
+          "Prometheus text exposition format. With METRICS_TOKEN set, requires `Authorization: Bearer <METRICS_TOKEN>`.",
+      },
+    },
+  );
+};

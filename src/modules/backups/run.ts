@@ -1,0 +1,62 @@
+/**
+ * Backups made by the server: on demand (admin API) or on a schedule (BACKUP_INTERVAL_MINUTES, a recurring
+ * job, so runs never overlap even across restarts), into `$DATA_DIR/backups`. One runs at a time per
+ * context; outcomes feed the metrics (quire_backups_total, quire_backup_last_success_timestamp_seconds).
+ */
+import { join } from "node:path";
+import type { AppContext } from "../../context.ts";
+import { AppError } from "../../errors.ts";
+import { metricsOf } from "../../http/metrics.ts";
+import { perOwner } from "../../lib/memo.ts";
+import {
+  type BackupInfo,
+  type BackupKind,
+  backupDatabase,
+  backupName,
+  backupsDir,
+  pruneBackups,
+} from "./service.ts";
+
+export const BACKUP_JOB = "backup.scheduled";
+
+const stateOf = perOwner((_ctx: AppContext) => ({ running: false }));
+
+export async function createBackup(
+  ctx: AppContext,
+  kind: BackupKind,
+  who: { userId?: number } = {},
+): Promise<BackupInfo> {
+  const state = stateOf(ctx);
+  if (state.running) throw new AppError(409, { backup: ["another backup is running; try again shortly"] });
+  state.running = true;
+  const { backups, lastBackup } = metricsOf(ctx);
+  const started = performance.now();
+  const createdAt = ctx.clock.now();
+  const name = backupName(kind, createdAt);
+  try {
+    const size = await backupDatabase(ctx, join(backupsDir(ctx), name));
+    backups.inc({ outcome: "ok" });
+    lastBackup.set(Date.now() / 1000);
+    const durationMs = Math.round(performance.now() - started);
+    ctx.log.info({ backup: name, size, durationMs, kind, ...who }, "backup written");
+    return { name, size, createdAt: new Date(createdAt).toISOString() };
+  } catch (err) {
+    backups.inc({ outcome: "failed" });
+    if (!(err instanceof AppError)) ctx.log.error({ err, backup: name, kind }, "backup failed");
+    throw err;
+  } finally {
+    state.running = false;
+  }
+}
+
+/** Register the scheduled backup (call before the job workers start; `serve` only). */
+export function scheduleBackups(ctx: AppContext): void {
+  const minutes = ctx.config.BACKUP_INTERVAL_MINUTES;
+  if (minutes === 0) return;
+  ctx.jobs.every(BACKUP_JOB, minutes * 60_000, async () => {
+    await createBackup(ctx, "scheduled");
+    const removed = pruneBackups(backupsDir(ctx), ctx.config.BACKUP_KEEP);
+    if (removed.length > 0)
+      ctx.log.info({ removed, keep: ctx.config.BACKUP_KEEP }, "old scheduled backups deleted");
+  });
+}

@@ -1,0 +1,251 @@
+/** Online backups: the service, the admin API, scheduling and pruning. */
+import { Database } from "bun:sqlite";
+import { describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { BACKUP_JOB, scheduleBackups } from "../../src/modules/backups/run.ts";
+import {
+  BackupExists,
+  backupDatabase,
+  backupName,
+  listBackups,
+  pruneBackups,
+} from "../../src/modules/backups/service.ts";
+import { createArticle, createTestApp, registerUser, setRole } from "../helpers/app.ts";
+import { fileApp, metric, scrape, tempDir } from "./helpers.ts";
+
+function inspect(file: string) {
+  const db = new Database(file, { readonly: true });
+  try {
+    return {
+      integrity: db
+        .query<{ integrity_check: string }, []>("PRAGMA integrity_check")
+        .all()
+        .map((r) => r.integrity_check),
+      articles: db.query<{ n: number }, []>("SELECT count(*) AS n FROM articles").get()!.n,
+      journal: db.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get()!.journal_mode,
+    };
+  } finally {
+    db.close();
+  }
+}
+
+describe("backupDatabase", () => {
+  test("copies a file database from a worker: consistent, owner-only, no temp file left", async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const t = fileApp(dir);
+      const user = await registerUser(t);
+      for (let i = 0; i < 3; i++) await createArticle(t, user.token);
+      const file = join(dir, "out", "copy.db");
+      const size = await backupDatabase(t.ctx, file);
+      expect(size).toBe(statSync(file).size);
+      expect(inspect(file)).toEqual({ integrity: ["ok"], articles: 3, journal: "delete" });
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(readdirSync(join(dir, "out"))).toEqual(["copy.db"]);
+      t.ctx.sqlite.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  test("refuses to overwrite an existing file, which is left untouched", async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const t = fileApp(dir);
+      const file = join(dir, "taken.db");
+      writeFileSync(file, "precious");
+      await expect(backupDatabase(t.ctx, file)).rejects.toBeInstanceOf(BackupExists);
+      expect(await Bun.file(file).text()).toBe("precious");
+      expect(readdirSync(dir).filter((n) => n.includes("partial"))).toEqual([]);
+      t.ctx.sqlite.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  test("is consistent while writes keep coming", async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const t = fileApp(dir);
+      const user = await registerUser(t);
+      for (let i = 0; i < 50; i++) await createArticle(t, user.token, { body: "x".repeat(2_000) });
+      let writing = true;
+      let written = 0;
+      const writer = (async () => {
+        while (writing) {
+          await createArticle(t, user.token);
+          written++;
+        }
+      })();
+      const before = 50 + written;
+      await backupDatabase(t.ctx, join(dir, "under-load.db"));
+      const after = 50 + written;
+      writing = false;
+      await writer;
+      const copy = inspect(join(dir, "under-load.db"));
+      expect(copy.integrity).toEqual(["ok"]);
+      // A snapshot taken somewhere between the two counts (each write is one transaction).
+      expect(copy.articles).toBeGreaterThanOrEqual(before);
+      expect(copy.articles).toBeLessThanOrEqual(after);
+      expect(written).toBeGreaterThan(0); // the server kept writing during the copy
+      t.ctx.sqlite.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  test(":memory: databases are copied on their own connection", async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const t = createTestApp();
+      const user = await registerUser(t);
+      await createArticle(t, user.token);
+      await backupDatabase(t.ctx, join(dir, "mem.db"));
+      expect(inspect(join(dir, "mem.db"))).toMatchObject({ integrity: ["ok"], articles: 1 });
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe("POST/GET /api/admin/backups", () => {
+  const setup = async (dir: string) => {
+    const t = fileApp(dir);
+    const admin = await registerUser(t);
+    setRole(t, admin.id, "admin");
+    const editor = await registerUser(t);
+    return { t, admin, editor };
+  };
+
+  test("no token 401, not an admin 403, and nothing written", async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const { t, editor } = await setup(dir);
+      for (const method of ["POST", "GET"]) {
+        expect((await t.request(method, "/api/admin/backups")).status).toBe(401);
+        const res = await t.request(method, "/api/admin/backups", { token: editor.token });
+        expect(res.status).toBe(403);
+        expect(res.body).toEqual({ errors: { admin: ["forbidden"] } });
+      }
+      expect(existsSync(join(dir, "backups"))).toBe(false);
+      t.ctx.sqlite.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  test("an admin backs up into DATA_DIR/backups and lists it; metrics count it", async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const { t, admin } = await setup(dir);
+      await createArticle(t, admin.token);
+      const res = await t.request("POST", "/api/admin/backups", { token: admin.token });
+      expect(res.status).toBe(201);
+      const { name, size, createdAt } = res.body.backup;
+      expect(name).toMatch(/^manual-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z\.db$/);
+      const file = join(dir, "backups", name);
+      expect(statSync(file).size).toBe(size);
+      expect(Date.parse(createdAt)).toBe(t.clock.now());
+      expect(inspect(file)).toMatchObject({ integrity: ["ok"], articles: 1 });
+      expect(statSync(join(dir, "backups")).mode & 0o777).toBe(0o700);
+
+      const list = await t.request("GET", "/api/admin/backups", { token: admin.token });
+      expect(list.status).toBe(200);
+      expect(list.body).toEqual({
+        backups: [{ name, size, createdAt: expect.any(String) }],
+        backupsCount: 1,
+      });
+      const text = await scrape(t);
+      expect(metric(text, "quire_backups_total", { outcome: "ok" })).toBe(1);
+      expect(metric(text, "quire_backup_last_success_timestamp_seconds")).toBeGreaterThan(0);
+      t.ctx.sqlite.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  test("one at a time: a second request while one runs gets 409", async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const { t, admin } = await setup(dir);
+      t.clock.advance(1);
+      const [a, b] = await Promise.all([
+        t.request("POST", "/api/admin/backups", { token: admin.token }),
+        t.request("POST", "/api/admin/backups", { token: admin.token }),
+      ]);
+      expect([a.status, b.status].sort()).toEqual([201, 409]);
+      expect([a, b].find((r) => r.status === 409)!.body).toEqual({
+        errors: { backup: ["another backup is running; try again shortly"] },
+      });
+      expect(readdirSync(join(dir, "backups"))).toHaveLength(1);
+      t.ctx.sqlite.close();
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe("scheduled backups", () => {
+  test("the recurring job writes scheduled backups and keeps the newest BACKUP_KEEP", async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const t = fileApp(dir, { BACKUP_INTERVAL_MINUTES: "60", BACKUP_KEEP: "2" });
+      const backups = join(dir, "backups");
+      mkdirSync(backups);
+      // Older scheduled backups and a manual one, which pruning must leave alone.
+      for (const [kind, at] of [
+        ["scheduled", 1],
+        ["scheduled", 2],
+        ["manual", 0],
+      ] as const)
+        writeFileSync(join(backups, backupName(kind, Date.UTC(2020, 0, at))), "old");
+      writeFileSync(join(backups, "notes.txt"), "operator's file");
+      scheduleBackups(t.ctx);
+      t.ctx.jobs.scheduleRecurring();
+      expect(await t.ctx.jobs.runDue()).toBeGreaterThanOrEqual(1); // with the housekeeping jobs
+      const names = readdirSync(backups).sort();
+      const fresh = backupName("scheduled", t.clock.now());
+      expect(names).toEqual(
+        [
+          backupName("manual", Date.UTC(2020, 0, 0)),
+          "notes.txt",
+          backupName("scheduled", Date.UTC(2020, 0, 2)),
+          fresh,
+        ].sort(),
+      );
+      expect(inspect(join(backups, fresh)).integrity).toEqual(["ok"]);
+      const job = t.ctx.sqlite
+        .query<{ state: string }, [string]>("SELECT state FROM jobs WHERE type = ?")
+        .get(BACKUP_JOB);
+      expect(job?.state).toBe("pending"); // rescheduled for the next interval
+      t.ctx.sqlite.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  test("BACKUP_INTERVAL_MINUTES=0 schedules nothing", () => {
+    const t = createTestApp();
+    scheduleBackups(t.ctx);
+    t.ctx.jobs.scheduleRecurring();
+    expect(t.ctx.sqlite.query("SELECT 1 FROM jobs WHERE type = ?").get(BACKUP_JOB)).toBeNull();
+  });
+
+  test("listBackups sorts newest first; pruneBackups removes only old scheduled ones", () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      for (const at of [3, 1, 2])
+        writeFileSync(join(dir, backupName("scheduled", Date.UTC(2021, 0, at))), "x");
+      expect(listBackups(dir).map((b) => b.name)).toEqual(
+        [3, 2, 1].map((at) => backupName("scheduled", Date.UTC(2021, 0, at))),
+      );
+      expect(pruneBackups(dir, 1)).toEqual(
+        [2, 1].map((at) => backupName("scheduled", Date.UTC(2021, 0, at))),
+      );
+      expect(listBackups(join(dir, "missing"))).toEqual([]);
+    } finally {
+      cleanup();
+    }
+  });
+});

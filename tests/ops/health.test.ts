@@ -1,0 +1,75 @@
+/** Liveness and readiness: each readiness check can fail on its own and is named in the 503 body. */
+import { Database } from "bun:sqlite";
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { expectedMigrations, markDraining } from "../../src/http/health.ts";
+import { createTestApp } from "../helpers/app.ts";
+import { fileApp, tempDir } from "./helpers.ts";
+
+const allOk = { database: "ok", migrations: "ok", draining: "ok" };
+
+describe("health", () => {
+  test("live: 200 {status: ok}, not cached", async () => {
+    const t = createTestApp();
+    const res = await t.request("GET", "/health/live");
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: "ok" });
+    expect(res.headers.get("cache-control")).toBe("no-store");
+  });
+
+  test("ready: 200 with every check ok", async () => {
+    const t = createTestApp();
+    const res = await t.request("GET", "/health/ready");
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: "ok", checks: allOk });
+  });
+
+  test("draining: ready 503 naming it, live still 200", async () => {
+    const t = createTestApp();
+    markDraining(t.ctx);
+    const res = await t.request("GET", "/health/ready");
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ status: "unavailable", checks: { ...allOk, draining: "failed" } });
+    expect((await t.request("GET", "/health/live")).status).toBe(200);
+  });
+
+  test("a migration missing: 503 naming migrations", async () => {
+    const t = createTestApp();
+    expect(expectedMigrations()).toBeGreaterThan(0);
+    t.ctx.sqlite.run(
+      "DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)",
+    );
+    const res = await t.request("GET", "/health/ready");
+    expect(res.status).toBe(503);
+    expect(res.body.checks).toEqual({ ...allOk, migrations: "failed" });
+  });
+
+  test("database write-locked by another process: 503 naming database, then ok again", async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const t = fileApp(dir);
+      const other = new Database(join(dir, "quire.db"));
+      other.run("BEGIN IMMEDIATE");
+      const locked = await t.request("GET", "/health/ready");
+      other.run("ROLLBACK");
+      expect(locked.status).toBe(503);
+      expect(locked.body.checks).toEqual({ ...allOk, database: "failed" });
+      const freed = await t.request("GET", "/health/ready");
+      expect(freed.status).toBe(200);
+      // The probe restores the connection's own busy timeout.
+      expect(t.ctx.sqlite.query<{ timeout: number }, []>("PRAGMA busy_timeout").get()!.timeout).toBe(5000);
+      other.close();
+      t.ctx.sqlite.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  test("documented under Operations in the OpenAPI document", async () => {
+    const t = createTestApp();
+    const doc = (await t.request("GET", "/openapi/json")).body;
+    for (const path of ["/health/live", "/health/ready", "/metrics"]) {
+      expect(doc.paths[path].get.tags).toEqual(["Operations"]);
+    }
+  });
+});
