@@ -3,7 +3,6 @@
  * There are no module-level singletons: two apps in one process (as in tests) never share state.
  */
 import type { Database } from "bun:sqlite";
-import { LRUCache } from "lru-cache";
 import type { Config } from "./config.ts";
 import { type Db, openDatabase } from "./db/client.ts";
 import { applyMigrations } from "./db/migrate.ts";
@@ -11,7 +10,10 @@ import type { DomainEvent } from "./events.ts";
 import { type Clock, systemClock } from "./lib/clock.ts";
 import { DomainEvents } from "./lib/events.ts";
 import type { Logger } from "./lib/logger.ts";
-import type { SessionInfo } from "./modules/sessions/service.ts";
+import type { JobQueue } from "./lib/queue.ts";
+import { type Caches, createCaches } from "./modules/cache/index.ts";
+import { invalidateOnWrites } from "./modules/cache/invalidation.ts";
+import { createJobQueue, setupBackgroundWork } from "./modules/jobs/setup.ts";
 
 export interface AppContext {
   readonly config: Readonly<Config>;
@@ -22,20 +24,18 @@ export interface AppContext {
   readonly caches: Caches;
   /** Writes go through `events.transact` so that realtime, caches, webhooks and emails hear of them. */
   readonly events: DomainEvents<DomainEvent, Tx>;
+  /** The durable job queue (outbox jobs, email, webhooks, housekeeping); workers run only in `serve`. */
+  readonly jobs: JobQueue;
 }
 
 /** A Drizzle transaction on the app database. */
 export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
-/** In-memory caches, bounded by entries and time; every write that changes a cached fact deletes its entry. */
-export interface Caches {
-  /** Session id → live session facts (src/modules/sessions/service.ts). */
-  readonly sessions: LRUCache<string, SessionInfo>;
-}
-
-export function createCaches(): Caches {
-  return { sessions: new LRUCache<string, SessionInfo>({ max: 50_000, ttl: 10_000 }) };
-}
+/**
+ * In-memory caches, bounded by entries, bytes and time; every write that changes a cached fact deletes its
+ * entries (src/modules/cache).
+ */
+export type { Caches };
 
 export interface ContextOptions {
   clock?: Clock;
@@ -53,7 +53,13 @@ export function createContext(
     (fn) => db.transaction(fn),
     (err, event) => log.error({ err, event: event.type }, "event handler failed"),
   );
-  return { config, db, sqlite, log, clock: options.clock ?? systemClock, caches: createCaches(), events };
+  const clock = options.clock ?? systemClock;
+  const jobs = createJobQueue(config, sqlite, clock, log);
+  const caches = createCaches(config, clock);
+  invalidateOnWrites(caches, events);
+  const ctx: AppContext = { config, db, sqlite, log, clock, caches, events, jobs };
+  setupBackgroundWork(ctx);
+  return ctx;
 }
 
 export function closeContext(ctx: AppContext): void {

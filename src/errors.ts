@@ -34,3 +34,15 @@ export function uniqueViolation(err: unknown): string | undefined {
     return undefined;
   return err.message;
 }
+
+/**
+ * SQLite's "database is locked" once busy_timeout ran out (another process held the write lock that long),
+ * however deeply wrapped (Drizzle wraps driver errors in `cause`). A transient condition: retry later.
+ */
+export function isSqliteBusy(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && code.startsWith("SQLITE_BUSY")) return true;
+  }
+  return false;
+}

@@ -6,10 +6,14 @@
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
 // Imported (not read at run time) so the version is embedded in the compiled binary.
 import pkg from "../package.json" with { type: "json" };
+import { admin, adminUsage } from "./cli/admin.ts";
+import { backup, backupUsage } from "./cli/backup.ts";
+import { healthcheck, healthcheckUsage } from "./cli/healthcheck.ts";
 import { migrate } from "./cli/migrate.ts";
+import { restore, restoreUsage } from "./cli/restore.ts";
 import { serve } from "./cli/serve.ts";
 import { type Config, ConfigError, describeConfig, loadConfig } from "./config.ts";
-import { createLogger, type Logger } from "./lib/logger.ts";
+import { createLogger, type Logger, wantsPrettyLogs } from "./lib/logger.ts";
 
 type Flags = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
@@ -18,18 +22,42 @@ interface Command {
   options: ParseArgsOptionsConfig;
   /** One help line per option, in the order shown. */
   flagHelp: string[];
-  run(flags: Flags): number | Promise<number>;
+  /** Accepts positional arguments (a subcommand), passed to run. */
+  positionals?: boolean;
+  /** What follows the command name in its usage line, e.g. `<file> [flags]`. */
+  synopsis?: string;
+  run(flags: Flags, positionals: string[]): number | Promise<number>;
 }
 
 /** Flag → the environment variable it overrides. */
-const flagVars = { port: "PORT", host: "HOST", database: "DATABASE_URL", "data-dir": "DATA_DIR" } as const;
+const flagVars = {
+  port: "PORT",
+  host: "HOST",
+  database: "DATABASE_URL",
+  "data-dir": "DATA_DIR",
+  "log-level": "LOG_LEVEL",
+} as const;
 
 const help = { help: { type: "boolean", short: "h" } } as const;
-const storage = { database: { type: "string" }, "data-dir": { type: "string" }, ...help } as const;
+const storage = {
+  database: { type: "string" },
+  "data-dir": { type: "string" },
+  "log-level": { type: "string" },
+  ...help,
+} as const;
 const storageHelp = [
   "--database <url>     SQLite file or :memory: (DATABASE_URL)",
   "--data-dir <path>    data directory (DATA_DIR)",
+  "--log-level <level>  fatal | error | warn | info | debug | trace | silent (LOG_LEVEL)",
 ];
+
+/** A command taking exactly one positional argument (a file). */
+const oneFile =
+  (name: string, fn: (file: string, flags: Flags) => number | Promise<number>) =>
+  (flags: Flags, positionals: string[]) =>
+    positionals.length > 1
+      ? usageError(`${name} takes one <file>, got ${positionals.length}`)
+      : fn(positionals[0] ?? "", flags);
 
 const commands: Record<string, Command> = {
   serve: {
@@ -48,6 +76,54 @@ const commands: Record<string, Command> = {
     flagHelp: storageHelp,
     run: (flags) => withConfig(flags, migrate),
   },
+  admin: {
+    summary: "manage admin accounts (create, promote); safe while the server runs",
+    options: {
+      email: { type: "string" },
+      username: { type: "string" },
+      password: { type: "string" },
+      ...storage,
+    },
+    positionals: true,
+    flagHelp: [...adminUsage, ...storageHelp],
+    run: (flags, [sub]) =>
+      withConfig(flags, (config, log) =>
+        admin(config, log, sub, flags as { email?: string; username?: string; password?: string }),
+      ),
+  },
+  backup: {
+    summary: "write a consistent copy of the database to <file>; safe while the server runs",
+    options: storage,
+    positionals: true,
+    synopsis: "<file> [flags]",
+    flagHelp: [...backupUsage, ...storageHelp],
+    run: oneFile("backup", (file, flags) =>
+      withConfig(flags, (config, log) => backup(config, log, file || undefined)),
+    ),
+  },
+  restore: {
+    summary: "replace the database with a verified backup <file>; the server must be stopped",
+    options: { ...storage, force: { type: "boolean" } },
+    positionals: true,
+    synopsis: "<file> [flags]",
+    flagHelp: [...restoreUsage, ...storageHelp],
+    run: oneFile("restore", (file, flags) =>
+      withConfig(flags, (config, log) =>
+        restore(config, log, file || undefined, { force: flags.force === true }),
+      ),
+    ),
+  },
+  healthcheck: {
+    summary: "exit 0 if the local server is ready (GET /health/ready), else 1: for container health checks",
+    options: {
+      port: { type: "string" },
+      host: { type: "string" },
+      "timeout-ms": { type: "string" },
+      ...help,
+    },
+    flagHelp: healthcheckUsage,
+    run: (flags) => healthcheck(flags as { port?: string; host?: string; "timeout-ms"?: string }),
+  },
   version: { summary: "print the version", options: help, flagHelp: [], run: () => print(version()) },
   help: { summary: "show this help", options: help, flagHelp: [], run: () => print(usage()) },
 };
@@ -57,7 +133,7 @@ function version(): string {
 }
 
 function usage(): string {
-  const list = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`);
+  const list = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(13)}${c.summary}`);
   return [
     `quire ${pkg.version}: a RealWorld-compatible publishing API server`,
     "",
@@ -81,9 +157,16 @@ function commandUsage(name: string, command: Command): string {
     command.flagHelp.length > 0
       ? ["", "Every setting is also read from the environment: see quire --help."]
       : [];
-  return [`Usage: quire ${name} [flags]`, "", `  ${command.summary}`, "", "Flags:", ...flags, ...env].join(
-    "\n",
-  );
+  const synopsis = command.synopsis ?? "[flags]";
+  return [
+    `Usage: quire ${name} ${synopsis}`,
+    "",
+    `  ${command.summary}`,
+    "",
+    "Flags:",
+    ...flags,
+    ...env,
+  ].join("\n");
 }
 
 function print(text: string): number {
@@ -113,7 +196,7 @@ async function withConfig(
     process.stderr.write(`quire: ${err.message}\n`);
     return 2;
   }
-  const log = createLogger(config.LOG_LEVEL);
+  const log = createLogger(config.LOG_LEVEL, undefined, { pretty: wantsPrettyLogs(config.NODE_ENV) });
   try {
     return await fn(config, log);
   } catch (err) {
@@ -136,19 +219,20 @@ export async function main(argv: string[]): Promise<number> {
     ? command.options
     : { ...command.options, version: { type: "boolean", short: "v" } };
   let flags: Flags;
+  let positionals: string[];
   try {
-    flags = parseArgs({
+    ({ values: flags, positionals } = parseArgs({
       args: named ? argv.slice(1) : argv,
       options,
       strict: true,
-      allowPositionals: false,
-    }).values;
+      allowPositionals: command.positionals ?? false,
+    }));
   } catch (err) {
     return usageError((err as Error).message);
   }
   if (flags.version) return print(version());
   if (flags.help) return print(named ? commandUsage(name, command) : usage());
-  return command.run(flags);
+  return command.run(flags, positionals);
 }
 
 if (import.meta.main) {

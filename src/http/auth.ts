@@ -5,12 +5,16 @@
  *   `sub` (the user id), `sid` (the session) and `typ: "access"`, and all of these are required.
  * - A verified token is accepted only while its session lives (checked on every request, cached briefly and
  *   invalidated on logout), so revocation is immediate.
+ * - Refresh tokens (src/modules/sessions/refresh.ts) are opaque `rt_…` strings, not JWTs: they fail
+ *   verification here, and access tokens do not match the refresh-token format, so neither passes as the other.
  * - `Authorization: Token <jwt>` (RealWorld) and `Authorization: Bearer <jwt>` are both accepted.
+ * - An authenticated request also counts against its user's rate limit (src/http/rate-limit.ts).
  *
  * Routes opt in with `{ auth: true }` (401 without a valid token), `{ optionalAuth: true }` (anonymous
  * allowed, but a token that is present must be valid) or `{ admin: true }` (401, then 403 unless the
  * permission table grants "admin:access"), and receive `viewer`.
  */
+import { randomBytes } from "node:crypto";
 import { jwt } from "@elysiajs/jwt";
 import { Elysia } from "elysia";
 import type { AppContext } from "../context.ts";
@@ -18,6 +22,7 @@ import type { Role } from "../db/schema.ts";
 import { forbidden, unauthorized } from "../errors.ts";
 import { checkSession } from "../modules/sessions/service.ts";
 import { can } from "../policy.ts";
+import { limitRequest } from "./rate-limit.ts";
 
 export interface Viewer {
   id: number;
@@ -35,6 +40,9 @@ export function bearerToken(header: string | null | undefined): string | undefin
   return match[1];
 }
 
+/** The viewer each request authenticated as, from the transform phase to the handler. */
+const viewers = new WeakMap<Request, Viewer>();
+
 export const authPlugin = (ctx: AppContext) => {
   const { config, clock } = ctx;
   return new Elysia({ name: "quire/auth", seed: config.JWT_SECRET })
@@ -47,7 +55,7 @@ export const authPlugin = (ctx: AppContext) => {
         aud: config.JWT_AUDIENCE,
       }),
     )
-    .derive({ as: "global" }, ({ jwt }) => ({
+    .derive({ as: "global" }, ({ jwt, set }) => ({
       /** Resolve a raw access token to its viewer, or throw 401. Shared by HTTP and WebSocket upgrades. */
       async authenticate(token: string): Promise<Viewer> {
         const claims = await jwt.verify(token, {
@@ -61,6 +69,8 @@ export const authPlugin = (ctx: AppContext) => {
           throw unauthorized();
         const session = checkSession(ctx, claims.sid);
         if (!session || String(session.userId) !== claims.sub) throw unauthorized();
+        // Per-user limit on top of the per-IP one: a token spread over many addresses is still one client.
+        limitRequest(ctx, set, "user", String(session.userId));
         return { id: session.userId, role: session.role, sessionId: claims.sid, token };
       },
       /** Sign an access token for a session. */
@@ -70,32 +80,40 @@ export const authPlugin = (ctx: AppContext) => {
           sub: String(userId),
           sid: sessionId,
           typ: "access",
+          // Unique per token, so a refresh never hands back a byte-identical token within the same second.
+          jti: randomBytes(12).toString("base64url"),
           exp: now + config.JWT_TTL_SECONDS,
         });
       },
     }))
     .macro({
+      // Authentication runs in `transform`, before Elysia validates params and body, so an anonymous or
+      // badly authenticated request gets 401 (then 403 for admin routes) rather than validation feedback.
+      // `resolve` (after validation) hands the viewer found there to the handler.
       auth: {
-        async resolve({ headers, authenticate }) {
+        async transform({ headers, authenticate, request }) {
           const token = bearerToken(headers.authorization);
           if (!token) throw unauthorized("is missing");
-          return { viewer: await authenticate(token) };
+          viewers.set(request, await authenticate(token));
         },
+        resolve: ({ request }) => ({ viewer: viewers.get(request)! }),
       },
       admin: {
-        async resolve({ headers, authenticate }) {
+        async transform({ headers, authenticate, request }) {
           const token = bearerToken(headers.authorization);
           if (!token) throw unauthorized("is missing");
           const viewer = await authenticate(token);
           if (!can(viewer.role, "admin:access")) throw forbidden("admin");
-          return { viewer };
+          viewers.set(request, viewer);
         },
+        resolve: ({ request }) => ({ viewer: viewers.get(request)! }),
       },
       optionalAuth: {
-        async resolve({ headers, authenticate }) {
+        async transform({ headers, authenticate, request }) {
           const token = bearerToken(headers.authorization);
-          return { viewer: token ? await authenticate(token) : undefined };
+          if (token) viewers.set(request, await authenticate(token));
         },
+        resolve: ({ request }): { viewer: Viewer | undefined } => ({ viewer: viewers.get(request) }),
       },
     });
 };

@@ -1,11 +1,15 @@
 /**
  * JSON-only bodies with a size limit. Elysia would otherwise parse form-urlencoded and multipart bodies into
  * JSON routes and buffer any size; here every body-reading route accepts `application/json` (or `+json`)
- * only (415 otherwise), reads at most BODY_LIMIT_BYTES (413), and answers 422 for malformed JSON.
+ * only (415 otherwise), reads at most BODY_LIMIT_BYTES (413), and answers 422 for malformed or too deeply
+ * nested JSON.
  */
 import { Elysia } from "elysia";
 import { AppError } from "../errors.ts";
-import { BodyTooLarge, readBoundedText } from "../lib/body.ts";
+import { BodyTooLarge, jsonNestsDeeperThan, readBoundedText } from "../lib/body.ts";
+
+/** RealWorld bodies nest three levels; anything past this is an attack on the parser or validator. */
+const MAX_JSON_DEPTH = 32;
 
 const tooLarge = (limit: number) => new AppError(413, { body: [`is too large (maximum is ${limit} bytes)`] });
 
@@ -30,7 +34,12 @@ export const bodyPlugin = (limit: number) =>
         if (err instanceof BodyTooLarge) throw tooLarge(limit);
         throw new AppError(400, { body: ["could not be read"] });
       }
-      if (text.trim() === "") throw new AppError(422, { body: ["can't be blank"] });
+      // An empty JSON body is no body (clients send the header on body-less POSTs too); routes that need
+      // one then fail validation with a field error.
+      if (text.trim() === "") return {};
+      if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) {
+        throw new AppError(422, { body: [`is nested too deeply (maximum depth is ${MAX_JSON_DEPTH})`] });
+      }
       try {
         return JSON.parse(text);
       } catch {

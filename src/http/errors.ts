@@ -5,8 +5,9 @@
  */
 import { ValueErrorType } from "@sinclair/typebox/errors";
 import { Elysia, type ValidationError } from "elysia";
-import { AppError, type ErrorFields } from "../errors.ts";
+import { AppError, type ErrorFields, isSqliteBusy } from "../errors.ts";
 import type { Logger } from "../lib/logger.ts";
+import { requestInfo } from "./request-log.ts";
 
 /** The field a validation error is about: the last named segment of its JSON pointer. */
 function fieldOf(path: string, fallback: string): string {
@@ -80,8 +81,21 @@ export const errorsPlugin = (log: Logger) =>
             set.status = status;
             return { errors: { request: ["is invalid"] } };
           }
+          const reqId = requestInfo(request)?.id;
+          if (isSqliteBusy(error)) {
+            // Another process held the write lock past busy_timeout: transient, so 503 and retry.
+            log.warn({ reqId, method: request.method, path: new URL(request.url).pathname }, "database busy");
+            set.status = 503;
+            set.headers["retry-after"] = "1";
+            return { errors: { database: ["is busy, try again shortly"] } };
+          }
           log.error(
-            { err: error, method: request.method, path: new URL(request.url).pathname },
+            {
+              err: error,
+              reqId,
+              method: request.method,
+              path: new URL(request.url).pathname,
+            },
             "unhandled error",
           );
           set.status = 500;

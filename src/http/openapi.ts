@@ -23,11 +23,41 @@ export const description = `Quire: a social publishing API, wire-compatible with
 Authenticate with \`Authorization: Token <token>\` (or \`Bearer <token>\`), the token coming from registration or login.
 Errors always use the envelope \`{"errors": {"<field>": ["<message>"]}}\`.`;
 
-export const openapiPlugin = () =>
+interface RouteLike {
+  method: string;
+  path: string;
+  hooks?: { body?: unknown };
+}
+type Operation = { requestBody?: { content?: Record<string, unknown> } };
+
+/**
+ * @elysiajs/openapi documents a request body only when a route names a built-in parser; our JSON-only parser
+ * (src/http/body.ts) is a function, which leaves `content` empty. Fill it in from the routes' body schemas,
+ * once per generated document (the plugin caches and returns the same object).
+ */
+export function documentJsonBodies(
+  spec: { paths?: Record<string, Record<string, Operation>> },
+  routes: RouteLike[],
+) {
+  for (const route of routes) {
+    if (!route.hooks?.body) continue;
+    const op = spec.paths?.[route.path.replace(/:([^/]+)/g, "{$1}")]?.[route.method.toLowerCase()];
+    if (op?.requestBody && Object.keys(op.requestBody.content ?? {}).length === 0) {
+      op.requestBody.content = { "application/json": { schema: route.hooks.body } };
+    }
+  }
+}
+
+export const openapiPlugin = (routes: () => RouteLike[]) =>
   new Elysia({ name: "quire/openapi" })
     .onRequest(({ request, set }) => {
       if (new URL(request.url).pathname.startsWith("/openapi"))
         set.headers["content-security-policy"] = docsCsp;
+    })
+    .onAfterHandle(({ path, response }) => {
+      if (path === "/openapi/json" && response && typeof response === "object") {
+        documentJsonBodies(response as Parameters<typeof documentJsonBodies>[0], routes());
+      }
     })
     .get(`${assets}/swagger-ui-bundle.js`, asset(swaggerBundle, "text/javascript; charset=utf-8"), {
       detail: { hide: true },
@@ -49,11 +79,19 @@ export const openapiPlugin = () =>
         documentation: {
           info: { title: "Quire API", version: pkg.version, description },
           tags: [
-            { name: "Users", description: "Registration, login and the current user" },
+            {
+              name: "Users",
+              description: "Registration, login, token refresh, logout and the current user",
+            },
             { name: "Profiles", description: "Profiles and follows" },
             { name: "Articles", description: "Articles, favorites and the feed" },
             { name: "Comments", description: "Comments on articles" },
             { name: "Tags", description: "Tags in use" },
+            { name: "Realtime", description: "Live updates: WebSocket pub/sub with resume, SSE fallback" },
+            {
+              name: "Admin",
+              description: "Administration (admins only): users, roles, suspension, moderation, audit log",
+            },
           ],
           components: {
             securitySchemes: {

@@ -25,3 +25,25 @@ export async function readBoundedText(request: Request, limit: number): Promise<
   }
   return new TextDecoder("utf-8", { fatal: false }).decode(Buffer.concat(chunks));
 }
+
+/**
+ * Whether JSON text nests objects/arrays deeper than `max`, by one pass over the characters (strings
+ * skipped). Checked before parsing: a 200 KB body of brackets parses fine but then overflows the stack of
+ * whatever walks it (validation, error reporting), costing seconds of CPU and a 500.
+ */
+export function jsonNestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92)
+        i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > max) return true;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return false;
+}

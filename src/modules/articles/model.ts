@@ -46,7 +46,17 @@ export const ArticleList = t.Object({
   articlesCount: t.Integer({ description: "Total matching articles, regardless of limit/offset" }),
 });
 
+/** Longest search text accepted (longer is 422); see src/modules/search/fts-query.ts for what is searched. */
+export const SEARCH_MAX_CHARS = 256;
+
 export const ListQuery = t.Object({
+  q: t.Optional(
+    t.String({
+      maxLength: SEARCH_MAX_CHARS,
+      description:
+        "Full-text search over title, description, body and tags. The text is split into words (letters and digits; everything else, quotes and operators included, only separates words) and every word must match; at most 12 words count. Results are ranked by relevance (bm25; title matches weigh most), then newest first. Blank text lists as if absent; text without any word matches nothing.",
+    }),
+  ),
   tag: t.Optional(t.String({ maxLength: limits.tag })),
   author: t.Optional(t.String({ maxLength: limits.username })),
   favorited: t.Optional(t.String({ maxLength: limits.username })),

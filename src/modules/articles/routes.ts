@@ -1,6 +1,7 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context.ts";
 import { authPlugin } from "../../http/auth.ts";
+import { reply } from "../../http/etag.ts";
 import { errors } from "../shared/model.ts";
 import {
   ArticleEnvelope,
@@ -27,26 +28,34 @@ const token = [{ Token: [] }];
 export const articlesRoutes = (ctx: AppContext) =>
   new Elysia({ name: "quire/articles", tags: ["Articles"] })
     .use(authPlugin(ctx))
-    .get("/api/articles", ({ query, viewer }) => listArticles(ctx, query, viewer), {
-      optionalAuth: true,
-      query: ListQuery,
-      response: { 200: ArticleList, ...errors(401, 422) },
-      detail: {
-        summary: "List articles",
-        description:
-          "Most recent first, filtered by `tag`, `author` and/or `favorited` (usernames). `limit` defaults to 20 and is capped at 100. Items omit `body`.",
+    .get(
+      "/api/articles",
+      ({ query, viewer, request, set }) => reply(request, set, listArticles(ctx, query, viewer)),
+      {
+        optionalAuth: true,
+        query: ListQuery,
+        response: { 200: ArticleList, ...errors(401, 422) },
+        detail: {
+          summary: "List articles",
+          description:
+            "Most recent first, filtered by `tag`, `author` and/or `favorited` (usernames); with `q`, a full-text search ranked by relevance, combinable with the same filters. `limit` defaults to 20 and is capped at 100. Items omit `body`. Answers carry a strong `ETag`; send it back in `If-None-Match` to get a 304 when nothing changed.",
+        },
       },
-    })
-    .get("/api/articles/feed", ({ query, viewer }) => feedArticles(ctx, viewer, query), {
-      auth: true,
-      query: FeedQuery,
-      response: { 200: ArticleList, ...errors(401, 422) },
-      detail: {
-        summary: "Feed",
-        description: "Articles by authors the viewer follows, most recent first.",
-        security: token,
+    )
+    .get(
+      "/api/articles/feed",
+      ({ query, viewer, request, set }) => reply(request, set, feedArticles(ctx, viewer, query)),
+      {
+        auth: true,
+        query: FeedQuery,
+        response: { 200: ArticleList, ...errors(401, 422) },
+        detail: {
+          summary: "Feed",
+          description: "Articles by authors the viewer follows, most recent first.",
+          security: token,
+        },
       },
-    })
+    )
     .post(
       "/api/articles",
       ({ body, viewer, status }) => status(201, createArticle(ctx, viewer, body.article)),
@@ -57,12 +66,16 @@ export const articlesRoutes = (ctx: AppContext) =>
         detail: { summary: "Create an article", description: "Editors and admins only.", security: token },
       },
     )
-    .get("/api/articles/:slug", ({ params, viewer }) => getArticle(ctx, params.slug, viewer), {
-      optionalAuth: true,
-      params: SlugParams,
-      response: { 200: ArticleEnvelope, ...errors(401, 404) },
-      detail: { summary: "Get an article" },
-    })
+    .get(
+      "/api/articles/:slug",
+      ({ params, viewer, request, set }) => reply(request, set, getArticle(ctx, params.slug, viewer)),
+      {
+        optionalAuth: true,
+        params: SlugParams,
+        response: { 200: ArticleEnvelope, ...errors(401, 404) },
+        detail: { summary: "Get an article" },
+      },
+    )
     .put(
       "/api/articles/:slug",
       ({ params, body, viewer }) => updateArticle(ctx, viewer, params.slug, body.article),

@@ -2,39 +2,39 @@
  * Articles: create, read, list, feed, update, delete, favorite. Write paths run in one transaction each;
  * uniqueness (slugs, favorites) is decided by the database, never by a check-then-insert.
  */
-import { and, eq, inArray, sql } from "drizzle-orm";
-import type { AppContext, Tx } from "../../context.ts";
-import { articles, articleTags, favorites, type Role, tags } from "../../db/schema.ts";
+import { eq } from "drizzle-orm";
+import type { AppContext } from "../../context.ts";
+import { articles, type Role } from "../../db/schema.ts";
 import { forbidden, notFound, uniqueViolation } from "../../errors.ts";
 import { slugify, slugSuffix } from "../../lib/slug.ts";
 import { can } from "../../policy.ts";
+import { countKeys, feedKey } from "../cache/index.ts";
+import { userIdOf } from "../profiles/service.ts";
+import { toFtsQuery } from "../search/fts-query.ts";
+import { searchPage } from "../search/service.ts";
 import { pageOf } from "../shared/model.ts";
 import type { CreateArticleInput, ListFilters, UpdateArticleInput } from "./model.ts";
-import { articleQueries, type ListShape, toArticle, toListItem } from "./queries.ts";
+import { articleQueries, articleWrites, type ListShape } from "./queries.ts";
+import {
+  articleEntry,
+  articleObject,
+  articleReply,
+  emptyList,
+  listEntry,
+  listReply,
+  type Reader,
+  readPage,
+} from "./reads.ts";
 
 export interface ArticleViewer {
   id: number;
   role: Role;
 }
 
-function tagsOf(tx: Tx, articleId: number): string[] {
-  return tx
-    .select({ name: tags.name })
-    .from(articleTags)
-    .innerJoin(tags, eq(tags.id, articleTags.tagId))
-    .where(eq(articleTags.articleId, articleId))
-    .orderBy(articleTags.position)
-    .all()
+function tagsOf(ctx: AppContext, articleId: number): string[] {
+  return articleWrites(ctx.db)
+    .tagNames.all({ article: articleId })
     .map((r) => r.name);
-}
-
-/** Write the article's full-text entry (drizzle/0002_search.sql), in the caller's transaction. */
-function indexForSearch(tx: Tx, articleId: number): void {
-  tx.run(sql`insert or replace into articles_fts (rowid, title, description, body, tags)
-    select a.id, a.title, a.description, a.body,
-      coalesce((select group_concat(t.name, ' ') from ${articleTags} at join ${tags} t on t.id = at.tag_id
-                where at.article_id = a.id), '')
-    from ${articles} a where a.id = ${articleId}`);
 }
 
 /** Trimmed, de-duplicated, in the author's order. */
@@ -42,24 +42,14 @@ function cleanTags(tagList: readonly string[]): string[] {
   return [...new Set(tagList.map((tag) => tag.trim()).filter(Boolean))];
 }
 
-function setTags(tx: Tx, articleId: number, tagList: string[]): void {
-  tx.delete(articleTags).where(eq(articleTags.articleId, articleId)).run();
+/** Replace the article's tags, in the caller's transaction (the statements run on its connection). */
+function setTags(ctx: AppContext, articleId: number, tagList: string[]): void {
+  const w = articleWrites(ctx.db);
+  w.unlinkTags.run({ article: articleId });
   if (tagList.length === 0) return;
-  tx.insert(tags)
-    .values(tagList.map((name) => ({ name })))
-    .onConflictDoNothing()
-    .run();
-  const ids = new Map(
-    tx
-      .select({ id: tags.id, name: tags.name })
-      .from(tags)
-      .where(inArray(tags.name, tagList))
-      .all()
-      .map((r) => [r.name, r.id]),
-  );
-  tx.insert(articleTags)
-    .values(tagList.map((name, position) => ({ articleId, tagId: ids.get(name)!, position })))
-    .run();
+  const names = JSON.stringify(tagList);
+  w.insertTags.run({ names });
+  w.linkTags.run({ article: articleId, names });
 }
 
 /** Run `write(slug)` with the title's slug, then with random suffixes while the slug is taken. */
@@ -82,17 +72,18 @@ function slugFits(slug: string, title: string): boolean {
   return slug === base || (slug.length === base.length + 7 && slug.startsWith(`${base}-`));
 }
 
-export function getArticle(ctx: AppContext, slug: string, viewer?: { id: number }) {
-  const row = articleQueries(ctx.db).bySlug.get({ slug, viewer: viewer?.id ?? 0 });
-  if (!row) throw notFound("article");
-  return { article: toArticle(row) };
+/** GET /api/articles/:slug: the cached body as is, unless the reader's flags differ from the anonymous ones. */
+export function getArticle(ctx: AppContext, slug: string, viewer?: Reader) {
+  const entry = articleEntry(ctx, slug);
+  if (!entry) throw notFound("article");
+  return articleReply(ctx, entry, viewer);
 }
 
-function runList(ctx: AppContext, shape: ListShape, params: Record<string, unknown>, query: PageQuery) {
-  const q = articleQueries(ctx.db).list(shape);
-  const rows = q.page.all({ ...params, ...pageOf(query) });
-  const total = q.count.get(params)?.n ?? 0;
-  return { articles: rows.map(toListItem), articlesCount: total };
+/** The article after a write, as the writer sees it (a plain object: write responses are not cached). */
+function articleAfterWrite(ctx: AppContext, slug: string, viewer: Reader) {
+  const entry = articleEntry(ctx, slug);
+  if (!entry) throw notFound("article");
+  return articleObject(ctx, entry, viewer);
 }
 
 interface PageQuery {
@@ -100,24 +91,56 @@ interface PageQuery {
   offset?: string;
 }
 
-export function listArticles(ctx: AppContext, filters: ListFilters, viewer?: { id: number }) {
-  const shape = { tag: !!filters.tag, author: !!filters.author, favorited: !!filters.favorited, feed: false };
-  const params = {
-    viewer: viewer?.id ?? 0,
-    tag: filters.tag,
-    author: filters.author,
-    favorited: filters.favorited,
-  };
-  return runList(ctx, shape, params, filters);
+/**
+ * GET /api/articles, with or without `q`. Pages are cached by their normalised query (usernames resolved to
+ * ids, search text to its FTS expression); unknown users and wordless searches answer an empty list.
+ */
+export function listArticles(ctx: AppContext, filters: ListFilters, viewer?: Reader) {
+  const page = pageOf(filters);
+  const tag = filters.tag || undefined;
+  const author = filters.author ? userIdOf(ctx, filters.author) : undefined;
+  const favorited = filters.favorited ? userIdOf(ctx, filters.favorited) : undefined;
+  if ((filters.author && author === undefined) || (filters.favorited && favorited === undefined))
+    return emptyList();
+  const text = filters.q?.trim();
+  if (text) {
+    const match = toFtsQuery(text);
+    if (match === undefined) return emptyList();
+    const key = JSON.stringify(["q", match, tag, author, favorited, page.limit, page.offset]);
+    const entry = ctx.caches.lists.load(key, () =>
+      listEntry(searchPage(ctx, match, { tag, author, favorited }, page)),
+    )!;
+    return listReply(ctx, entry, viewer);
+  }
+  const shape = { tag: !!tag, author: author !== undefined, favorited: favorited !== undefined, feed: false };
+  const key = JSON.stringify(["l", tag, author, favorited, page.limit, page.offset]);
+  const entry = ctx.caches.lists.load(key, () =>
+    listEntry(readPage(ctx, shape, { tag, author, favorited, ...page }, countKeyOf(tag, author, favorited))),
+  )!;
+  return listReply(ctx, entry, viewer);
 }
 
-export function feedArticles(ctx: AppContext, viewer: { id: number }, page: PageQuery) {
-  return runList(
-    ctx,
-    { tag: false, author: false, favorited: false, feed: true },
-    { viewer: viewer.id },
-    page,
-  );
+/** The cached total's key for a filter, if it has one (no filter or exactly one). */
+function countKeyOf(tag?: string, author?: number, favorited?: number): string | undefined {
+  const set = +(tag !== undefined) + +(author !== undefined) + +(favorited !== undefined);
+  if (set === 0) return countKeys.all;
+  if (set > 1) return undefined;
+  if (tag !== undefined) return countKeys.tag(tag);
+  return author !== undefined ? countKeys.author(author) : countKeys.favorited(favorited!);
+}
+
+const FEED: ListShape = { tag: false, author: false, favorited: false, feed: true };
+
+/**
+ * GET /api/articles/feed: cached per reader (never served to anyone else), with the flags overlaid like
+ * any list, since favourites change more often than a feed's articles.
+ */
+export function feedArticles(ctx: AppContext, viewer: Reader, query: PageQuery) {
+  const page = pageOf(query);
+  const entry = ctx.caches.feeds.load(feedKey(viewer.id, page), () =>
+    listEntry(readPage(ctx, FEED, { viewer: viewer.id, ...page }, undefined)),
+  )!;
+  return listReply(ctx, entry, viewer);
 }
 
 export function createArticle(ctx: AppContext, viewer: ArticleViewer, input: CreateArticleInput) {
@@ -125,27 +148,23 @@ export function createArticle(ctx: AppContext, viewer: ArticleViewer, input: Cre
   const tagList = cleanTags(input.tagList ?? []);
   const now = ctx.clock.now();
   const slug = withUniqueSlug(input.title, (slug) =>
-    ctx.events.transact((tx, emit) => {
-      const [row] = tx
-        .insert(articles)
-        .values({
-          slug,
-          title: input.title,
-          description: input.description,
-          body: input.body,
-          authorId: viewer.id,
-          createdAt: now,
-          updatedAt: now,
-        })
-        .returning({ id: articles.id })
-        .all();
-      setTags(tx, row!.id, tagList);
-      indexForSearch(tx, row!.id);
-      emit({ type: "article.created", articleId: row!.id, slug, authorId: viewer.id, tags: tagList });
+    ctx.events.transact((_tx, emit) => {
+      const w = articleWrites(ctx.db);
+      const { id } = w.insert.get({
+        slug,
+        title: input.title,
+        description: input.description,
+        body: input.body,
+        authorId: viewer.id,
+        now,
+      })!;
+      setTags(ctx, id, tagList);
+      w.indexForSearch.run({ article: id });
+      emit({ type: "article.created", articleId: id, slug, authorId: viewer.id, tags: tagList });
       return slug;
     }),
   );
-  return getArticle(ctx, slug, viewer);
+  return articleAfterWrite(ctx, slug, viewer);
 }
 
 /** 404 if the slug is unknown, then 403 unless the viewer wrote it or may moderate. */
@@ -178,9 +197,11 @@ export function updateArticle(
         .set({ ...changes, slug: newSlug })
         .where(eq(articles.id, head.id))
         .run();
-      if (input.tagList !== undefined) setTags(tx, head.id, cleanTags(input.tagList));
-      indexForSearch(tx, head.id);
-      const tags = tagsOf(tx, head.id);
+      if (input.tagList !== undefined) setTags(ctx, head.id, cleanTags(input.tagList));
+      const w = articleWrites(ctx.db);
+      w.unindex.run({ article: head.id });
+      w.indexForSearch.run({ article: head.id });
+      const tags = tagsOf(ctx, head.id);
       emit({
         type: "article.updated",
         articleId: head.id,
@@ -194,7 +215,7 @@ export function updateArticle(
   // A new title gets a new slug (the RealWorld spec); the old slug stops resolving.
   const keepSlug = input.title === undefined || slugFits(head.slug, input.title);
   const finalSlug = keepSlug ? write(head.slug) : withUniqueSlug(input.title!, write);
-  return getArticle(ctx, finalSlug, viewer);
+  return articleAfterWrite(ctx, finalSlug, viewer);
 }
 
 export function deleteArticle(ctx: AppContext, viewer: ArticleViewer, slug: string): void {
@@ -211,7 +232,7 @@ export function removeArticle(ctx: AppContext, head: { id: number; slug: string;
       articleId: head.id,
       slug: head.slug,
       authorId: head.authorId,
-      tags: tagsOf(tx, head.id),
+      tags: tagsOf(ctx, head.id),
     });
     // Comments, favorites, tag links and the search entry go with it (ON DELETE CASCADE, trigger).
     tx.delete(articles).where(eq(articles.id, head.id)).run();
@@ -230,25 +251,13 @@ function setFavorite(ctx: AppContext, viewer: ArticleViewer, slug: string, on: b
   const head = articleQueries(ctx.db).headBySlug.get({ slug });
   if (!head) throw notFound("article");
   if (!can(viewer.role, "favorite:write")) throw forbidden("article");
-  ctx.events.transact((tx, emit) => {
-    const where = and(eq(favorites.userId, viewer.id), eq(favorites.articleId, head.id));
-    const changed = on
-      ? tx
-          .insert(favorites)
-          .values({ userId: viewer.id, articleId: head.id })
-          .onConflictDoNothing()
-          .returning({ articleId: favorites.articleId })
-          .all()
-      : tx.delete(favorites).where(where).returning({ articleId: favorites.articleId }).all();
+  ctx.events.transact((_tx, emit) => {
+    const w = articleWrites(ctx.db);
+    const pair = { user: viewer.id, article: head.id };
+    const changed = on ? w.favorite.all(pair) : w.unfavorite.all(pair);
     // Counted only when a row really changed: 40 concurrent favorites by one user count once.
     if (changed.length === 0) return;
-    const delta = on ? sql`${articles.favoritesCount} + 1` : sql`max(${articles.favoritesCount} - 1, 0)`;
-    const [row] = tx
-      .update(articles)
-      .set({ favoritesCount: delta })
-      .where(eq(articles.id, head.id))
-      .returning({ favoritesCount: articles.favoritesCount })
-      .all();
+    const row = w.countFavorite.get({ article: head.id, delta: on ? 1 : -1 });
     emit({
       type: on ? "article.favorited" : "article.unfavorited",
       articleId: head.id,
@@ -257,5 +266,5 @@ function setFavorite(ctx: AppContext, viewer: ArticleViewer, slug: string, on: b
       favoritesCount: row!.favoritesCount,
     });
   });
-  return getArticle(ctx, head.slug, viewer);
+  return articleAfterWrite(ctx, head.slug, viewer);
 }

@@ -1,6 +1,7 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context.ts";
 import { authPlugin } from "../../http/auth.ts";
+import { reply } from "../../http/etag.ts";
 import { errors, ProfileEnvelope } from "../shared/model.ts";
 import { followUser, getProfile, unfollowUser } from "./service.ts";
 
@@ -9,12 +10,16 @@ const params = t.Object({ username: t.String({ maxLength: 64 }) });
 export const profilesRoutes = (ctx: AppContext) =>
   new Elysia({ name: "quire/profiles", tags: ["Profiles"] })
     .use(authPlugin(ctx))
-    .get("/api/profiles/:username", ({ params, viewer }) => getProfile(ctx, params.username, viewer), {
-      optionalAuth: true,
-      params,
-      response: { 200: ProfileEnvelope, ...errors(401, 404) },
-      detail: { summary: "Get a profile", description: "`following` is false for anonymous readers." },
-    })
+    .get(
+      "/api/profiles/:username",
+      ({ params, viewer, request, set }) => reply(request, set, getProfile(ctx, params.username, viewer)),
+      {
+        optionalAuth: true,
+        params,
+        response: { 200: ProfileEnvelope, ...errors(401, 404) },
+        detail: { summary: "Get a profile", description: "`following` is false for anonymous readers." },
+      },
+    )
     .post(
       "/api/profiles/:username/follow",
       ({ params, viewer }) => followUser(ctx, viewer, params.username),

@@ -106,7 +106,9 @@ export const realtimeRoutes = (ctx: AppContext) => {
         {
           detail: websocketDoc,
           response: {
-            101: t.Void({ description: "Switching Protocols: the WebSocket is open (the protocol is described above)" }),
+            101: t.Void({
+              description: "Switching Protocols: the WebSocket is open (the protocol is described above)",
+            }),
             ...errors(401, 403, 429),
             400: badRequestSchema,
             426: upgradeRequiredSchema,
@@ -151,7 +153,9 @@ export const realtimeRoutes = (ctx: AppContext) => {
         {
           detail: sseDoc,
           response: {
-            200: t.String({ description: "`text/event-stream`: one event per message, `id` usable as Last-Event-ID" }),
+            200: t.String({
+              description: "`text/event-stream`: one event per message, `id` usable as Last-Event-ID",
+            }),
             ...errors(401, 403, 404, 422, 429),
             503: unavailableSchema,
           },

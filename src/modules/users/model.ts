@@ -42,6 +42,12 @@ export const User = t.Object({
   username: t.String(),
   bio: t.Nullable(t.String()),
   image: t.Nullable(t.String()),
+  refreshToken: t.Optional(
+    t.String({
+      description:
+        "Returned by registration, login and refresh only: exchange it at POST /api/users/refresh for a new token (and a new refreshToken; the old one is retired). Never an access token.",
+    }),
+  ),
 });
 export const UserEnvelope = t.Object({ user: User });
 

@@ -1,6 +1,8 @@
 import { Elysia } from "elysia";
 import type { AppContext } from "../../context.ts";
 import { authPlugin } from "../../http/auth.ts";
+import { clientOf } from "../../http/client-ip.ts";
+import { rateLimitMacro } from "../../http/rate-limit.ts";
 import { errors } from "../shared/model.ts";
 import { LoginBody, RegisterBody, UpdateUserBody, UserEnvelope } from "./model.ts";
 import { getCurrentUser, loginUser, registerUser, updateUser } from "./service.ts";
@@ -8,27 +10,36 @@ import { getCurrentUser, loginUser, registerUser, updateUser } from "./service.t
 export const usersRoutes = (ctx: AppContext) =>
   new Elysia({ name: "quire/users", tags: ["Users"] })
     .use(authPlugin(ctx))
+    .use(rateLimitMacro(ctx))
     .post(
       "/api/users",
       async ({ body, issueToken, status }) => status(201, await registerUser(ctx, body.user, issueToken)),
       {
         body: RegisterBody,
-        response: { 201: UserEnvelope, ...errors(409, 413, 415, 422) },
+        rateLimit: "register",
+        response: { 201: UserEnvelope, ...errors(409, 413, 415, 422, 429) },
         detail: {
           summary: "Register",
-          description: "Create an account and sign in; returns the user with a token.",
+          description:
+            "Create an account and sign in; returns the user with a token and a refreshToken. Fields other than username, email and password (a `role`, say) are ignored.",
         },
       },
     )
-    .post("/api/users/login", ({ body, issueToken }) => loginUser(ctx, body.user, issueToken), {
-      body: LoginBody,
-      response: { 200: UserEnvelope, ...errors(401, 413, 415, 422) },
-      detail: {
-        summary: "Log in",
-        description:
-          "Exchange email and password for a token. Unknown email and wrong password answer alike.",
+    .post(
+      "/api/users/login",
+      ({ body, issueToken, request }) =>
+        loginUser(ctx, body.user, issueToken, { ip: clientOf(ctx, request).ip }),
+      {
+        body: LoginBody,
+        rateLimit: "login",
+        response: { 200: UserEnvelope, ...errors(401, 413, 415, 422, 429) },
+        detail: {
+          summary: "Log in",
+          description:
+            "Exchange email and password for a token and a refreshToken (a new session). Unknown email, wrong password and suspended account answer alike.",
+        },
       },
-    })
+    )
     .get("/api/user", ({ viewer }) => getCurrentUser(ctx, viewer), {
       auth: true,
       response: { 200: UserEnvelope, ...errors(401) },

@@ -8,6 +8,8 @@ import { type Role, users } from "../../db/schema.ts";
 import { AppError, conflict, invalid, uniqueViolation } from "../../errors.ts";
 import { perOwner } from "../../lib/memo.ts";
 import { hashPassword, type PasswordCost, verifyPassword } from "../../lib/password.ts";
+import { recordAudit } from "../audit/service.ts";
+import { invalidRefreshToken, rotateRefreshToken } from "../sessions/refresh.ts";
 import { createSession, endUserSessions } from "../sessions/service.ts";
 import type { LoginInput, RegisterInput, UpdateUserInput } from "./model.ts";
 
@@ -15,13 +17,19 @@ export type UserRow = typeof users.$inferSelect;
 /** Signs an access token for (userId, sessionId): supplied by the HTTP layer. */
 export type IssueToken = (userId: number, sessionId: string) => Promise<string>;
 
-export const toUser = (u: UserRow, token: string) => ({
+export const toUser = (u: UserRow, token: string, refreshToken?: string) => ({
   email: u.email,
   token,
   username: u.username,
   bio: u.bio,
   image: u.image,
+  ...(refreshToken !== undefined && { refreshToken }),
 });
+
+/** Where a request came from, for the audit log. */
+export interface RequestMeta {
+  ip?: string;
+}
 
 const queries = perOwner((db: AppContext["db"]) => ({
   byId: db
@@ -91,16 +99,53 @@ export async function createUser(ctx: AppContext, input: RegisterInput, role?: R
 export async function registerUser(ctx: AppContext, input: RegisterInput, issueToken: IssueToken) {
   const user = await createUser(ctx, input);
   const session = createSession(ctx, user.id);
-  return { user: toUser(user, await issueToken(user.id, session.id)) };
+  return { user: toUser(user, await issueToken(user.id, session.id), session.refreshToken) };
 }
 
-export async function loginUser(ctx: AppContext, input: LoginInput, issueToken: IssueToken) {
+export async function loginUser(
+  ctx: AppContext,
+  input: LoginInput,
+  issueToken: IssueToken,
+  meta: RequestMeta = {},
+) {
   const user = queries(ctx.db).byEmail.get({ email: input.email });
   const ok = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash(ctx)));
-  // One answer for unknown email, wrong password and suspended account: nothing to enumerate.
-  if (!user || !ok || user.suspended) throw new AppError(401, { credentials: ["invalid"] });
-  const session = createSession(ctx, user.id);
-  return { user: toUser(user, await issueToken(user.id, session.id)) };
+  // One answer for unknown email, wrong password and suspended account: nothing to enumerate. The audit
+  // log (admins only) says which it was; never the password.
+  if (!user || !ok || user.suspended) {
+    const reason = !user ? "unknown-email" : !ok ? "wrong-password" : "suspended";
+    const target = user ? { targetType: "user" as const, targetId: user.id } : {};
+    recordAudit(ctx, {
+      action: "user.login_failed",
+      actorId: user?.id ?? null,
+      ...target,
+      ip: meta.ip,
+      detail: { email: input.email, reason },
+    });
+    throw new AppError(401, { credentials: ["invalid"] });
+  }
+  const session = ctx.db.transaction((tx) => {
+    recordAudit(
+      ctx,
+      { action: "user.login", actorId: user.id, targetType: "user", targetId: user.id, ip: meta.ip },
+      tx,
+    );
+    return createSession(ctx, user.id, tx);
+  });
+  return { user: toUser(user, await issueToken(user.id, session.id), session.refreshToken) };
+}
+
+/** Rotate a refresh token (see src/modules/sessions/refresh.ts) and answer like login. */
+export async function refreshUser(
+  ctx: AppContext,
+  refreshToken: string,
+  issueToken: IssueToken,
+  meta: RequestMeta = {},
+) {
+  const rotated = rotateRefreshToken(ctx, refreshToken, meta);
+  const user = findUser(ctx, rotated.userId);
+  if (!user) throw invalidRefreshToken();
+  return { user: toUser(user, await issueToken(user.id, rotated.sessionId), rotated.refreshToken) };
 }
 
 export function findUser(ctx: AppContext, id: number): UserRow | undefined {
@@ -149,7 +194,14 @@ export async function updateUser(
         .returning()
         .all();
       // A password change ends every other session: whoever knew the old password is signed out.
-      if (changes.passwordHash) endUserSessions(ctx, viewer.id, viewer.sessionId, tx);
+      if (changes.passwordHash) {
+        endUserSessions(ctx, viewer.id, "password-change", { keep: viewer.sessionId, tx, emit });
+        recordAudit(
+          ctx,
+          { action: "user.password_changed", actorId: viewer.id, targetType: "user", targetId: viewer.id },
+          tx,
+        );
+      }
       emit({
         type: "user.updated",
         userId: row!.id,

@@ -1,0 +1,502 @@
+/**
+ * The permission matrix: every protected route × { no token, malformed tokens, forged tokens, another user
+ * where ownership applies }, each answer checked and the database checked unchanged. Then roles: a viewer
+ * reads, comments, favorites and follows but cannot write articles; an admin moderates.
+ */
+import { beforeAll, describe, expect, test } from "bun:test";
+import { flagNames } from "../../src/modules/flags/registry.ts";
+import {
+  addComment,
+  count,
+  createArticle,
+  createTestApp,
+  envelope,
+  registerUser,
+  row,
+  setRole,
+  TEST_SECRET,
+  type TestApp,
+  type TestUser,
+} from "../helpers/app.ts";
+import { decodeClaims, signToken } from "../helpers/jwt.ts";
+
+interface Fixture {
+  owner: TestUser;
+  other: TestUser;
+  slug: string;
+  commentId: number;
+}
+
+interface Route {
+  method: string;
+  /** The route as registered, e.g. `/api/articles/:slug`; params are filled from the fixture. */
+  pattern: string;
+  body?: unknown;
+  /** Whose resource it is: `other` gets 403 on these. */
+  owned?: "article" | "comment";
+}
+
+/** Every route that requires a token (src/modules/{users,sessions,profiles,articles,comments}/routes.ts). */
+const PROTECTED: Route[] = [
+  { method: "GET", pattern: "/api/user" },
+  { method: "PUT", pattern: "/api/user", body: { user: { bio: "hacked" } } },
+  { method: "POST", pattern: "/api/users/logout" },
+  { method: "POST", pattern: "/api/users/logout-all" },
+  { method: "GET", pattern: "/api/articles/feed" },
+  {
+    method: "POST",
+    pattern: "/api/articles",
+    body: { article: { title: "Forged", description: "d", body: "b" } },
+  },
+  {
+    method: "PUT",
+    pattern: "/api/articles/:slug",
+    body: { article: { body: "hijacked" } },
+    owned: "article",
+  },
+  { method: "DELETE", pattern: "/api/articles/:slug", owned: "article" },
+  { method: "POST", pattern: "/api/articles/:slug/favorite" },
+  { method: "DELETE", pattern: "/api/articles/:slug/favorite" },
+  { method: "POST", pattern: "/api/articles/:slug/comments", body: { comment: { body: "forged" } } },
+  { method: "DELETE", pattern: "/api/articles/:slug/comments/:id", owned: "comment" },
+  { method: "POST", pattern: "/api/profiles/:username/follow" },
+  { method: "DELETE", pattern: "/api/profiles/:username/follow" },
+];
+
+/** Admin-only routes (src/modules/{admin,audit,jobs,webhooks,flags}/routes.ts): 401, then 403 for non-admins. */
+const ADMIN: Route[] = [
+  { method: "GET", pattern: "/api/admin/users" },
+  { method: "PATCH", pattern: "/api/admin/users/:username", body: { role: "admin" } },
+  { method: "DELETE", pattern: "/api/admin/articles/:slug" },
+  { method: "DELETE", pattern: "/api/admin/comments/:id" },
+  { method: "GET", pattern: "/api/admin/audit" },
+  { method: "GET", pattern: "/api/admin/jobs" },
+  { method: "GET", pattern: "/api/admin/jobs/stats" },
+  { method: "POST", pattern: "/api/admin/jobs/:id/retry" },
+  {
+    method: "POST",
+    pattern: "/api/admin/webhooks",
+    body: { url: "https://hooks.example.com/x", events: ["article.created"] },
+  },
+  { method: "GET", pattern: "/api/admin/webhooks" },
+  { method: "GET", pattern: "/api/admin/webhooks/:id" },
+  { method: "DELETE", pattern: "/api/admin/webhooks/:id" },
+  { method: "GET", pattern: "/api/admin/webhooks/:id/deliveries" },
+  { method: "GET", pattern: "/api/admin/flags" },
+  { method: "PATCH", pattern: "/api/admin/flags/:name", body: { enabled: false } },
+  { method: "POST", pattern: "/api/admin/backups" },
+  { method: "GET", pattern: "/api/admin/backups" },
+];
+
+/** Routes where a token is optional: absent is fine, present-but-bad is 401. */
+const OPTIONAL: Route[] = [
+  { method: "GET", pattern: "/api/articles" },
+  { method: "GET", pattern: "/api/articles/:slug" },
+  { method: "GET", pattern: "/api/articles/:slug/comments" },
+  { method: "GET", pattern: "/api/profiles/:username" },
+];
+
+/** Routes that take no token at all. */
+const PUBLIC = [
+  "POST /api/users",
+  "POST /api/users/login",
+  "POST /api/users/refresh",
+  "GET /api/tags",
+  "GET /health/live",
+  "GET /health/ready",
+];
+
+/** Streams whose auth is per topic; their permissions are tested with the realtime module, over sockets. */
+const STREAMS = ["WS /api/realtime", "GET /api/realtime", "GET /api/realtime/sse"];
+
+/** Guarded by their own credential (METRICS_TOKEN), not a user's token; tested with their module. */
+const OWN_CREDENTIAL = ["GET /metrics"];
+
+const label = (r: Route) => `${r.method} ${r.pattern}`;
+
+function pathOf(r: Route, f: Fixture): string {
+  return r.pattern
+    .replace(":slug", f.slug)
+    .replace(":username", f.owner.username)
+    .replace(":name", flagNames[0] ?? "x")
+    .replace(":id", String(f.commentId));
+}
+
+/** Everything a request could change, as one comparable value (sessions and the audit trail aside). */
+function snapshot(t: TestApp) {
+  const tables = t.ctx.sqlite
+    .query<{ name: string }, []>(
+      "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '%fts%' and name not like '%drizzle%' and name not in ('sessions', 'refresh_tokens', 'audit_log') order by name",
+    )
+    .all()
+    .map((r) => r.name);
+  return Object.fromEntries(
+    tables.map((name) => [name, t.ctx.sqlite.query(`select * from "${name}"`).all()]),
+  );
+}
+
+async function fixture(t: TestApp): Promise<Fixture> {
+  const owner = await registerUser(t);
+  const other = await registerUser(t);
+  const article = await createArticle(t, owner.token, { tagList: ["perm"] });
+  const comment = await addComment(t, owner.token, article.slug, "owner's comment");
+  // The other user follows and favorites already, so that every write has something to change.
+  await t.request("POST", `/api/profiles/${owner.username}/follow`, { token: other.token });
+  await t.request("POST", `/api/articles/${article.slug}/favorite`, { token: other.token });
+  return { owner, other, slug: article.slug, commentId: comment.id };
+}
+
+/** Bad Authorization headers, given a real token to forge from. */
+function badHeaders(realToken: string): [string, string][] {
+  const claims = decodeClaims(realToken);
+  const future = Math.floor(Date.now() / 1000) + 3600;
+  return [
+    ["not a JWT", "Token not-a-jwt"],
+    ["three junk segments", "Token abc.def.ghi"],
+    ["scheme only", "Token"],
+    ["unknown scheme", `Basic ${realToken}`],
+    ["two tokens", `Token ${realToken} ${realToken}`],
+    ["truncated signature", `Token ${realToken.slice(0, -4)}`],
+    [
+      "signed with another secret",
+      `Token ${signToken(claims, "another-secret-another-secret-another-secret")}`,
+    ],
+    ["alg none", `Token ${signToken(claims, "", "none")}`],
+    ["HS512 with the real secret", `Token ${signToken(claims, TEST_SECRET, "HS512")}`],
+    ["typ not access", `Token ${signToken({ ...claims, typ: "refresh" }, TEST_SECRET)}`],
+    ["wrong audience", `Token ${signToken({ ...claims, aud: "someone-else" }, TEST_SECRET)}`],
+    ["wrong issuer", `Token ${signToken({ ...claims, iss: "someone-else" }, TEST_SECRET)}`],
+    ["unknown session", `Token ${signToken({ ...claims, sid: "no-such-session" }, TEST_SECRET)}`],
+    ["sub of another user", `Token ${signToken({ ...claims, sub: "999999" }, TEST_SECRET)}`],
+    ["no exp", `Token ${signToken({ ...claims, exp: undefined }, TEST_SECRET)}`],
+    [
+      "expired",
+      `Token ${signToken({ ...claims, exp: Math.floor(Date.now() / 1000) - 3600 * 24 * 400 }, TEST_SECRET)}`,
+    ],
+    [
+      "not yet valid",
+      `Token ${signToken({ ...claims, nbf: future + 3600 * 24 * 400, exp: future + 3600 * 24 * 500 }, TEST_SECRET)}`,
+    ],
+  ];
+}
+
+describe("the token forger is sound", () => {
+  test("a token re-signed with the real secret and unchanged claims is accepted", async () => {
+    const t = createTestApp();
+    const u = await registerUser(t);
+    const resigned = signToken(decodeClaims(u.token), TEST_SECRET);
+    const res = await t.request("GET", "/api/user", { headers: { authorization: `Token ${resigned}` } });
+    expect(res.status).toBe(200);
+    expect(res.body.user.username).toBe(u.username);
+  });
+});
+
+describe("protected routes × missing and bad tokens", () => {
+  let t: TestApp;
+  let f: Fixture;
+  beforeAll(async () => {
+    t = createTestApp();
+    f = await fixture(t);
+  });
+
+  describe.each(PROTECTED.map((r) => [label(r), r] as const))("%s", (_name, route) => {
+    test("no token → 401 is missing, nothing changes", async () => {
+      const before = snapshot(t);
+      const res = await t.request(route.method, pathOf(route, f), { body: route.body });
+      expect(res.status).toBe(401);
+      expect(res.body).toEqual(envelope("token", "is missing"));
+      expect(snapshot(t)).toEqual(before);
+    });
+
+    test("every malformed or forged token → 401 is invalid, nothing changes", async () => {
+      const before = snapshot(t);
+      for (const [why, authorization] of badHeaders(f.other.token)) {
+        const res = await t.request(route.method, pathOf(route, f), {
+          body: route.body,
+          headers: { authorization },
+        });
+        expect({ why, status: res.status, body: res.body }).toEqual({
+          why,
+          status: 401,
+          body: envelope("token", "is invalid"),
+        });
+      }
+      expect(snapshot(t)).toEqual(before);
+    });
+
+    if (route.owned) {
+      test(`another user → 403 ${route.owned} forbidden, nothing changes`, async () => {
+        const before = snapshot(t);
+        const res = await t.request(route.method, pathOf(route, f), {
+          token: f.other.token,
+          body: route.body,
+        });
+        expect(res.status).toBe(403);
+        expect(res.body).toEqual(envelope(route.owned!, "forbidden"));
+        expect(snapshot(t)).toEqual(before);
+      });
+    }
+  });
+});
+
+describe("optional-auth routes × bad tokens", () => {
+  let t: TestApp;
+  let f: Fixture;
+  beforeAll(async () => {
+    t = createTestApp();
+    f = await fixture(t);
+  });
+
+  describe.each(OPTIONAL.map((r) => [label(r), r] as const))("%s", (_name, route) => {
+    test("no token → 200", async () => {
+      const res = await t.request(route.method, pathOf(route, f));
+      expect(res.status).toBe(200);
+    });
+
+    test("a present but bad token → 401 is invalid (never silently anonymous)", async () => {
+      for (const [why, authorization] of badHeaders(f.other.token)) {
+        const res = await t.request(route.method, pathOf(route, f), { headers: { authorization } });
+        expect({ why, status: res.status, body: res.body }).toEqual({
+          why,
+          status: 401,
+          body: envelope("token", "is invalid"),
+        });
+      }
+    });
+  });
+});
+
+describe("admin routes × missing and bad tokens, editors and viewers", () => {
+  let t: TestApp;
+  let f: Fixture;
+  let viewer: TestUser;
+  beforeAll(async () => {
+    t = createTestApp();
+    f = await fixture(t);
+    viewer = await registerUser(t);
+    setRole(t, viewer.id, "viewer");
+  });
+
+  describe.each(ADMIN.map((r) => [label(r), r] as const))("%s", (_name, route) => {
+    test("no token → 401 is missing; bad tokens → 401 is invalid; nothing changes", async () => {
+      const before = snapshot(t);
+      const res = await t.request(route.method, pathOf(route, f), { body: route.body });
+      expect(res.status).toBe(401);
+      expect(res.body).toEqual(envelope("token", "is missing"));
+      for (const [why, authorization] of badHeaders(f.owner.token)) {
+        const bad = await t.request(route.method, pathOf(route, f), {
+          body: route.body,
+          headers: { authorization },
+        });
+        expect({ why, status: bad.status }).toEqual({ why, status: 401 });
+      }
+      expect(snapshot(t)).toEqual(before);
+    });
+
+    test("an editor (even the resource's owner) and a viewer → 403 admin forbidden; nothing changes", async () => {
+      const before = snapshot(t);
+      for (const token of [f.owner.token, f.other.token, viewer.token]) {
+        const res = await t.request(route.method, pathOf(route, f), { token, body: route.body });
+        expect(res.status).toBe(403);
+        expect(res.body).toEqual(envelope("admin", "forbidden"));
+      }
+      expect(snapshot(t)).toEqual(before);
+    });
+  });
+});
+
+describe("route inventory", () => {
+  test("every registered route is classified in this matrix (add new routes to a table above)", () => {
+    const t = createTestApp();
+    const known = new Set(
+      [...PROTECTED, ...ADMIN, ...OPTIONAL].map(label).concat(PUBLIC, STREAMS, OWN_CREDENTIAL),
+    );
+    const registered = t.app.routes
+      .map((r) => `${r.method} ${r.path}`)
+      .filter((r) => !r.includes(" /openapi"))
+      .filter((r) => !r.startsWith("OPTIONS ") && !r.startsWith("HEAD "));
+    const unclassified = registered.filter((r) => !known.has(r));
+    expect(unclassified).toEqual([]);
+    // And the tables name no route that does not exist.
+    expect([...known].filter((r) => !registered.includes(r))).toEqual([]);
+  });
+});
+
+describe("tokens of deleted or ended accounts", () => {
+  test("a deleted user's token → 401 is invalid", async () => {
+    const t = createTestApp();
+    const u = await registerUser(t);
+    expect((await t.request("GET", "/api/user", { token: u.token })).status).toBe(200);
+    t.ctx.sqlite.query("delete from users where id = ?").run(u.id);
+    t.ctx.caches.sessions.clear();
+    const res = await t.request("GET", "/api/user", { token: u.token });
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual(envelope("token", "is invalid"));
+  });
+});
+
+describe("roles", () => {
+  let t: TestApp;
+  let editor: TestUser;
+  let viewer: TestUser;
+  let admin: TestUser;
+  let viewerOwnSlug: string;
+  beforeAll(async () => {
+    t = createTestApp();
+    editor = await registerUser(t);
+    viewer = await registerUser(t);
+    admin = await registerUser(t);
+    // Written while still an editor, then demoted: a viewer may no longer change it.
+    viewerOwnSlug = (await createArticle(t, viewer.token)).slug;
+    setRole(t, viewer.id, "viewer");
+    setRole(t, admin.id, "admin");
+  });
+
+  test("viewer: POST /api/articles → 403 article forbidden, nothing created", async () => {
+    const before = count(t, "articles");
+    const res = await t.request("POST", "/api/articles", {
+      token: viewer.token,
+      body: { article: { title: "Not allowed", description: "d", body: "b" } },
+    });
+    expect(res.status).toBe(403);
+    expect(res.body).toEqual(envelope("article", "forbidden"));
+    expect(count(t, "articles")).toBe(before);
+  });
+
+  test("viewer: may not update or delete even an article they wrote", async () => {
+    const before = snapshot(t);
+    const put = await t.request("PUT", `/api/articles/${viewerOwnSlug}`, {
+      token: viewer.token,
+      body: { article: { body: "edited" } },
+    });
+    expect(put.status).toBe(403);
+    expect(put.body).toEqual(envelope("article", "forbidden"));
+    const del = await t.request("DELETE", `/api/articles/${viewerOwnSlug}`, { token: viewer.token });
+    expect(del.status).toBe(403);
+    expect(snapshot(t)).toEqual(before);
+  });
+
+  test("viewer: may comment, delete their comment, favorite, follow and read the feed", async () => {
+    const a = await createArticle(t, editor.token);
+    const comment = await t.request("POST", `/api/articles/${a.slug}/comments`, {
+      token: viewer.token,
+      body: { comment: { body: "viewer says hi" } },
+    });
+    expect(comment.status).toBe(201);
+    expect(comment.body.comment.author.username).toBe(viewer.username);
+
+    const fav = await t.request("POST", `/api/articles/${a.slug}/favorite`, { token: viewer.token });
+    expect(fav.status).toBe(200);
+    expect(fav.body.article).toMatchObject({ favorited: true, favoritesCount: 1 });
+
+    const fol = await t.request("POST", `/api/profiles/${editor.username}/follow`, { token: viewer.token });
+    expect(fol.status).toBe(200);
+    expect(fol.body.profile.following).toBe(true);
+
+    const feed = await t.request("GET", "/api/articles/feed", { token: viewer.token });
+    expect(feed.status).toBe(200);
+    expect(feed.body.articles.map((x: { slug: string }) => x.slug)).toContain(a.slug);
+
+    const del = await t.request("DELETE", `/api/articles/${a.slug}/comments/${comment.body.comment.id}`, {
+      token: viewer.token,
+    });
+    expect(del.status).toBe(204);
+    const unfav = await t.request("DELETE", `/api/articles/${a.slug}/favorite`, { token: viewer.token });
+    expect(unfav.body.article.favoritesCount).toBe(0);
+    const unfol = await t.request("DELETE", `/api/profiles/${editor.username}/follow`, {
+      token: viewer.token,
+    });
+    expect(unfol.body.profile.following).toBe(false);
+  });
+
+  test("editor: may not moderate someone else's article or comment", async () => {
+    const a = await createArticle(t, admin.token);
+    const c = await addComment(t, admin.token, a.slug);
+    const put = await t.request("PUT", `/api/articles/${a.slug}`, {
+      token: editor.token,
+      body: { article: { body: "x" } },
+    });
+    expect(put.status).toBe(403);
+    const del = await t.request("DELETE", `/api/articles/${a.slug}/comments/${c.id}`, {
+      token: editor.token,
+    });
+    expect(del.status).toBe(403);
+    expect(count(t, "comments where id = ?", c.id)).toBe(1);
+  });
+
+  test("admin: may update and delete someone else's article and comment", async () => {
+    const a = await createArticle(t, editor.token);
+    const c = await addComment(t, editor.token, a.slug);
+    const put = await t.request("PUT", `/api/articles/${a.slug}`, {
+      token: admin.token,
+      body: { article: { body: "moderated" } },
+    });
+    expect(put.status).toBe(200);
+    expect(put.body.article).toMatchObject({ body: "moderated", author: { username: editor.username } });
+    const delC = await t.request("DELETE", `/api/articles/${a.slug}/comments/${c.id}`, {
+      token: admin.token,
+    });
+    expect(delC.status).toBe(204);
+    expect(count(t, "comments where id = ?", c.id)).toBe(0);
+    const delA = await t.request("DELETE", `/api/articles/${a.slug}`, { token: admin.token });
+    expect(delA.status).toBe(204);
+    expect(row(t, "select id from articles where slug = ?", a.slug)).toBeNull();
+  });
+});
+
+describe("check order: 401 → 422 (shape) → 404 → 403", () => {
+  let t: TestApp;
+  let f: Fixture;
+  beforeAll(async () => {
+    t = createTestApp();
+    f = await fixture(t);
+  });
+
+  test("no token with an invalid body → 401, not 422", async () => {
+    const cases: [string, string, unknown][] = [
+      ["POST", "/api/articles", { article: { title: "" } }],
+      ["PUT", `/api/articles/${f.slug}`, { article: { title: "" } }],
+      ["PUT", "/api/articles/some-slug", { article: { title: "" } }],
+      ["POST", `/api/articles/${f.slug}/comments`, { comment: { body: "" } }],
+      ["PUT", "/api/user", { user: { email: "" } }],
+    ];
+    for (const [method, path, body] of cases) {
+      const res = await t.request(method, path, { body });
+      expect({ method, path, status: res.status, body: res.body }).toEqual({
+        method,
+        path,
+        status: 401,
+        body: envelope("token", "is missing"),
+      });
+    }
+  });
+
+  test("no token with a malformed comment id → 401, not 422", async () => {
+    const res = await t.request("DELETE", "/api/articles/some-slug/comments/abc");
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual(envelope("token", "is missing"));
+  });
+
+  // Decision: the shape of the request is checked right after authentication, before the target is looked
+  // up. A malformed body is malformed whatever it targets; 404 and 403 then keep their relative order.
+  test("unknown slug with an invalid body → 422 (shape before lookup), and nothing is created", async () => {
+    const res = await t.request("PUT", "/api/articles/some-unknown-slug", {
+      token: f.owner.token,
+      body: { article: { title: "" } },
+    });
+    expect(res.status).toBe(422);
+    expect(res.body).toEqual(envelope("title", "can't be blank"));
+    expect((await t.request("GET", "/api/articles/some-unknown-slug")).status).toBe(404);
+  });
+
+  test("someone else's article with an invalid body → 422, and the article is unchanged", async () => {
+    const before = await t.request("GET", `/api/articles/${f.slug}`);
+    const res = await t.request("PUT", `/api/articles/${f.slug}`, {
+      token: f.other.token,
+      body: { article: { title: "" } },
+    });
+    expect(res.status).toBe(422);
+    expect(res.body).toEqual(envelope("title", "can't be blank"));
+    expect((await t.request("GET", `/api/articles/${f.slug}`)).body).toEqual(before.body);
+  });
+});

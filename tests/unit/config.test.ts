@@ -1,0 +1,249 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConfigError, loadConfig } from "../../src/config.ts";
+
+const SECRET = "x".repeat(40);
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), "quire-config-"));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** The problems loadConfig lists for `env` (fails the test if it does not throw a ConfigError). */
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error("expected loadConfig to throw");
+}
+
+describe("loadConfig: values", () => {
+  test("defaults, converted to their types, frozen", () => {
+    const dataDir = tempDir();
+    const c = loadConfig({ NODE_ENV: "test", JWT_SECRET: SECRET, DATA_DIR: dataDir });
+    expect(c.PORT).toBe(3000);
+    expect(c.HOST).toBe("0.0.0.0");
+    expect(c.JWT_TTL_SECONDS).toBe(3600);
+    expect(c.BODY_LIMIT_BYTES).toBe(1_048_576);
+    expect(c.LOG_LEVEL).toBe("info");
+    expect(c.DEFAULT_ROLE).toBe("editor");
+    expect(c.DATABASE_URL).toBe(join(dataDir, "quire.db"));
+    expect(c.JWT_SECRET).toBe(SECRET);
+    expect(c.JWT_SECRET_GENERATED).toBe(false);
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(() => {
+      (c as { PORT: number }).PORT = 1;
+    }).toThrow();
+  });
+
+  test("numbers arrive as strings and are converted; empty strings mean unset", () => {
+    const c = loadConfig({
+      NODE_ENV: "test",
+      JWT_SECRET: SECRET,
+      DATA_DIR: tempDir(),
+      PORT: "8080",
+      BODY_LIMIT_BYTES: "2048",
+      JWT_TTL_SECONDS: "",
+      LOG_LEVEL: "silent",
+    });
+    expect(c.PORT).toBe(8080);
+    expect(c.BODY_LIMIT_BYTES).toBe(2048);
+    expect(c.JWT_TTL_SECONDS).toBe(3600);
+    expect(c.LOG_LEVEL).toBe("silent");
+  });
+
+  test(":memory: is kept as is; a relative DATABASE_URL is made absolute", () => {
+    const mem = loadConfig({
+      NODE_ENV: "test",
+      JWT_SECRET: SECRET,
+      DATABASE_URL: ":memory:",
+      DATA_DIR: tempDir(),
+    });
+    expect(mem.DATABASE_URL).toBe(":memory:");
+    const rel = loadConfig({
+      NODE_ENV: "test",
+      JWT_SECRET: SECRET,
+      DATABASE_URL: "x/q.db",
+      DATA_DIR: tempDir(),
+    });
+    expect(rel.DATABASE_URL).toBe(join(process.cwd(), "x/q.db"));
+  });
+
+  test("CORS_ORIGINS is split and trimmed", () => {
+    const c = loadConfig({
+      NODE_ENV: "test",
+      JWT_SECRET: SECRET,
+      DATA_DIR: tempDir(),
+      CORS_ORIGINS: " https://a.example , http://b.example:8080 ,",
+    });
+    expect(c.CORS_ORIGINS).toEqual(["https://a.example", "http://b.example:8080"]);
+  });
+});
+
+describe("loadConfig: problems", () => {
+  test("every problem is listed at once, each naming its variable", () => {
+    const problems = problemsOf({
+      NODE_ENV: "staging",
+      PORT: "http",
+      BODY_LIMIT_BYTES: "0",
+      LOG_LEVEL: "loud",
+      PASSWORD_TIME_COST: "-1",
+      DEFAULT_ROLE: "root",
+    });
+    for (const name of [
+      "NODE_ENV",
+      "PORT",
+      "BODY_LIMIT_BYTES",
+      "LOG_LEVEL",
+      "PASSWORD_TIME_COST",
+      "DEFAULT_ROLE",
+    ]) {
+      expect(problems.some((p) => p.startsWith(`${name}:`))).toBe(true);
+    }
+  });
+
+  test('"1e3" is 1000 or refused, never 1', () => {
+    let ttl: number | undefined;
+    try {
+      ttl = loadConfig({
+        NODE_ENV: "test",
+        JWT_SECRET: SECRET,
+        JWT_TTL_SECONDS: "1e3",
+        DATA_DIR: tempDir(),
+      }).JWT_TTL_SECONDS;
+    } catch (err) {
+      expect((err as ConfigError).problems).toEqual([expect.stringMatching(/^JWT_TTL_SECONDS:/)]);
+    }
+    if (ttl !== undefined) expect(ttl).toBe(1000);
+  });
+
+  test.each(["1.5", "99.9", "true"])("a number variable given %p is refused, not truncated", (value) => {
+    const problems = problemsOf({
+      NODE_ENV: "test",
+      JWT_SECRET: SECRET,
+      JWT_TTL_SECONDS: value,
+      DATA_DIR: tempDir(),
+    });
+    expect(problems).toEqual([expect.stringMatching(/^JWT_TTL_SECONDS:/)]);
+  });
+
+  test("schema problems and secret/origin problems are listed together", () => {
+    const problems = problemsOf({
+      NODE_ENV: "test",
+      PORT: "99999",
+      JWT_SECRET: "too-short",
+      CORS_ORIGINS: "ftp://files.example",
+      DATA_DIR: tempDir(),
+    });
+    expect(problems.some((p) => p.startsWith("PORT:"))).toBe(true);
+    expect(problems.some((p) => p.startsWith("JWT_SECRET:"))).toBe(true);
+    expect(problems.some((p) => p.startsWith("CORS_ORIGINS:"))).toBe(true);
+  });
+
+  test("the error message lists the problems", () => {
+    try {
+      loadConfig({ NODE_ENV: "test", PORT: "nope", JWT_SECRET: SECRET });
+      throw new Error("expected a ConfigError");
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as Error).message).toContain("PORT");
+    }
+  });
+
+  test("a JWT_SECRET shorter than 32 bytes is refused in every environment", () => {
+    for (const NODE_ENV of ["development", "test", "production"]) {
+      const problems = problemsOf({ NODE_ENV, JWT_SECRET: "a".repeat(31), DATA_DIR: tempDir() });
+      expect(problems).toEqual([expect.stringMatching(/^JWT_SECRET: .*32 bytes/)]);
+    }
+  });
+
+  test("production requires JWT_SECRET; 32 bytes is enough, counted in bytes not characters", () => {
+    const problems = problemsOf({ NODE_ENV: "production", DATA_DIR: tempDir() });
+    expect(problems).toEqual([expect.stringMatching(/^JWT_SECRET: required/)]);
+    const ok = loadConfig({ NODE_ENV: "production", JWT_SECRET: "s".repeat(32), DATA_DIR: tempDir() });
+    expect(ok.JWT_SECRET).toHaveLength(32);
+    // 11 three-byte characters: 11 characters, 33 bytes.
+    const multibyte = loadConfig({ NODE_ENV: "production", JWT_SECRET: "€".repeat(11), DATA_DIR: tempDir() });
+    expect(multibyte.JWT_SECRET_GENERATED).toBe(false);
+    // 16 two-byte characters would be 16 characters but 32 bytes; 15 are 30 bytes: refused.
+    expect(
+      problemsOf({ NODE_ENV: "production", JWT_SECRET: "é".repeat(15), DATA_DIR: tempDir() }),
+    ).toHaveLength(1);
+  });
+
+  test("a CORS origin that is not scheme://host[:port] is refused", () => {
+    for (const origin of ["ftp://x.example", "https://x.example/path", "x.example"]) {
+      const problems = problemsOf({
+        NODE_ENV: "test",
+        JWT_SECRET: SECRET,
+        CORS_ORIGINS: origin,
+        DATA_DIR: tempDir(),
+      });
+      expect(problems).toEqual([expect.stringMatching(/^CORS_ORIGINS:/)]);
+    }
+  });
+
+  test("PASSWORD_MEMORY_COST_KIB below argon2's minimum (8 KiB) is refused at start, not at first login", () => {
+    const problems = problemsOf({
+      NODE_ENV: "test",
+      JWT_SECRET: SECRET,
+      PASSWORD_MEMORY_COST_KIB: "4",
+      DATA_DIR: tempDir(),
+    });
+    expect(problems).toEqual([expect.stringMatching(/^PASSWORD_MEMORY_COST_KIB:/)]);
+  });
+});
+
+describe("loadConfig: the development secret", () => {
+  test("generated into DATA_DIR (mode 0600) when unset, and reused on the next load", () => {
+    const dataDir = join(tempDir(), "nested", "data");
+    const first = loadConfig({ NODE_ENV: "development", DATA_DIR: dataDir });
+    expect(first.JWT_SECRET_GENERATED).toBe(true);
+    expect(Buffer.byteLength(first.JWT_SECRET)).toBeGreaterThanOrEqual(32);
+    const file = join(dataDir, "jwt-secret");
+    expect(readFileSync(file, "utf8").trim()).toBe(first.JWT_SECRET);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+
+    const second = loadConfig({ NODE_ENV: "development", DATA_DIR: dataDir });
+    expect(second.JWT_SECRET).toBe(first.JWT_SECRET);
+    expect(second.JWT_SECRET_GENERATED).toBe(true);
+  });
+
+  test("two data directories get two different secrets", () => {
+    const a = loadConfig({ NODE_ENV: "development", DATA_DIR: tempDir() });
+    const b = loadConfig({ NODE_ENV: "development", DATA_DIR: tempDir() });
+    expect(a.JWT_SECRET).not.toBe(b.JWT_SECRET);
+  });
+
+  test("a kept secret that is too short is replaced", () => {
+    const dataDir = tempDir();
+    writeFileSync(join(dataDir, "jwt-secret"), "short\n");
+    const c = loadConfig({ NODE_ENV: "development", DATA_DIR: dataDir });
+    expect(c.JWT_SECRET).not.toBe("short");
+    expect(Buffer.byteLength(c.JWT_SECRET)).toBeGreaterThanOrEqual(32);
+    expect(readFileSync(join(dataDir, "jwt-secret"), "utf8").trim()).toBe(c.JWT_SECRET);
+  });
+
+  test("a configured secret wins and nothing is written", () => {
+    const dataDir = tempDir();
+    const c = loadConfig({ NODE_ENV: "development", JWT_SECRET: SECRET, DATA_DIR: dataDir });
+    expect(c.JWT_SECRET).toBe(SECRET);
+    expect(c.JWT_SECRET_GENERATED).toBe(false);
+    expect(() => statSync(join(dataDir, "jwt-secret"))).toThrow();
+  });
+
+  test("production never generates one", () => {
+    const dataDir = tempDir();
+    problemsOf({ NODE_ENV: "production", DATA_DIR: dataDir });
+    expect(() => statSync(join(dataDir, "jwt-secret"))).toThrow();
+  });
+});

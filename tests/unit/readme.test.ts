@@ -1,0 +1,30 @@
+/** The README is part of the product: its promises are checked against the code. */
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import pkg from "../../package.json" with { type: "json" };
+import { configVars } from "../../src/config.ts";
+
+const root = join(import.meta.dir, "..", "..");
+const readme = await Bun.file(join(root, "README.md")).text();
+const ci = await Bun.file(join(root, ".ci", "run")).text();
+
+describe("README", () => {
+  test("the configuration table lists every environment variable", () => {
+    const missing = Object.keys(configVars).filter((name) => !readme.includes(`| \`${name}\` |`));
+    expect(missing).toEqual([]);
+  });
+
+  test("the two set-up lines name real scripts, and CI runs exactly the test line", () => {
+    expect(readme).toContain("npm ci && npm start");
+    expect(readme).toContain("npm ci && npm test");
+    expect(pkg.scripts.start).toBeDefined();
+    expect(pkg.scripts.test).toContain("bun test");
+    expect(ci).toMatch(/^\s*npm test\s*$/m);
+  });
+
+  test("every package script the README tells people to run exists", () => {
+    const named = [...readme.matchAll(/bun run ([a-z:]+)/g)].map((m) => m[1]!);
+    const unknown = named.filter((s) => !(s in pkg.scripts));
+    expect(unknown).toEqual([]);
+  });
+});
