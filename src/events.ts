@@ -32,6 +32,7 @@ export type DomainEvent =
       username: string;
       previousUsername: string;
       email: string;
+      previousEmail: string;
       passwordChanged: boolean;
     }
   | { type: "follow.changed"; followerId: number; followeeId: number; following: boolean }

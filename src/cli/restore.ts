@@ -13,10 +13,11 @@
  * 2 usage.
  */
 import { Database } from "bun:sqlite";
-import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Config } from "../config.ts";
 import { expectedMigrations } from "../http/health.ts";
+import { fsyncPath } from "../lib/fsync.ts";
 import type { Logger } from "../lib/logger.ts";
 import { liveServeLock } from "./lock.ts";
 
@@ -27,15 +28,6 @@ export const restoreUsage = [
 
 class Refused extends Error {
   override name = "Refused";
-}
-
-function fsyncPath(path: string, flags: "r" | "r+" = "r"): void {
-  const fd = openSync(path, flags);
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Step 1: the backup is sound and belongs to this application. */

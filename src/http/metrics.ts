@@ -6,8 +6,7 @@
  * - quire_jobs {state}, quire_jobs_ready, quire_jobs_oldest_ready_age_seconds, quire_jobs_processed_total
  *   {outcome} (the job queue's `stats()`).
  * - quire_realtime_connections, quire_realtime_messages_total {direction}, quire_realtime_dropped_total
- *   (the realtime hub's `stats()`; the last two read optional `messagesIn`/`messagesOut`/`dropped` fields,
- *   reported as 0 until the hub counts them).
+ *   (the realtime hub's `stats()`: connections, messagesIn, messagesOut, dropped).
  * - quire_rate_limit_rejections_total {policy}, quire_sqlite_busy_total {source}, quire_backups_total
  *   {outcome}, quire_backup_last_success_timestamp_seconds, quire_database_size_bytes.
  * - process_* and nodejs_* (collectDefaultMetrics on this app's own registry).
@@ -27,7 +26,7 @@ import { realtimeHub } from "../modules/realtime/hub.ts";
 import { ErrorEnvelope } from "../modules/shared/model.ts";
 import { requestInfo, responseStatus, UNMATCHED_ROUTE } from "./request-log.ts";
 
-type RealtimeStats = { connections: number; messagesIn?: number; messagesOut?: number; dropped?: number };
+type RealtimeStats = ReturnType<ReturnType<typeof realtimeHub>["stats"]>;
 
 /** The metrics of one app context, built on first use. */
 export const metricsOf = perOwner((ctx: AppContext) => {
@@ -122,7 +121,7 @@ function collectModuleStats(ctx: AppContext, m: Metrics): void {
     () => Object.entries(jobStats(false).processed).map(([outcome, n]) => [{ outcome }, n]),
   );
 
-  const realtime = (): RealtimeStats => realtimeHub(ctx).stats() as RealtimeStats;
+  const realtime = (): RealtimeStats => realtimeHub(ctx).stats();
   m.observedGauge({ name: "quire_realtime_connections", help: "Open WebSocket and SSE connections." }, () => [
     [{}, realtime().connections],
   ]);
@@ -135,14 +134,14 @@ function collectModuleStats(ctx: AppContext, m: Metrics): void {
     () => {
       const s = realtime();
       return [
-        [{ direction: "in" }, s.messagesIn ?? 0],
-        [{ direction: "out" }, s.messagesOut ?? 0],
+        [{ direction: "in" }, s.messagesIn],
+        [{ direction: "out" }, s.messagesOut],
       ];
     },
   );
   m.observedCounter(
     { name: "quire_realtime_dropped_total", help: "Realtime connections closed for falling behind." },
-    () => [[{}, realtime().dropped ?? 0]],
+    () => [[{}, realtime().dropped]],
   );
   m.observedGauge({ name: "quire_database_size_bytes", help: "Size of the main database file." }, () => {
     const row = ctx.sqlite

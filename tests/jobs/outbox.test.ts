@@ -97,6 +97,28 @@ describe("email", () => {
     expect(t.logs.join("\n")).not.toContain("a brand new passphrase");
   });
 
+  test("account-change notices go to the address on file before the change", async () => {
+    const t = createTestApp({ LOG_LEVEL: "info" });
+    const user = await registerUser(t);
+    await t.ctx.jobs.runDue();
+    const res = await t.request("PUT", "/api/user", {
+      token: user.token,
+      body: { user: { email: "new-address@example.com", password: "another fine passphrase" } },
+    });
+    expect(res.status).toBe(200);
+    expect(jobsOfType(t, "mail.password-changed")).toHaveLength(1);
+    expect(jobsOfType(t, "mail.email-changed")).toHaveLength(1);
+    await t.ctx.jobs.runDue();
+    const mails = logLines(t).filter((l) => l.mail && l.mail.subject !== "Welcome to Quire");
+    expect(mails.map((l) => [l.mail.to, l.mail.subject]).sort()).toEqual([
+      [user.email, "Your Quire email address was changed"],
+      [user.email, "Your Quire password was changed"],
+    ]);
+    expect(mails.find((l) => l.mail.subject.includes("email"))?.mail.text).toContain(
+      "new-address@example.com",
+    );
+  });
+
   test("an email for an account deleted meanwhile is dropped, and the job completes", async () => {
     const t = createTestApp({ LOG_LEVEL: "info" });
     const user = await registerUser(t);

@@ -182,3 +182,26 @@ describe("protocol errors never close the socket", () => {
     c.close();
   });
 });
+
+describe("metrics", () => {
+  const series = async (name: string, labels = "") => {
+    const text = await (await fetch(`${s.http}/metrics`)).text();
+    const line = text.split("\n").find((l) => l.startsWith(`${name}${labels} `));
+    return Number(line?.split(" ")[1] ?? Number.NaN);
+  };
+
+  test("messages in and out and open connections are counted", async () => {
+    const inBefore = await series("quire_realtime_messages_total", '{direction="in"}');
+    const outBefore = await series("quire_realtime_messages_total", '{direction="out"}');
+    const c = await Client.open(s.ws);
+    await c.subscribe("articles");
+    expect(await series("quire_realtime_connections")).toBeGreaterThanOrEqual(1);
+    await createArticle(s, alice.token, { title: "Counted" });
+    expect((await c.next()).event).toBe("article.created");
+    expect(await series("quire_realtime_messages_total", '{direction="in"}')).toBe(inBefore + 1);
+    expect(await series("quire_realtime_messages_total", '{direction="out"}')).toBeGreaterThanOrEqual(
+      outBefore + 1,
+    );
+    c.socket.close();
+  });
+});

@@ -11,21 +11,11 @@
  *   copied on the caller's connection.
  */
 import type { Database } from "bun:sqlite";
-import {
-  chmodSync,
-  closeSync,
-  existsSync,
-  fsyncSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  renameSync,
-  rmSync,
-  statSync,
-} from "node:fs";
+import { chmodSync, existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { AppContext } from "../../context.ts";
 import { AppError } from "../../errors.ts";
+import { fsyncPath } from "../../lib/fsync.ts";
 import { vacuumIntoInWorker } from "./worker.ts";
 
 export interface BackupInfo {
@@ -47,15 +37,6 @@ const literal = (s: string) => `'${s.replaceAll("'", "''")}'`;
 /** Copy the database on `sqlite` into `file` (which must not exist). Synchronous: blocks this thread. */
 export function vacuumIntoSync(sqlite: Database, file: string): void {
   sqlite.run(`VACUUM INTO ${literal(file)}`);
-}
-
-function fsyncPath(path: string, flags: "r" | "r+" = "r"): void {
-  const fd = openSync(path, flags);
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /**

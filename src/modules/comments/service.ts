@@ -46,6 +46,17 @@ const queries = perOwner((db: AppContext["db"]) => ({
     .innerJoin(users, eq(users.id, comments.authorId))
     .where(eq(comments.id, sql.placeholder("id")))
     .prepare(),
+  insert: db
+    .insert(comments)
+    .values({
+      articleId: sql.placeholder("articleId"),
+      authorId: sql.placeholder("authorId"),
+      body: sql.placeholder("body"),
+      createdAt: sql.placeholder("now"),
+      updatedAt: sql.placeholder("now"),
+    })
+    .returning({ id: comments.id })
+    .prepare(),
   head: db
     .select({ authorId: comments.authorId })
     .from(comments)
@@ -108,12 +119,10 @@ export function addComment(ctx: AppContext, viewer: { id: number; role: Role }, 
   const articleId = articleIdOf(ctx, slug);
   if (!can(viewer.role, "comment:write")) throw forbidden("comment");
   const now = ctx.clock.now();
-  const id = ctx.events.transact((tx, emit) => {
-    const [row] = tx
-      .insert(comments)
-      .values({ articleId, authorId: viewer.id, body, createdAt: now, updatedAt: now })
-      .returning({ id: comments.id })
-      .all();
+  const id = ctx.events.transact((_tx, emit) => {
+    // Prepared once per connection; it runs inside this transaction (one connection, one transaction).
+    // RETURNING is read with .all(): .get() would leave the statement open and pin the WAL.
+    const [row] = queries(ctx.db).insert.all({ articleId, authorId: viewer.id, body, now });
     emit({ type: "comment.created", commentId: row!.id, articleId, slug, authorId: viewer.id });
     return row!.id;
   });

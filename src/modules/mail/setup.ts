@@ -1,20 +1,26 @@
 /**
- * Email through the job queue (outbox): the welcome email on registration and the notice on a password
- * change are enqueued in the transaction of the write that causes them, and sent by a worker. The payload holds
- * only the user id; the address is read when the job runs, so no address sits in the jobs table.
+ * Email through the job queue (outbox): the welcome email on registration and the notices on a password or
+ * email change are enqueued in the transaction of the write that causes them, and sent by a worker. The
+ * payload holds the user id, and the address is read when the job runs; except that account-change notices
+ * go to the address on file *before* the change (someone who took over the account and changed the address
+ * must not be the only one told), so that address is kept in the payload until the job is purged.
  */
 import type { AppContext } from "../../context.ts";
 import type { Job } from "../../lib/queue.ts";
 import { createMailer, type Mailer, messageIdFor } from "./mailer.ts";
-import { passwordChangedEmail, welcomeEmail } from "./templates.ts";
+import { emailChangedEmail, passwordChangedEmail, welcomeEmail } from "./templates.ts";
 
 export const MAIL_WELCOME = "mail.welcome";
 export const MAIL_PASSWORD_CHANGED = "mail.password-changed";
+export const MAIL_EMAIL_CHANGED = "mail.email-changed";
 
 interface MailPayload {
   userId: number;
-  /** When the password changed (epoch ms). */
+  /** When the account changed (epoch ms). */
   at?: number;
+  /** Account-change notices: the address before the change (the recipient), and the new one. */
+  to?: string;
+  newEmail?: string;
 }
 
 function recipient(ctx: AppContext, userId: number) {
@@ -31,23 +37,33 @@ export function setupMail(ctx: AppContext, mailer: Mailer = createMailer(ctx.con
     const user = recipient(ctx, job.payload.userId);
     if (!user) return; // the account was deleted meanwhile: nobody to write to
     const messageId = messageIdFor(job.id, ctx.config.MAIL_FROM);
-    await mailer.send({ to: user.email, messageId, ...compose(user.username) });
+    await mailer.send({ to: job.payload.to ?? user.email, messageId, ...compose(user.username) });
   };
   ctx.jobs.register<MailPayload>(MAIL_WELCOME, (job) => send(job, welcomeEmail));
   ctx.jobs.register<MailPayload>(MAIL_PASSWORD_CHANGED, (job) =>
     send(job, (name) => passwordChangedEmail(name, new Date(job.payload.at ?? ctx.clock.now()))),
+  );
+  ctx.jobs.register<MailPayload>(MAIL_EMAIL_CHANGED, (job) =>
+    send(job, (name) =>
+      emailChangedEmail(name, new Date(job.payload.at ?? ctx.clock.now()), job.payload.newEmail ?? ""),
+    ),
   );
 
   ctx.events.on({
     inTransaction(_tx, e) {
       if (e.type === "user.created") {
         ctx.jobs.enqueue(MAIL_WELCOME, { userId: e.userId }, { uniqueKey: `mail.welcome:${e.userId}` });
-      } else if (e.type === "user.updated" && e.passwordChanged) {
-        ctx.jobs.enqueue(MAIL_PASSWORD_CHANGED, { userId: e.userId, at: ctx.clock.now() });
+      } else if (e.type === "user.updated") {
+        const at = ctx.clock.now();
+        const to = e.previousEmail;
+        if (e.passwordChanged) ctx.jobs.enqueue(MAIL_PASSWORD_CHANGED, { userId: e.userId, at, to });
+        if (e.email.toLowerCase() !== to.toLowerCase()) {
+          ctx.jobs.enqueue(MAIL_EMAIL_CHANGED, { userId: e.userId, at, to, newEmail: e.email });
+        }
       }
     },
     afterCommit(e) {
-      if (e.type === "user.created" || (e.type === "user.updated" && e.passwordChanged)) ctx.jobs.wake();
+      if (e.type === "user.created" || e.type === "user.updated") ctx.jobs.wake();
     },
   });
   return mailer;

@@ -15,3 +15,13 @@ export function passwordChangedEmail(username: string, at: Date) {
       "administrator.\n\n— Quire\n",
   };
 }
+
+export function emailChangedEmail(username: string, at: Date, newEmail: string) {
+  return {
+    subject: "Your Quire email address was changed",
+    text:
+      `Hello ${username},\n\nThe email address of your Quire account was changed to ${newEmail} on ` +
+      `${at.toUTCString()}. This is the last message sent to this address.\n\nIf this was not you, ` +
+      "contact an administrator.\n\n— Quire\n",
+  };
+}

@@ -67,6 +67,8 @@ export class RealtimeHub {
   readonly #servers = new Set<Server<unknown>>();
   /** Deliveries built in a transaction, published after its commit (gone with the event if it rolls back). */
   readonly #pending = new WeakMap<DomainEvent, Delivery[]>();
+  /** Counters for /metrics: client messages received, event copies sent, connections dropped as too slow. */
+  readonly #counts = { messagesIn: 0, messagesOut: 0, dropped: 0 };
   #timer: Timer | undefined;
   #shuttingDown = false;
 
@@ -185,6 +187,7 @@ export class RealtimeHub {
 
   /** Close a connection that fell too far behind. */
   tooSlow(conn: Conn): void {
+    this.#counts.dropped++;
     this.ctx.log.info(
       {
         kind: conn.kind,
@@ -203,7 +206,12 @@ export class RealtimeHub {
   }
 
   stats() {
-    return { connections: this.#conns.size, history: this.history.size };
+    return { connections: this.#conns.size, history: this.history.size, ...this.#counts };
+  }
+
+  /** Count one message received from a client. */
+  countIn(): void {
+    this.#counts.messagesIn++;
   }
 
   #attach(conn: Conn, topic: Topic, followees: Set<number> | undefined): void {
@@ -278,13 +286,14 @@ export class RealtimeHub {
       d.authorId,
     );
     const ws = this.#wsKeys.get(d.key);
+    const sse = this.#sseKeys.get(d.key);
+    this.#counts.messagesOut += (ws?.size ?? 0) + (sse?.size ?? 0);
     if (ws) {
       for (const server of this.#servers) {
         // ≤ 0: some subscriber was backpressured or over the limit (its copy dropped): find and close it.
         if (server.publish(d.key, entry.message, false) <= 0) this.#closeSlow(ws);
       }
     }
-    const sse = this.#sseKeys.get(d.key);
     if (sse) for (const conn of [...sse]) conn.send(entry.message, entry.seq);
   }
 

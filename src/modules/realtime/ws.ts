@@ -80,6 +80,7 @@ export class WsConn implements Conn {
 export function handleMessage(ctx: AppContext, hub: RealtimeHub, conn: WsConn, raw: unknown): void {
   const now = performance.now();
   conn.seen(now);
+  hub.countIn();
   const verdict = conn.bucket.take(now);
   if (verdict === "close") {
     conn.close(CloseCode.policy, "message rate exceeded");

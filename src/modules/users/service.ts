@@ -208,6 +208,7 @@ export async function updateUser(
         username: row!.username,
         previousUsername: current.username,
         email: row!.email,
+        previousEmail: current.email,
         passwordChanged: changes.passwordHash !== undefined,
       });
       return row!;
