@@ -7,6 +7,7 @@
 import { createApp } from "../app.ts";
 import type { Config } from "../config.ts";
 import { closeContext, createContext } from "../context.ts";
+import { startCheckpointer } from "../db/checkpointer.ts";
 import { markDraining } from "../http/health.ts";
 import { loadTelemetry } from "../http/telemetry.ts";
 import type { Logger } from "../lib/logger.ts";
@@ -20,6 +21,13 @@ export async function serve(config: Readonly<Config>, log: Logger): Promise<numb
   // Before the app: the tracing plugin must wrap every route.
   const telemetry = await loadTelemetry(config, log);
   const ctx = createContext(config, log);
+  // WAL checkpoints in a worker thread, so no request waits for the fsync of one (src/db/checkpointer.ts).
+  const checkpointer =
+    config.DATABASE_URL !== ":memory:" && config.WAL_CHECKPOINT_INTERVAL_MS > 0
+      ? startCheckpointer(ctx.sqlite, config.DATABASE_URL, config.WAL_CHECKPOINT_INTERVAL_MS, (message) =>
+          log.warn({ message }, "background WAL checkpoint failed"),
+        )
+      : undefined;
   scheduleBackups(ctx);
   const app = createApp(ctx, { telemetry: telemetry.plugin });
   try {
@@ -39,6 +47,7 @@ export async function serve(config: Readonly<Config>, log: Logger): Promise<numb
   } catch (err) {
     // A bind failure (EADDRINUSE, EACCES) or the app failing to compile its routes.
     log.fatal({ err }, `cannot start the server on ${config.HOST}:${config.PORT}`);
+    await checkpointer?.stop();
     closeContext(ctx);
     await telemetry.shutdown();
     return 1;
@@ -64,7 +73,7 @@ export async function serve(config: Readonly<Config>, log: Logger): Promise<numb
             stopServer: () => app.stop(),
             forceClose: () => void server.stop(true),
             // Running jobs finish or are released (JOBS_DRAIN_MS); the last spans are flushed.
-            stopWorkers: () => Promise.all([stopJobs(ctx), telemetry.shutdown()]),
+            stopWorkers: () => Promise.all([stopJobs(ctx), telemetry.shutdown(), checkpointer?.stop()]),
             close: () => {
               closeContext(ctx);
               releaseLock();

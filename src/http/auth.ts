@@ -17,9 +17,11 @@
 import { randomBytes } from "node:crypto";
 import { jwt } from "@elysiajs/jwt";
 import { Elysia } from "elysia";
+import { LRUCache } from "lru-cache";
 import type { AppContext } from "../context.ts";
 import type { Role } from "../db/schema.ts";
 import { forbidden, unauthorized } from "../errors.ts";
+import { perOwner } from "../lib/memo.ts";
 import { checkSession } from "../modules/sessions/service.ts";
 import { can } from "../policy.ts";
 import { limitRequest } from "./rate-limit.ts";
@@ -43,6 +45,21 @@ export function bearerToken(header: string | null | undefined): string | undefin
 /** The viewer each request authenticated as, from the transform phase to the handler. */
 const viewers = new WeakMap<Request, Viewer>();
 
+interface VerifiedClaims {
+  sub: string;
+  sid: string;
+  /** Expiry, epoch seconds. */
+  exp: number;
+}
+
+/**
+ * Tokens whose signature and claims already verified, by their exact text. Checking an HMAC through
+ * WebCrypto costs ~100 µs a request; a token's signature cannot change, so a repeat is looked up here and
+ * only its expiry is checked again. The session is still checked on every request (revocation stays
+ * immediate). Bounded: at worst an entry is evicted and verified again.
+ */
+const verifiedTokens = perOwner((_ctx: AppContext) => new LRUCache<string, VerifiedClaims>({ max: 20_000 }));
+
 export const authPlugin = (ctx: AppContext) => {
   const { config, clock } = ctx;
   return new Elysia({ name: "quire/auth", seed: config.JWT_SECRET })
@@ -58,15 +75,31 @@ export const authPlugin = (ctx: AppContext) => {
     .derive({ as: "global" }, ({ jwt, set }) => ({
       /** Resolve a raw access token to its viewer, or throw 401. Shared by HTTP and WebSocket upgrades. */
       async authenticate(token: string): Promise<Viewer> {
-        const claims = await jwt.verify(token, {
-          algorithms: ["HS256"],
-          issuer: config.JWT_ISSUER,
-          audience: config.JWT_AUDIENCE,
-          requiredClaims: ["exp", "iat", "sub", "sid"],
-          currentDate: new Date(clock.now()),
-        });
-        if (claims === false || claims.typ !== "access" || typeof claims.sid !== "string")
+        const verified = verifiedTokens(ctx);
+        let claims = verified.get(token);
+        if (claims && claims.exp * 1000 <= clock.now()) {
+          verified.delete(token);
           throw unauthorized();
+        }
+        if (!claims) {
+          const payload = await jwt.verify(token, {
+            algorithms: ["HS256"],
+            issuer: config.JWT_ISSUER,
+            audience: config.JWT_AUDIENCE,
+            requiredClaims: ["exp", "iat", "sub", "sid"],
+            currentDate: new Date(clock.now()),
+          });
+          if (
+            payload === false ||
+            payload.typ !== "access" ||
+            typeof payload.sid !== "string" ||
+            typeof payload.sub !== "string" ||
+            typeof payload.exp !== "number"
+          )
+            throw unauthorized();
+          claims = { sub: payload.sub, sid: payload.sid, exp: payload.exp };
+          verified.set(token, claims);
+        }
         const session = checkSession(ctx, claims.sid);
         if (!session || String(session.userId) !== claims.sub) throw unauthorized();
         // Per-user limit on top of the per-IP one: a token spread over many addresses is still one client.

@@ -1,0 +1,93 @@
+/**
+ * WAL checkpoints off the request path. By default SQLite checkpoints inside whichever commit pushes the WAL
+ * past 1,000 pages, and a checkpoint fsyncs the database file: that commit (one unlucky request) stalls for
+ * tens to hundreds of milliseconds, which is the p99 of every write workload. Here a worker thread with its
+ * own connection runs `PRAGMA wal_checkpoint(PASSIVE)` every `intervalMs`: passive checkpoints never block
+ * writers, and once one has copied everything the next writer starts the WAL over, so it stays bounded by
+ * what one interval writes. SQLite's own auto-checkpoint stays on at a much larger threshold as a backstop,
+ * in case the worker dies or falls behind.
+ *
+ * The worker's source is inlined and started from a Blob URL, as in src/modules/backups/worker.ts: a
+ * compiled binary needs no extra entry point for it.
+ */
+import type { Database } from "bun:sqlite";
+
+const source = `
+import { Database } from "bun:sqlite";
+let db;
+let timer;
+self.onmessage = (event) => {
+  const message = event.data;
+  if (message.stop) {
+    clearInterval(timer);
+    try { db && db.close(); } catch {}
+    postMessage({ stopped: true });
+    return;
+  }
+  db = new Database(message.file);
+  db.run("PRAGMA busy_timeout = 1000");
+  timer = setInterval(() => {
+    try {
+      const r = db.query("PRAGMA wal_checkpoint(PASSIVE)").get();
+      postMessage({ checkpoint: r });
+    } catch (err) {
+      postMessage({ error: String((err && err.message) || err) });
+    }
+  }, message.intervalMs);
+};
+`;
+
+/** The backstop: pages of WAL after which a commit checkpoints inline, if the worker has not (~40 MB). */
+export const BACKSTOP_AUTOCHECKPOINT_PAGES = 10_000;
+
+export interface Checkpointer {
+  /** Stop the worker (on shutdown, before the final TRUNCATE checkpoint and close). */
+  stop(): Promise<void>;
+  /** Checkpoints run and failures seen, for logs and metrics. */
+  stats(): { runs: number; failures: number; lastLogPages: number };
+}
+
+export function startCheckpointer(
+  sqlite: Database,
+  file: string,
+  intervalMs: number,
+  onError: (message: string) => void,
+): Checkpointer {
+  sqlite.run(`PRAGMA wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
+  const url = URL.createObjectURL(new Blob([source], { type: "application/javascript" }));
+  const worker = new Worker(url);
+  const counts = { runs: 0, failures: 0, lastLogPages: 0 };
+  let stopped: (() => void) | undefined;
+  worker.onmessage = (event: MessageEvent) => {
+    const data = event.data as { checkpoint?: { log: number }; error?: string; stopped?: boolean };
+    if (data.checkpoint) {
+      counts.runs++;
+      counts.lastLogPages = data.checkpoint.log;
+    } else if (data.error) {
+      counts.failures++;
+      onError(data.error);
+    } else if (data.stopped) stopped?.();
+  };
+  worker.onerror = (event) => {
+    counts.failures++;
+    onError(event.message);
+  };
+  worker.unref();
+  worker.postMessage({ file, intervalMs });
+  return {
+    stats: () => ({ ...counts }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          worker.terminate();
+          URL.revokeObjectURL(url);
+          resolve();
+        };
+        // A worker that does not answer (it died, or is mid-checkpoint past the deadline) is terminated.
+        const timer = setTimeout(done, 2_000);
+        stopped = done;
+        worker.postMessage({ stop: true });
+      }),
+  };
+}

@@ -1,0 +1,55 @@
+/** Background WAL checkpoints: the WAL stays bounded without any commit checkpointing inline. */
+import { Database } from "bun:sqlite";
+import { afterAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BACKSTOP_AUTOCHECKPOINT_PAGES, startCheckpointer } from "../../src/db/checkpointer.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "quire-ckpt-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** 40 batches of 250 rows of 1 KB (~10 MB in all), yielding between batches as a server does. */
+async function write(db: Database) {
+  db.run("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+  const insert = db.prepare("INSERT INTO t (v) VALUES (?)");
+  for (let batch = 0; batch < 40; batch++) {
+    db.transaction(() => {
+      for (let i = 0; i < 250; i++) insert.run("x".repeat(1000));
+    })();
+    await Bun.sleep(15);
+  }
+}
+
+function open(name: string) {
+  const file = join(dir, name);
+  const db = new Database(file, { create: true });
+  db.run("PRAGMA journal_mode = WAL");
+  db.run("PRAGMA synchronous = NORMAL");
+  return { db, file };
+}
+
+test("the worker keeps the WAL small while the connection's own auto-checkpoint sits at the backstop", async () => {
+  const { db, file } = open("with.db");
+  const errors: string[] = [];
+  const checkpointer = startCheckpointer(db, file, 20, (m) => errors.push(m));
+  expect(db.query("PRAGMA wal_autocheckpoint").get()).toEqual({
+    wal_autocheckpoint: BACKSTOP_AUTOCHECKPOINT_PAGES,
+  });
+  await write(db);
+  await Bun.sleep(100);
+  const stats = checkpointer.stats();
+  await checkpointer.stop();
+  expect(errors).toEqual([]);
+  expect(stats.runs).toBeGreaterThan(5);
+  expect(statSync(`${file}-wal`).size).toBeLessThan(4 * 1024 * 1024);
+  db.close();
+});
+
+test("control: with the backstop alone the same writes leave a WAL several times larger", async () => {
+  const { db, file } = open("without.db");
+  db.run(`PRAGMA wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
+  await write(db);
+  expect(statSync(`${file}-wal`).size).toBeGreaterThan(8 * 1024 * 1024);
+  db.close();
+});
