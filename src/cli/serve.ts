@@ -7,7 +7,7 @@
 import { createApp } from "../app.ts";
 import type { Config } from "../config.ts";
 import { closeContext, createContext } from "../context.ts";
-import { startCheckpointer } from "../db/checkpointer.ts";
+import { type Checkpointer, startCheckpointer } from "../db/checkpointer.ts";
 import { markDraining } from "../http/health.ts";
 import { loadTelemetry } from "../http/telemetry.ts";
 import type { Logger } from "../lib/logger.ts";
@@ -22,12 +22,20 @@ export async function serve(config: Readonly<Config>, log: Logger): Promise<numb
   const telemetry = await loadTelemetry(config, log);
   const ctx = createContext(config, log);
   // WAL checkpoints in a worker thread, so no request waits for the fsync of one (src/db/checkpointer.ts).
-  const checkpointer =
-    config.DATABASE_URL !== ":memory:" && config.WAL_CHECKPOINT_INTERVAL_MS > 0
-      ? startCheckpointer(ctx.sqlite, config.DATABASE_URL, config.WAL_CHECKPOINT_INTERVAL_MS, (message) =>
-          log.warn({ message }, "background WAL checkpoint failed"),
-        )
-      : undefined;
+  // Started by the first committed write: a server that only reads never pays for the thread.
+  let checkpointer: Checkpointer | undefined;
+  if (config.DATABASE_URL !== ":memory:" && config.WAL_CHECKPOINT_INTERVAL_MS > 0) {
+    ctx.events.on({
+      afterCommit() {
+        checkpointer ??= startCheckpointer(
+          ctx.sqlite,
+          config.DATABASE_URL,
+          config.WAL_CHECKPOINT_INTERVAL_MS,
+          (message) => log.warn({ message }, "background WAL checkpoint failed"),
+        );
+      },
+    });
+  }
   scheduleBackups(ctx);
   const app = createApp(ctx, { telemetry: telemetry.plugin });
   try {

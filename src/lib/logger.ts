@@ -5,7 +5,6 @@
  * loads modules by name at run time, which the single compiled binary cannot do.
  */
 import pino from "pino";
-import pretty from "pino-pretty";
 
 export type Logger = pino.Logger;
 
@@ -43,7 +42,13 @@ export function createLogger(
   const stream =
     destination ??
     (options.pretty
-      ? pretty({ sync: true, colorize: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" })
+      ? // Required only when used: servers (no terminal) never evaluate pino-pretty at start-up.
+        (require("pino-pretty") as { default: typeof import("pino-pretty") }).default({
+          sync: true,
+          colorize: true,
+          translateTime: "SYS:HH:MM:ss.l",
+          ignore: "pid,hostname",
+        })
       : // Synchronous writes: a line logged just before an exit or a crash (the "stopped" line, a fatal
         // error) is never lost in a buffer. Measured in bench/: the cost is one write(2) per line.
         pino.destination({ fd: 1, sync: true }));
