@@ -149,6 +149,10 @@ export const configVars = {
     schema: Positive(7, 3_650),
     doc: "Finished (done or dead) jobs and webhook delivery logs older than this are purged by housekeeping.",
   },
+  AUDIT_RETENTION_DAYS: {
+    schema: T.Integer({ minimum: 1, maximum: 36_500, default: 365 }),
+    doc: "Audit-log entries (admin actions, logins, failed logins, token reuse) older than this are purged by housekeeping.",
+  },
   HOUSEKEEPING_INTERVAL_MS: {
     schema: Positive(3_600_000, 604_800_000),
     doc: "Period of the housekeeping jobs (purge expired sessions, tokens, old jobs; WAL checkpoint, PRAGMA optimize).",

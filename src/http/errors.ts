@@ -22,7 +22,8 @@ interface SchemaError {
 }
 
 function messageOf(e: SchemaError) {
-  if (e.value === undefined || e.value === null || e.value === "") return "can't be blank";
+  if (e.value === undefined || e.value === null) return "can't be blank";
+  if (typeof e.value === "string" && e.value.trim() === "") return "can't be blank";
   switch (e.type) {
     case ValueErrorType.ObjectRequiredProperty:
       return "can't be blank";

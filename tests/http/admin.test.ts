@@ -193,9 +193,19 @@ describe("GET /api/admin/audit", () => {
       actor: bob.username,
       targetType: "user",
     });
-    expect(res.body.entries[0].detail).toEqual({ email: bob.email, reason: "wrong-password" });
+    expect(res.body.entries[0].detail).toEqual({ reason: "wrong-password" });
     expect(count(t, "audit_log where detail like '%Guess-Me-42%'")).toBe(0); // attempted passwords are never stored
     expect(res.body.entriesCount).toBe(count(t, "audit_log"));
+    // An unknown email is recorded only as a short hash: it is often a password typed in the wrong box.
+    await t.request("POST", "/api/users/login", {
+      body: { user: { email: "Hunter2-Secret", password: "x" } },
+    });
+    const unknown = (await get("/api/admin/audit?limit=1")).body.entries[0];
+    expect(unknown.detail).toEqual({
+      reason: "unknown-email",
+      emailHash: expect.stringMatching(/^[0-9a-f]{16}$/),
+    });
+    expect(count(t, "audit_log where detail like '%Hunter2%'")).toBe(0);
   });
 
   test("filters by action, actor and time window", async () => {

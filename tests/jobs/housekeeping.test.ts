@@ -29,7 +29,7 @@ function refreshToken(t: TestApp, hash: string, sessionId: string, expiresAt: nu
 }
 
 test("purge removes ended sessions, dead tokens, old jobs and deliveries, and keeps what is still needed", async () => {
-  const t = createTestApp({ JOBS_RETENTION_DAYS: "7" });
+  const t = createTestApp({ JOBS_RETENTION_DAYS: "7", AUDIT_RETENTION_DAYS: "30" });
   const user = await registerUser(t);
   const now = t.clock.now();
   t.ctx.sqlite.run("DELETE FROM sessions");
@@ -68,8 +68,14 @@ test("purge removes ended sessions, dead tokens, old jobs and deliveries, and ke
     );
   }
 
+  t.ctx.sqlite.run("DELETE FROM audit_log");
+  for (const at of [now - 31 * DAY, now - 29 * DAY]) {
+    t.ctx.sqlite.run("INSERT INTO audit_log (at, action) VALUES (?, 'user.login_failed')", [at]);
+  }
+
   const removed = await purgeExpired(t.ctx);
-  expect(removed).toEqual({ sessions: 2, refreshTokens: 2, jobs: 2, webhookDeliveries: 1 });
+  expect(removed).toEqual({ sessions: 2, refreshTokens: 2, jobs: 2, webhookDeliveries: 1, audit: 1 });
+  expect(count(t, "audit_log")).toBe(1);
   const ids = (sql: string) =>
     t.ctx.sqlite
       .query<{ v: string }, []>(sql)

@@ -3,7 +3,7 @@ import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BACKUP_JOB, scheduleBackups } from "../../src/modules/backups/run.ts";
+import { BACKUP_JOB, MAX_MANUAL_BACKUPS, scheduleBackups } from "../../src/modules/backups/run.ts";
 import {
   BackupExists,
   backupDatabase,
@@ -11,7 +11,7 @@ import {
   listBackups,
   pruneBackups,
 } from "../../src/modules/backups/service.ts";
-import { createArticle, createTestApp, registerUser, setRole } from "../helpers/app.ts";
+import { count, createArticle, createTestApp, registerUser, setRole } from "../helpers/app.ts";
 import { fileApp, metric, scrape, tempDir } from "./helpers.ts";
 
 function inspect(file: string) {
@@ -162,6 +162,29 @@ describe("POST/GET /api/admin/backups", () => {
       const text = await scrape(t);
       expect(metric(text, "quire_backups_total", { outcome: "ok" })).toBe(1);
       expect(metric(text, "quire_backup_last_success_timestamp_seconds")).toBeGreaterThan(0);
+      t.ctx.sqlite.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  test("manual backups are audited and capped: past the cap, 409 and nothing written", async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const { t, admin } = await setup(dir);
+      const res = await t.request("POST", "/api/admin/backups", { token: admin.token });
+      expect(res.status).toBe(201);
+      expect(count(t, "audit_log where action = 'backup.created'")).toBe(1);
+      // Fill up to the cap with files named like manual backups.
+      const backups = join(dir, "backups");
+      for (let i = 1; i < MAX_MANUAL_BACKUPS; i++) {
+        writeFileSync(join(backups, `manual-2020-01-01T00-00-${String(i).padStart(2, "0")}-000Z.db`), "x");
+      }
+      const before = readdirSync(backups).length;
+      const refused = await t.request("POST", "/api/admin/backups", { token: admin.token });
+      expect(refused.status).toBe(409);
+      expect(refused.body.errors.backup[0]).toContain(`${MAX_MANUAL_BACKUPS} manual backups`);
+      expect(readdirSync(backups).length).toBe(before);
       t.ctx.sqlite.close();
     } finally {
       cleanup();

@@ -99,12 +99,20 @@ describe("auth and validation", () => {
 
   test.each([
     ["no topics", "", 422, envelope("topics", "can't be blank")],
-    ["an unknown topic", "topics=users", 422, { errors: { users: [expect.any(String)] } }],
+    ["an unknown topic", "topics=users", 422, { errors: { topics: [expect.any(String)] } }],
+    ["an unknown article", "topics=articles:nope", 404, envelope("topics", "no article has this slug")],
+    // A topic name is never echoed back, as a field or otherwise.
     [
-      "an unknown article",
-      "topics=articles:nope",
+      "a topic carrying markup",
+      "topics=articles:%3Cscript%3E",
       404,
-      { errors: { "articles:nope": ["no article has this slug"] } },
+      envelope("topics", "no article has this slug"),
+    ],
+    [
+      "an overlong topic",
+      `topics=tags:${"z".repeat(400)}`,
+      422,
+      envelope("topics", "has a topic longer than 300 characters"),
     ],
     ["a bad token", "topics=articles&token=nope", 401, envelope("token", "is invalid")],
   ])("%s is refused", async (_name, query, status, body) => {

@@ -1,7 +1,7 @@
 import { t } from "elysia";
-import { limits, Pagination, Profile } from "../shared/model.ts";
+import { limits, Pagination, Profile, TAG_PATTERN, Text } from "../shared/model.ts";
 
-const Tag = t.String({ minLength: 1, maxLength: limits.tag, pattern: "\\S" });
+const Tag = t.String({ minLength: 1, maxLength: limits.tag, pattern: TAG_PATTERN });
 const TagList = t.Array(Tag, {
   maxItems: limits.tags,
   description: "Kept in the order given; duplicates dropped",
@@ -9,18 +9,18 @@ const TagList = t.Array(Tag, {
 
 export const CreateArticleBody = t.Object({
   article: t.Object({
-    title: t.String({ minLength: 1, maxLength: limits.title }),
-    description: t.String({ minLength: 1, maxLength: limits.description }),
-    body: t.String({ minLength: 1, maxLength: limits.articleBody }),
+    title: Text(limits.title),
+    description: Text(limits.description),
+    body: Text(limits.articleBody),
     tagList: t.Optional(TagList),
   }),
 });
 
 export const UpdateArticleBody = t.Object({
   article: t.Object({
-    title: t.Optional(t.String({ minLength: 1, maxLength: limits.title })),
-    description: t.Optional(t.String({ minLength: 1, maxLength: limits.description })),
-    body: t.Optional(t.String({ minLength: 1, maxLength: limits.articleBody })),
+    title: t.Optional(Text(limits.title)),
+    description: t.Optional(Text(limits.description)),
+    body: t.Optional(Text(limits.articleBody)),
     tagList: t.Optional(TagList),
   }),
 });

@@ -25,6 +25,7 @@ export const auditActions = [
   "webhook.created",
   "webhook.deleted",
   "job.retried",
+  "backup.created",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 
@@ -32,7 +33,7 @@ export interface AuditEntry {
   action: AuditAction;
   /** Who did it (null: anonymous, e.g. a failed login for an unknown email, or the CLI). */
   actorId?: number | null;
-  targetType?: "user" | "session" | "article" | "comment" | "flag" | "webhook" | "job";
+  targetType?: "user" | "session" | "article" | "comment" | "flag" | "webhook" | "job" | "backup";
   targetId?: string | number;
   ip?: string | null;
   detail?: Record<string, unknown>;

@@ -8,16 +8,20 @@ import type { AppContext } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { metricsOf } from "../../http/metrics.ts";
 import { perOwner } from "../../lib/memo.ts";
+import { recordAudit } from "../audit/service.ts";
 import {
   type BackupInfo,
   type BackupKind,
   backupDatabase,
   backupName,
   backupsDir,
+  listBackups,
   pruneBackups,
 } from "./service.ts";
 
 export const BACKUP_JOB = "backup.scheduled";
+/** Manual backups kept at most (they are never pruned automatically). */
+export const MAX_MANUAL_BACKUPS = 20;
 
 const stateOf = perOwner((_ctx: AppContext) => ({ running: false }));
 
@@ -28,6 +32,18 @@ export async function createBackup(
 ): Promise<BackupInfo> {
   const state = stateOf(ctx);
   if (state.running) throw new AppError(409, { backup: ["another backup is running; try again shortly"] });
+  // Manual backups are never pruned (they are the operator's), so their number is capped: repeated calls
+  // cannot fill the disk.
+  if (
+    kind === "manual" &&
+    listBackups(backupsDir(ctx)).filter((b) => b.name.startsWith("manual-")).length >= MAX_MANUAL_BACKUPS
+  ) {
+    throw new AppError(409, {
+      backup: [
+        `${MAX_MANUAL_BACKUPS} manual backups are kept already: delete old ones from DATA_DIR/backups`,
+      ],
+    });
+  }
   state.running = true;
   const { backups, lastBackup } = metricsOf(ctx);
   const started = performance.now();
@@ -39,6 +55,15 @@ export async function createBackup(
     lastBackup.set(Date.now() / 1000);
     const durationMs = Math.round(performance.now() - started);
     ctx.log.info({ backup: name, size, durationMs, kind, ...who }, "backup written");
+    if (kind === "manual") {
+      recordAudit(ctx, {
+        action: "backup.created",
+        actorId: who.userId ?? null,
+        targetType: "backup",
+        targetId: name,
+        detail: { size },
+      });
+    }
     return { name, size, createdAt: new Date(createdAt).toISOString() };
   } catch (err) {
     backups.inc({ outcome: "failed" });

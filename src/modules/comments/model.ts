@@ -1,8 +1,8 @@
 import { t } from "elysia";
-import { limits, Pagination, Profile } from "../shared/model.ts";
+import { limits, Pagination, Profile, Text } from "../shared/model.ts";
 
 export const CreateCommentBody = t.Object({
-  comment: t.Object({ body: t.String({ minLength: 1, maxLength: limits.comment }) }),
+  comment: t.Object({ body: Text(limits.comment) }),
 });
 
 export const Comment = t.Object({

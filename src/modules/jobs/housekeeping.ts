@@ -2,7 +2,8 @@
  * Housekeeping, as recurring jobs (one row each, so runs never overlap, even across restarts):
  * - `housekeeping.purge`: sessions that expired or were ended more than a day ago (their refresh tokens go
  *   with them), expired refresh tokens, used refresh tokens of ended sessions, done/dead jobs and webhook
- *   delivery logs older than JOBS_RETENTION_DAYS. Used refresh tokens of live sessions are kept until they
+ *   delivery logs older than JOBS_RETENTION_DAYS, audit entries older than AUDIT_RETENTION_DAYS (anonymous
+ *   failed logins add rows at a rate no one but the rate limiter bounds). Used refresh tokens of live sessions are kept until they
  *   expire: presenting one again is how token theft is detected (the whole family is revoked).
  * - `housekeeping.optimize`: a PASSIVE WAL checkpoint (never waits for readers) and `PRAGMA optimize`.
  * Deletes run in batches, yielding between them, so a large backlog never holds the write lock for long.
@@ -49,6 +50,7 @@ export async function purgeExpired(ctx: AppContext): Promise<Record<string, numb
     ),
     jobs: await purge(ctx, "jobs", "state IN ('done', 'dead') AND finished_at < ?1", retention),
     webhookDeliveries: await purge(ctx, "webhook_deliveries", "created_at < ?1", retention),
+    audit: await purge(ctx, "audit_log", "at < ?1", now - ctx.config.AUDIT_RETENTION_DAYS * DAY_MS),
   };
   ctx.log.info({ removed }, "housekeeping: purged");
   return removed;

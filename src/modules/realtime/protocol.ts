@@ -50,7 +50,7 @@ export interface ProtocolError {
   topic?: string;
 }
 
-const MAX_TOPIC_LENGTH = 300;
+export const MAX_TOPIC_LENGTH = 300;
 
 const isSeq = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 

@@ -11,7 +11,7 @@ import type { AppContext } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import type { Conn, ConnViewer } from "./connection.ts";
 import type { RealtimeHub } from "./hub.ts";
-import { CloseCode } from "./protocol.ts";
+import { CloseCode, MAX_TOPIC_LENGTH } from "./protocol.ts";
 import { isRefusal, resolveTopic, type Topic } from "./topics.ts";
 
 const encoder = new TextEncoder();
@@ -143,12 +143,16 @@ export function parseSseTopics(
   if (names.size === 0) throw new AppError(422, { topics: ["can't be blank"] });
   const max = ctx.config.REALTIME_MAX_SUBSCRIPTIONS;
   if (names.size > max) throw new AppError(422, { topics: [`has too many items (maximum is ${max})`] });
+  if ([...names].some((n) => n.length > MAX_TOPIC_LENGTH)) {
+    throw new AppError(422, { topics: [`has a topic longer than ${MAX_TOPIC_LENGTH} characters`] });
+  }
   const topics = new Map<string, Topic>();
   for (const name of names) {
     const topic = resolveTopic(ctx, name, viewer);
     if (isRefusal(topic)) {
       if (topic.status === 401) throw new AppError(401, { token: ["is missing"] });
-      throw new AppError(topic.status, { [name]: [topic.message] });
+      // The field is fixed: a topic name is client input, never echoed as a key.
+      throw new AppError(topic.status, { topics: [topic.message] });
     }
     topics.set(topic.name, topic);
   }

@@ -23,6 +23,18 @@ export function errors<K extends keyof typeof errorResponses>(...codes: K[]): Pi
   return Object.fromEntries(codes.map((c) => [c, errorResponses[c]])) as Pick<typeof errorResponses, K>;
 }
 
+/** Text that must say something: at least one non-blank character (a string of spaces is "blank"). */
+export const Text = (maxLength: number, description?: string) =>
+  t.String({ minLength: 1, maxLength, pattern: "\\S", ...(description ? { description } : {}) });
+
+/**
+ * A tag: printable text with at least one visible character. Control characters (NUL included) and invisible
+ * format characters (zero-width spaces, bidi controls, BOM) are refused: a tag is also a URL parameter and a
+ * realtime topic name.
+ */
+export const TAG_PATTERN =
+  "^(?=.*[^\\s\\u200b-\\u200f\\u2060-\\u206f\\ufeff])[^\\u0000-\\u001f\\u007f-\\u009f\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff]+$";
+
 export const limits = {
   username: 64,
   email: 254,

@@ -2,6 +2,7 @@
  * Accounts: registration, login, the current user and its updates. Framework-free: the same functions serve
  * HTTP, the CLI (`quire admin create`) and tests.
  */
+import { createHash } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import type { AppContext } from "../../context.ts";
 import { type Role, users } from "../../db/schema.ts";
@@ -111,16 +112,20 @@ export async function loginUser(
   const user = queries(ctx.db).byEmail.get({ email: input.email });
   const ok = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash(ctx)));
   // One answer for unknown email, wrong password and suspended account: nothing to enumerate. The audit
-  // log (admins only) says which it was; never the password.
+  // log (admins only) says which it was; never the password, and never what was typed as an unknown email
+  // (people type their password there): a short hash of it, enough to see one address tried many times.
   if (!user || !ok || user.suspended) {
     const reason = !user ? "unknown-email" : !ok ? "wrong-password" : "suspended";
     const target = user ? { targetType: "user" as const, targetId: user.id } : {};
+    const attempted = user
+      ? {}
+      : { emailHash: createHash("sha256").update(input.email.toLowerCase()).digest("hex").slice(0, 16) };
     recordAudit(ctx, {
       action: "user.login_failed",
       actorId: user?.id ?? null,
       ...target,
       ip: meta.ip,
-      detail: { email: input.email, reason },
+      detail: { reason, ...attempted },
     });
     throw new AppError(401, { credentials: ["invalid"] });
   }
