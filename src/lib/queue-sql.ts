@@ -51,3 +51,36 @@ export const STATS_BACKLOG_SQL = `
   SELECT sum(attempts > 0) AS retrying, sum(run_at <= ?1) AS ready,
     min(CASE WHEN run_at <= ?1 THEN run_at END) AS oldest
   FROM jobs WHERE state = 'pending'`;
+
+// State transitions of a claimed job. Each is guarded by `locked_by = <our lock> AND state = 'running'`, so a
+// worker whose lease lapsed (and whose job another process took over) changes nothing.
+
+/** ?1 now, ?2 id: a dead or waiting job runs again now with a fresh attempt budget. */
+export const RETRY_SQL = `
+  UPDATE jobs SET state = 'pending', attempts = 0, run_at = ?1, locked_until = NULL, locked_by = NULL,
+    finished_at = NULL, updated_at = ?1
+  WHERE id = ?2 AND state IN ('dead', 'pending') RETURNING *`;
+
+/** ?1 run_at, ?2 error, ?3 now, ?4 id, ?5 lock: postponed (RetryLaterError) without spending an attempt. */
+export const POSTPONE_SQL = `
+  UPDATE jobs SET state = 'pending', attempts = max(attempts - 1, 0), run_at = ?1, last_error = ?2,
+    locked_until = NULL, locked_by = NULL, updated_at = ?3
+  WHERE id = ?4 AND locked_by = ?5 AND state = 'running'`;
+
+/** ?1 run_at, ?2 error, ?3 now, ?4 id, ?5 lock, ?6 1 to reset attempts (a recurring job's next slot). */
+export const RESCHEDULE_FAILED_SQL = `
+  UPDATE jobs SET state = 'pending', run_at = ?1, last_error = ?2, locked_until = NULL, locked_by = NULL,
+    attempts = CASE WHEN ?6 THEN 0 ELSE attempts END, updated_at = ?3
+  WHERE id = ?4 AND locked_by = ?5 AND state = 'running'`;
+
+/** ?1 next run_at, ?2 now, ?3 id, ?4 lock: a recurring job that ran is pending again for its next slot. */
+export const RESCHEDULE_RECURRING_SQL = `
+  UPDATE jobs SET state = 'pending', attempts = 0, run_at = ?1, last_error = NULL, locked_until = NULL,
+    locked_by = NULL, updated_at = ?2
+  WHERE id = ?3 AND locked_by = ?4 AND state = 'running'`;
+
+/** ?1 'done' | 'dead', ?2 now, ?3 error, ?4 id, ?5 lock. */
+export const FINISH_SQL = `
+  UPDATE jobs SET state = ?1, finished_at = ?2, updated_at = ?2, locked_until = NULL, locked_by = NULL,
+    last_error = ?3
+  WHERE id = ?4 AND locked_by = ?5 AND state = 'running'`;

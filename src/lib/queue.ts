@@ -21,10 +21,14 @@ import type { Clock } from "./clock.ts";
 import {
   CLAIM_SQL,
   ENQUEUE_SQL,
+  FINISH_SQL,
+  POSTPONE_SQL,
+  RESCHEDULE_FAILED_SQL,
+  RESCHEDULE_RECURRING_SQL,
+  RETRY_SQL,
   SCHEDULE_RECURRING_SQL,
-  STATS_BACKLOG_SQL,
-  STATS_COUNTS_SQL,
 } from "./queue-sql.ts";
+import { readQueueStats } from "./queue-stats.ts";
 import {
   type Backoff,
   type EnqueueOptions,
@@ -32,7 +36,6 @@ import {
   type HandlerOptions,
   type JobHandler,
   type JobRow,
-  type JobState,
   PermanentJobError,
   type QueueLogger,
   type QueueOptions,
@@ -218,41 +221,14 @@ export class JobQueue {
   /** Put a dead (or waiting) job back to run now with a fresh attempt budget. */
   retry(id: number): JobRow | undefined {
     const now = this.#clock.now();
-    const rows = this.#db
-      .query<JobRow, [number, number]>(
-        `UPDATE jobs SET state = 'pending', attempts = 0, run_at = ?1, locked_until = NULL, locked_by = NULL,
-           finished_at = NULL, updated_at = ?1 WHERE id = ?2 AND state IN ('dead', 'pending') RETURNING *`,
-      )
-      .all(now, id);
+    const rows = this.#db.query<JobRow, [number, number]>(RETRY_SQL).all(now, id);
     if (rows.length > 0) this.wake();
     return rows[0];
   }
 
+  /** Depth by state and type, backlog and outcomes since start (src/lib/queue-stats.ts). */
   stats(): QueueStats {
-    const now = this.#clock.now();
-    const stats: QueueStats = {
-      pending: 0,
-      running: 0,
-      done: 0,
-      dead: 0,
-      retrying: 0,
-      ready: 0,
-      oldestReadyAgeMs: 0,
-      byType: {},
-      processed: { ...this.#processed },
-    };
-    const rows = this.#db.query<{ type: string; state: JobState; n: number }, []>(STATS_COUNTS_SQL).all();
-    for (const { type, state, n } of rows) {
-      stats[state] += n;
-      stats.byType[type] = { ...stats.byType[type], [state]: n };
-    }
-    const backlog = this.#db
-      .query<{ retrying: number; ready: number; oldest: number | null }, [number]>(STATS_BACKLOG_SQL)
-      .get(now)!;
-    stats.retrying = backlog.retrying ?? 0;
-    stats.ready = backlog.ready ?? 0;
-    stats.oldestReadyAgeMs = backlog.oldest === null ? 0 : now - backlog.oldest;
-    return stats;
+    return readQueueStats(this.#db, this.#clock.now(), this.#processed);
   }
 
   // ---- the worker loop ----
@@ -370,15 +346,7 @@ export class JobQueue {
     const now = this.#clock.now();
     this.#processed.failed += 1;
     if (err instanceof RetryLaterError) {
-      this.#update(
-        `UPDATE jobs SET state = 'pending', attempts = max(attempts - 1, 0), run_at = ?1, last_error = ?2,
-           locked_until = NULL, locked_by = NULL, updated_at = ?3 WHERE id = ?4 AND locked_by = ?5 AND state = 'running'`,
-        now + err.delayMs,
-        message,
-        now,
-        row.id,
-        lock,
-      );
+      this.#update(POSTPONE_SQL, now + err.delayMs, message, now, row.id, lock);
       return;
     }
     const final = err instanceof PermanentJobError || row.attempts >= row.max_attempts;
@@ -392,17 +360,7 @@ export class JobQueue {
       ? now + def.intervalMs!
       : now + (def.backoff ?? this.#backoff)(row.attempts, this.#random());
     this.#log.warn({ jobId: row.id, type: row.type, attempt: row.attempts, error: message }, "job failed");
-    this.#update(
-      `UPDATE jobs SET state = 'pending', run_at = ?1, last_error = ?2, locked_until = NULL, locked_by = NULL,
-         attempts = CASE WHEN ?6 THEN 0 ELSE attempts END, updated_at = ?3
-       WHERE id = ?4 AND locked_by = ?5 AND state = 'running'`,
-      runAt,
-      message,
-      now,
-      row.id,
-      lock,
-      final ? 1 : 0,
-    );
+    this.#update(RESCHEDULE_FAILED_SQL, runAt, message, now, row.id, lock, final ? 1 : 0);
   }
 
   /** Mark done (a recurring job is rescheduled instead) or dead; a no-op if our claim was lost meanwhile. */
@@ -410,24 +368,9 @@ export class JobQueue {
     const now = this.#clock.now();
     const interval = this.#handlers.get(row.type)?.intervalMs;
     if (state === "done" && interval !== undefined && row.unique_key === recurringKey(row.type)) {
-      this.#update(
-        `UPDATE jobs SET state = 'pending', attempts = 0, run_at = ?1, last_error = NULL, locked_until = NULL,
-           locked_by = NULL, updated_at = ?2 WHERE id = ?3 AND locked_by = ?4 AND state = 'running'`,
-        now + interval,
-        now,
-        row.id,
-        lock,
-      );
+      this.#update(RESCHEDULE_RECURRING_SQL, now + interval, now, row.id, lock);
     } else {
-      this.#update(
-        `UPDATE jobs SET state = ?1, finished_at = ?2, updated_at = ?2, locked_until = NULL, locked_by = NULL,
-           last_error = ?3 WHERE id = ?4 AND locked_by = ?5 AND state = 'running'`,
-        state,
-        now,
-        error ?? null,
-        row.id,
-        lock,
-      );
+      this.#update(FINISH_SQL, state, now, error ?? null, row.id, lock);
     }
     this.#processed[state === "done" ? "completed" : "dead"] += 1;
   }
