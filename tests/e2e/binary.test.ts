@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
+import { buildBinary, drain, serverEnv } from "../helpers/binary.ts";
 
 const root = resolve(import.meta.dir, "../..");
 // Beside the repo, never an absolute path: CI checks the repo out next to shared/.
@@ -27,25 +28,17 @@ function freshDirs() {
   return { cwd, dataDir: join(dir, "data") };
 }
 
-/** The whole environment the binary sees: nothing is inherited from the test runner. */
-function serverEnv(dataDir: string, extra: Record<string, string> = {}) {
-  return {
-    NODE_ENV: "production",
-    JWT_SECRET: "e2e-secret-that-is-long-enough-0123456789",
-    HOST: "127.0.0.1",
-    PORT: "0",
-    DATA_DIR: dataDir,
-    // argon2id at its production cost would make the suite's ~40 logins take seconds each on CI.
-    PASSWORD_MEMORY_COST_KIB: "1024",
-    PASSWORD_TIME_COST: "1",
-    ...extra,
-  };
-}
+/**
+ * The whole environment the binary sees (nothing is inherited from the test runner), with production's
+ * rate limits on: the RealWorld suite must pass against the defaults.
+ */
+const env = (dataDir: string, extra: Record<string, string> = {}) =>
+  serverEnv(dataDir, { RATE_LIMIT_ENABLED: "", ...extra });
 
-async function run(args: string[], env: Record<string, string> = {}, dirs = freshDirs()) {
+async function run(args: string[], extra: Record<string, string> = {}, dirs = freshDirs()) {
   const proc = Bun.spawn([binary, ...args], {
     cwd: dirs.cwd,
-    env: serverEnv(dirs.dataDir, env),
+    env: env(dirs.dataDir, extra),
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -57,32 +50,8 @@ async function run(args: string[], env: Record<string, string> = {}, dirs = fres
   return { code, stdout, stderr };
 }
 
-/** Drains a stream into `sink.text` (a server's stdout must be read, or a full pipe would block it). */
-function drain(stream: ReadableStream<Uint8Array>, sink: { text: string }) {
-  return (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) sink.text += decoder.decode(chunk, { stream: true });
-  })();
-}
-
 beforeAll(async () => {
-  const given = process.env.QUIRE_BINARY;
-  if (given && existsSync(given)) {
-    binary = resolve(given);
-    return;
-  }
-  binary = join(work, "quire");
-  const build = Bun.spawn([process.execPath, "scripts/build.ts", "--outfile", binary], {
-    cwd: root,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [out, err, code] = await Promise.all([
-    new Response(build.stdout).text(),
-    new Response(build.stderr).text(),
-    build.exited,
-  ]);
-  if (code !== 0) throw new Error(`build failed with exit code ${code}\n${out}\n${err}`);
+  binary = await buildBinary(work);
 }, 180_000);
 
 // QUIRE_E2E_KEEP=1 keeps the binary, data and Bruno reports for a post-mortem.
@@ -136,7 +105,7 @@ describe("server", () => {
   beforeAll(async () => {
     server = Bun.spawn([binary], {
       cwd,
-      env: serverEnv(dataDir),
+      env: env(dataDir),
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",

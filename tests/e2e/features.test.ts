@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { SignJWT } from "jose";
-import { api, buildBinary, runCli, type Server, serverEnv, startServer, workDir } from "../ops/binary.ts";
+import { api, buildBinary, runCli, type Server, serverEnv, startServer, workDir } from "../helpers/binary.ts";
 
 const work = workDir();
 const dataDir = join(work, "data");

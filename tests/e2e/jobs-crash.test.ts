@@ -2,67 +2,34 @@
  * kill -9 while jobs run: the compiled binary delivers webhooks to a slow receiver, is killed mid-way with
  * SIGKILL, and restarted on the same database. Every job must end done, and every webhook message must reach
  * the receiver, counted once by its `webhook-id` (the queue runs jobs at least once; the stable id is what
- * makes the effect happen once). Uses dist/quire (or QUIRE_BINARY), rebuilt when older than the sources.
+ * makes the effect happen once). Builds the binary (or takes QUIRE_BINARY).
  */
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { buildBinary, type Server, startServer } from "../helpers/binary.ts";
 
-const root = resolve(import.meta.dir, "../..");
 const work = mkdtempSync(join(tmpdir(), "quire-crash-"));
 const dataDir = join(work, "data");
-let binary = process.env.QUIRE_BINARY ? resolve(process.env.QUIRE_BINARY) : join(root, "dist", "quire");
+let binary = "";
 
 const USERS = 20;
 const ARTICLES = 40;
 const RECEIVER_DELAY_MS = 40;
 
-/** Newest modification time under a directory (sources the binary is built from). */
-function newest(dir: string): number {
-  let max = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) max = Math.max(max, statSync(join(entry.parentPath, entry.name)).mtimeMs);
-  }
-  return max;
-}
-
 beforeAll(async () => {
-  if (process.env.QUIRE_BINARY) return;
-  const stale =
-    !existsSync(binary) ||
-    statSync(binary).mtimeMs < Math.max(newest(join(root, "src")), newest(join(root, "drizzle")));
-  if (!stale) return;
-  const build = Bun.spawn([process.execPath, "scripts/build.ts"], {
-    cwd: root,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  if ((await build.exited) !== 0) throw new Error(`build failed: ${await new Response(build.stderr).text()}`);
-  binary = join(root, "dist", "quire");
+  binary = await buildBinary(work);
 }, 240_000);
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-interface Server {
-  proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
-  origin: string;
-  out: { text: string };
-}
-
-async function start(): Promise<Server> {
-  const proc = Bun.spawn([binary, "serve"], {
-    cwd: work,
-    env: {
-      NODE_ENV: "production",
-      JWT_SECRET: "crash-test-secret-that-is-long-enough-0123",
-      HOST: "127.0.0.1",
-      PORT: "0",
-      DATA_DIR: dataDir,
-      PASSWORD_MEMORY_COST_KIB: "1024",
-      PASSWORD_TIME_COST: "1",
-      RATE_LIMIT_ENABLED: "false",
+const start = () =>
+  startServer(
+    binary,
+    dataDir,
+    {
       WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
       JOBS_CONCURRENCY: "4",
       JOBS_POLL_INTERVAL_MS: "100",
@@ -70,25 +37,8 @@ async function start(): Promise<Server> {
       JOBS_LEASE_MS: "1500",
       LOG_LEVEL: "info",
     },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const out = { text: "" };
-  void (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of proc.stdout) out.text += decoder.decode(chunk, { stream: true });
-  })();
-  void new Response(proc.stderr).text();
-  for (let i = 0; i < 200; i++) {
-    const origin = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out.text)?.[1];
-    if (origin) return { proc, origin, out };
-    if (proc.exitCode !== null) break;
-    await Bun.sleep(25);
-  }
-  proc.kill("SIGKILL");
-  throw new Error(`server did not start:\n${out.text}`);
-}
+    work,
+  );
 
 async function api(
   server: Server,
@@ -130,6 +80,8 @@ test("after kill -9 and a restart, every job completes and every webhook takes e
   try {
     let server = await start();
     const db = new Database(join(dataDir, "quire.db"));
+    // A second process on a live database: wait for the server's write lock instead of failing at once.
+    db.run("PRAGMA busy_timeout = 5000");
     const adminUser = (await signUp(server, "crashadmin")).user!;
     db.run("UPDATE users SET role = 'admin' WHERE username = 'crashadmin'");
     const admin = (

@@ -18,7 +18,7 @@ import {
   splitRequest,
   startServer,
   workDir,
-} from "../ops/binary.ts";
+} from "../helpers/binary.ts";
 import { metric } from "../ops/helpers.ts";
 
 const work = workDir();

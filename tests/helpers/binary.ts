@@ -53,19 +53,20 @@ export interface Server {
   exited: Promise<number>;
 }
 
-function drain(stream: ReadableStream<Uint8Array>, sink: { text: string }) {
+export function drain(stream: ReadableStream<Uint8Array>, sink: { text: string }) {
   return (async () => {
     const decoder = new TextDecoder();
     for await (const chunk of stream) sink.text += decoder.decode(chunk, { stream: true });
   })();
 }
 
+/** Start `binary serve` on `dataDir`, from `cwd` (default: a fresh empty directory beside `dataDir`). */
 export async function startServer(
   binary: string,
   dataDir: string,
   extra: Record<string, string> = {},
+  cwd = join(dataDir, "..", `cwd-${Date.now()}-${Math.random().toString(36).slice(2)}`),
 ): Promise<Server> {
-  const cwd = join(dataDir, "..", `cwd-${Date.now()}-${Math.random().toString(36).slice(2)}`);
   mkdirSync(cwd, { recursive: true });
   const proc = Bun.spawn([binary, "serve"], {
     cwd,
