@@ -14,7 +14,7 @@ const root = resolve(import.meta.dir, "..");
 
 /**
  * Folders and files embedded next to the code, relative to the repo root, read at run time from
- * `/$bunfs/root/<path>` (see src/db/migrate.ts). Add docs UI folders here; single files the code imports
+ * `/$bunfs/root/<path>` (see src/infra/sqlite/migrate.ts). Add docs UI folders here; single files the code imports
  * `with { type: "file" }` (src/http/openapi.ts) are embedded by the bundler without being listed.
  */
 const assets = ["drizzle"];

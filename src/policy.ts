@@ -6,7 +6,8 @@
  * viewer: read, comment, favorite, follow. editor: also write their own articles. admin: everything,
  * including moderating other people's articles and comments and the admin API.
  */
-import type { Role } from "./db/schema.ts";
+export const roles = ["admin", "editor", "viewer"] as const;
+export type Role = (typeof roles)[number];
 
 const table = {
   "article:write": ["admin", "editor"],

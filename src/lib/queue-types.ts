@@ -7,22 +7,84 @@ import type { Clock } from "./clock.ts";
 
 export type JobState = "pending" | "running" | "done" | "dead";
 
-/** A row of the jobs table, as SQLite returns it. */
+/** A row of the jobs table. Timestamps are epoch milliseconds from the queue's clock. */
 export interface JobRow {
   id: number;
   type: string;
+  /** JSON text. */
   payload: string;
   state: JobState;
   attempts: number;
-  max_attempts: number;
-  run_at: number;
-  locked_until: number | null;
-  locked_by: string | null;
-  unique_key: string | null;
-  last_error: string | null;
-  created_at: number;
-  updated_at: number;
-  finished_at: number | null;
+  maxAttempts: number;
+  runAt: number;
+  lockedUntil: number | null;
+  lockedBy: string | null;
+  uniqueKey: string | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+}
+
+export interface NewJob {
+  type: string;
+  payload: string;
+  runAt: number;
+  maxAttempts: number;
+  uniqueKey: string | null;
+  now: number;
+}
+
+/** What happens to a claimed job. Every transition names the claim: a lapsed claim changes nothing. */
+export type JobTransition =
+  /** Try again at `runAt` without spending an attempt (RetryLaterError, or released at shutdown). */
+  | { to: "postponed"; runAt: number; error: string | null }
+  /** Failed; run again at `runAt`. `resetAttempts` for a recurring job's next slot. */
+  | { to: "retry"; runAt: number; error: string; resetAttempts: boolean }
+  /** A recurring job that ran: pending again for its next slot. */
+  | { to: "next"; runAt: number }
+  | { to: "done" | "dead"; error: string | null };
+
+export interface JobCounts {
+  byTypeAndState: { type: string; state: JobState; n: number }[];
+  /** Pending jobs that have failed at least once. */
+  retrying: number;
+  /** Pending jobs whose run_at has passed. */
+  ready: number;
+  /** run_at of the oldest ready job. */
+  oldestReadyAt: number | null;
+}
+
+/**
+ * The statements the queue needs, implemented by each engine (on SQLite and Postgres: the `jobs` table).
+ * The queue calls them inside the store's units of work, so an enqueue in a write's unit is an outbox insert.
+ */
+export interface JobStore {
+  /** Undefined when `uniqueKey` is already taken. */
+  enqueue(job: NewJob): Promise<number | undefined>;
+  /**
+   * The one row of a recurring job: created pending at `now`; a waiting row is pulled forward to
+   * `now + intervalMs` if it waits longer; a running row is left alone; a done or dead row is revived.
+   */
+  scheduleRecurring(job: {
+    type: string;
+    uniqueKey: string;
+    intervalMs: number;
+    maxAttempts: number;
+    now: number;
+  }): Promise<void>;
+  /**
+   * Claim one due job of `types` in one atomic statement (a pending job whose time has come, or a running
+   * one whose lease ran out), leased until `now + leaseMs`. Concurrent claimers never get the same job.
+   */
+  claim(types: readonly string[], now: number, leaseMs: number, lock: string): Promise<JobRow | undefined>;
+  /** Push a claim's lease to `until`; false if the claim was lost. */
+  extend(id: number, lock: string, until: number): Promise<boolean>;
+  /** Apply a transition to a claimed job; false if the claim was lost. */
+  transition(id: number, lock: string, change: JobTransition, now: number): Promise<boolean>;
+  /** A dead or waiting job runs again now with a fresh budget; undefined for any other state. */
+  retry(id: number, now: number): Promise<JobRow | undefined>;
+  counts(now: number): Promise<JobCounts>;
 }
 
 export interface Job<P = unknown> {

@@ -18,8 +18,9 @@ const updatedAt = () =>
     .notNull()
     .default(sql`(cast(unixepoch('subsec') * 1000 as integer))`);
 
-export const roles = ["admin", "editor", "viewer"] as const;
-export type Role = (typeof roles)[number];
+export { type Role, roles } from "../../policy.ts";
+
+import { roles } from "../../policy.ts";
 
 export const users = sqliteTable(
   "users",

@@ -1,0 +1,62 @@
+/**
+ * bun:sqlite errors → the store's engine-neutral errors (src/store/errors.ts). Drizzle may wrap a driver
+ * error in `cause`, so the chain is walked (a few levels at most).
+ *
+ * Unique violations name the index as the schema does: SQLite says "UNIQUE constraint failed: index
+ * 'users_email_lower_uq'" for an expression index but "UNIQUE constraint failed: articles.slug" for a
+ * column index, so column lists are mapped back to their unique index through the schema.
+ */
+import { getTableConfig, type SQLiteTable } from "drizzle-orm/sqlite-core";
+import { StoreUnavailable, UniqueViolation, type UnavailableReason } from "../../store/errors.ts";
+import * as schema from "./schema.ts";
+
+/** "table.col1, table.col2" → unique index name, from the schema's unique indexes on plain columns. */
+const uniqueByColumns = (() => {
+  const map = new Map<string, string>();
+  for (const value of Object.values(schema)) {
+    if (typeof value !== "object" || value === null || !("getSQL" in value)) continue;
+    let config: ReturnType<typeof getTableConfig>;
+    try {
+      config = getTableConfig(value as SQLiteTable);
+    } catch {
+      continue;
+    }
+    for (const index of config.indexes) {
+      if (!index.config.unique) continue;
+      const names = index.config.columns.map((c) => ("name" in c ? `${config.name}.${c.name}` : undefined));
+      if (names.every((n) => n !== undefined)) map.set(names.join(", "), index.config.name);
+    }
+  }
+  return map;
+})();
+
+function codeOf(err: unknown): { code: string; message: string } | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && code.startsWith("SQLITE_")) return { code, message: e.message };
+  }
+  return undefined;
+}
+
+function unavailable(code: string): UnavailableReason | undefined {
+  if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) return "busy";
+  if (code === "SQLITE_FULL") return "full";
+  if (code.startsWith("SQLITE_READONLY")) return "read-only";
+  if (code.startsWith("SQLITE_IOERR") || code.startsWith("SQLITE_CANTOPEN")) return "io";
+  return undefined;
+}
+
+/** The store error for a driver error, or the error itself when it is none of those (a bug: 500). */
+export function normaliseSqliteError(err: unknown): unknown {
+  if (err instanceof UniqueViolation || err instanceof StoreUnavailable) return err;
+  const found = codeOf(err);
+  if (!found) return err;
+  if (found.code === "SQLITE_CONSTRAINT_UNIQUE" || found.code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
+    const index = /index '([^']+)'/.exec(found.message)?.[1];
+    const columns = /constraint failed: (.+)$/.exec(found.message)?.[1];
+    const name = index ?? (columns && uniqueByColumns.get(columns)) ?? columns ?? "unknown";
+    return new UniqueViolation(name, { cause: err });
+  }
+  const reason = unavailable(found.code);
+  return reason ? new StoreUnavailable(reason, { cause: err }) : err;
+}

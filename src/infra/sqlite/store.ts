@@ -1,0 +1,105 @@
+/**
+ * The store on SQLite in-process (the embedded default): migrations applied on open, reads on the reader
+ * connection, every write through the group-commit writer (./writer.ts) on the writer connection, and WAL
+ * checkpoints in a worker thread once something has been written (./checkpointer.ts).
+ */
+import type { Database } from "bun:sqlite";
+import type { DomainEvent } from "../../events.ts";
+import type { Repos } from "../../store/repos.ts";
+import type { Store, StoreHealth, TransactionHooks, WriteTx } from "../../store/store.ts";
+import { type Checkpointer, startCheckpointer } from "./checkpointer.ts";
+import { type Connections, isMemory, openConnections } from "./client.ts";
+import { normaliseSqliteError } from "./errors.ts";
+import { applyMigrations } from "./migrate.ts";
+import { createSqliteRepos } from "./repos/index.ts";
+import { SqliteWriter, type WriterStats } from "./writer.ts";
+
+export interface SqliteStoreOptions {
+  /** A file path, or `:memory:`. */
+  url: string;
+  hooks: TransactionHooks;
+  busyTimeoutMs?: number;
+  /** Background WAL checkpoints every this many ms, started by the first commit; 0 or absent: none. */
+  checkpointIntervalMs?: number;
+  /** A checkpoint failed, or a unit held the writer too long: for the log. */
+  onWarning?: (message: string, detail?: Record<string, unknown>) => void;
+}
+
+export interface SqliteStore extends Store {
+  readonly engine: "sqlite";
+  /** For engine operations (backups, metrics, integrity checks) and tests; services never use these. */
+  readonly connections: Connections;
+  readonly url: string;
+  writerStats(): WriterStats;
+  checkpointer(): Checkpointer | undefined;
+}
+
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  const { url, hooks } = options;
+  const connections = openConnections(url, { busyTimeoutMs: options.busyTimeoutMs });
+  applyMigrations(connections.writerDb);
+  const writeRepos = createSqliteRepos(connections.writerDb, connections.writer);
+  const read: Repos =
+    connections.reader === connections.writer
+      ? writeRepos
+      : createSqliteRepos(connections.readerDb, connections.reader);
+
+  let checkpointer: Checkpointer | undefined;
+  const interval = options.checkpointIntervalMs ?? 0;
+  const wantsCheckpointer = interval > 0 && !isMemory(url);
+  const warn = options.onWarning ?? (() => {});
+
+  const writer = new SqliteWriter<WriteTx, DomainEvent>(
+    connections.writer,
+    {
+      tx: (emit) => ({ ...writeRepos, emit }),
+      inTransaction: (tx, event) => hooks.inTransaction(tx, event),
+      committed(events) {
+        if (wantsCheckpointer && !checkpointer) {
+          checkpointer = startCheckpointer(connections.writer, url, interval, (message) =>
+            warn("background WAL checkpoint failed", { message }),
+          );
+        }
+        return hooks.committed(events);
+      },
+      normalise: normaliseSqliteError,
+    },
+    { onSlowUnit: (ms) => warn("a unit of work held the writer", { ms: Math.round(ms) }) },
+  );
+
+  return {
+    engine: "sqlite",
+    url,
+    connections,
+    read,
+    write: (work) => writer.write(work),
+    normaliseError: normaliseSqliteError,
+    probe: () => Promise.resolve(probe(connections)),
+    writerStats: () => writer.stats(),
+    checkpointer: () => checkpointer,
+    async close() {
+      await writer.close();
+      await checkpointer?.stop();
+      closeConnections(connections);
+    },
+  };
+}
+
+function probe(connections: Connections): StoreHealth {
+  try {
+    connections.reader.query("SELECT 1").get();
+  } catch (err) {
+    return { readable: false, writable: false, reason: String((err as Error).message) };
+  }
+  return { readable: true, writable: true };
+}
+
+function closeConnections({ writer, reader }: Connections): void {
+  try {
+    writer.run("PRAGMA wal_checkpoint(TRUNCATE)");
+  } catch {
+    // :memory: has no WAL; a busy checkpoint is retried by SQLite on the next open.
+  }
+  if (reader !== writer) reader.close();
+  writer.close();
+}

@@ -1,0 +1,53 @@
+/**
+ * Engine-neutral store errors. Each engine turns its driver's errors into these at its boundary, so services
+ * and the HTTP error handler never look at an SQLite result code or a Postgres SQLSTATE.
+ */
+import type { AppError } from "../errors.ts";
+
+/**
+ * A unique index refused a row. `constraint` is the index's name as the schemas spell it (both engines'
+ * schemas use the same names, e.g. `users_email_lower_uq`).
+ */
+export class UniqueViolation extends Error {
+  override name = "UniqueViolation";
+  constructor(
+    readonly constraint: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`unique constraint ${constraint} violated`, options);
+  }
+}
+
+export type UnavailableReason = "busy" | "full" | "read-only" | "io" | "unreachable";
+
+/**
+ * The engine cannot do this now, through no fault of the request: another process held the write lock too
+ * long, the disk is full, the database is read-only, an I/O error, the server is unreachable. Answered 503
+ * with Retry-After; nothing was changed.
+ */
+export class StoreUnavailable extends Error {
+  override name = "StoreUnavailable";
+  constructor(
+    readonly reason: UnavailableReason,
+    options?: { cause?: unknown },
+  ) {
+    super(`database unavailable (${reason})`, options);
+  }
+}
+
+/**
+ * Turn a unique violation into the API error the caller names for its constraint (as
+ * launchbadge/realworld-axum-sqlx's `on_constraint` does); anything else is returned unchanged, so the
+ * usual shape is `catch (err) { throw onConstraint(err, { articles_slug_uq: () => conflict("slug") }) }`.
+ */
+export function onConstraint(err: unknown, map: Record<string, () => AppError>): unknown {
+  if (err instanceof UniqueViolation) {
+    const make = map[err.constraint];
+    if (make) return make();
+  }
+  return err;
+}
+
+/** The constraint a unique violation is about, or undefined for any other error. */
+export const violatedConstraint = (err: unknown): string | undefined =>
+  err instanceof UniqueViolation ? err.constraint : undefined;
