@@ -165,9 +165,9 @@ export interface SearchFilter {
 
 export interface SearchRepo {
   /**
-   * One page of article ids matching `query` (the reader's text, already bounded in length), best first,
-   * with the total. The engine decides how text matches (see its search notes); a query with nothing to
-   * search for finds nothing.
+   * One page of the ids of articles matching every one of `terms` (words cut from the reader's text by
+   * src/lib/search-terms.ts, never engine syntax), best first, with the total. How a word matches (stems,
+   * prefixes, accents) is the engine's; see its search notes.
    */
-  page(query: string, filter: SearchFilter, page: Page): Promise<{ ids: number[]; count: number }>;
+  page(terms: readonly string[], filter: SearchFilter, page: Page): Promise<{ ids: number[]; count: number }>;
 }

@@ -1,6 +1,6 @@
 /**
  * The FTS5 table as Drizzle sees it, for queries only. It is created by a hand-written migration
- * (drizzle/0002_search.sql: contentless, rowid = articles.id), so it stays out of src/db/schema.ts, where
+ * (drizzle/sqlite/0002_search.sql: contentless, rowid = articles.id), so it stays out of ../schema.ts, where
  * drizzle-kit would try to create it as an ordinary table.
  */
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";

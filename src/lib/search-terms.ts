@@ -1,10 +1,10 @@
 /**
- * Reader text → a safe FTS5 query. Security model: nothing the reader types is ever FTS5 syntax. The text
- * is cut into words (runs of letters, digits and marks, the characters FTS5's unicode61 tokenizer keeps),
- * and each word becomes a double-quoted string, which FTS5 reads as a literal phrase; words cannot contain
- * a quote, so they cannot close one. `AND`, `OR`, `NOT`, `NEAR(…)`, `*`, `^`, `+`, column filters
- * (`title:`), parentheses and quotes are therefore either separators or plain words to look for. The terms
- * are ANDed: every word must occur (in any column), as search boxes do.
+ * Reader text → the words to search for. Security model: nothing the reader types ever reaches an engine as
+ * query syntax. The text is cut into words (runs of letters, digits and marks, the characters FTS5's
+ * unicode61 tokenizer keeps); `AND`, `OR`, `NOT`, `NEAR(…)`, `*`, `^`, `+`, column filters (`title:`),
+ * parentheses and quotes are therefore either separators or plain words to look for. Each engine quotes the
+ * words in its own syntax (src/infra/<engine>/repos/search.ts). The terms are ANDed: every word must occur (in any
+ * column), as search boxes do.
  *
  * Limits bound the work one query can ask for: at most MAX_TERMS distinct words of at most MAX_TERM_CHARS
  * characters each (longer words are cut; the route also caps the whole text).
@@ -30,10 +30,4 @@ export function searchTerms(text: string): string[] {
     if (terms.length === MAX_TERMS) break;
   }
   return terms;
-}
-
-/** The FTS5 MATCH expression for `text`, or undefined when it holds no word (nothing can match). */
-export function toFtsQuery(text: string): string | undefined {
-  const terms = searchTerms(text);
-  return terms.length === 0 ? undefined : terms.map((t) => `"${t}"`).join(" ");
 }
