@@ -57,7 +57,7 @@ export function createApp(ctx: AppContext, options: AppOptions = {}) {
       .use(corsPlugin(ctx.config.CORS_ORIGINS))
       // After CORS, which sets Vary first; before the routes, whose GET answers it tags with ETags.
       .use(httpCaching())
-      .use(errorsPlugin(ctx.log))
+      .use(errorsPlugin(ctx.log, ctx.store.normaliseError))
       .use(rateLimitPlugin(ctx))
       // Before the body is read: read-only mode and closed features cost nothing.
       .use(maintenancePlugin(ctx))

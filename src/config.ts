@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { type Static, Type as T, type TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
-import { trustedProxyProblem } from "./http/client-ip.ts";
+import { trustedProxyProblem } from "./lib/client-address.ts";
 
 const Port = T.Integer({ minimum: 0, maximum: 65535 });
 const Positive = (d: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -271,7 +271,7 @@ export type RawConfig = { [K in keyof Vars]: Static<Vars[K]["schema"]> };
 
 export interface Config extends Omit<RawConfig, "CORS_ORIGINS" | "TRUSTED_PROXIES" | "RATE_LIMIT_ENABLED"> {
   readonly CORS_ORIGINS: readonly string[];
-  /** Validated entries (see src/http/client-ip.ts). */
+  /** Validated entries (see src/lib/client-address.ts). */
   readonly TRUSTED_PROXIES: readonly string[];
   readonly RATE_LIMIT_ENABLED: boolean;
   /** True when the secret was generated for development rather than configured. */

@@ -1,72 +1,140 @@
 /**
- * AppContext: everything a service needs, built once by main.ts (or a test helper) and passed explicitly.
- * There are no module-level singletons: two apps in one process (as in tests) never share state.
+ * AppContext: every stateful part of Quire, built once by main.ts (or a test helper) and passed explicitly.
+ * There are no module-level or per-owner singletons: two apps in one process (as in tests) share nothing.
+ *
+ * This file is the one place that picks implementations. Today every component is in-process, on the
+ * embedded engine:
+ *
+ *   component   interface                              implementation
+ *   store       Store (src/store)                      SQLite in-process (src/infra/sqlite): group commit
+ *   events      EventBus (src/lib/event-bus.ts)         in-process; listeners in src/listeners.ts
+ *   history     TopicLog (src/lib/topic-history.ts)     in-process ring buffers per topic
+ *   rateLimits  RateLimiter (src/lib/rate-limiter.ts)   in-process GCRA over a segmented LRU
+ *   caches      Caches (src/modules/cache)              in-process TTL caches, dropped by events
+ *   sessions    SessionChecks (src/modules/sessions)    store + a short in-process cache
+ *   jobs        JobQueue (src/lib/queue.ts)             on the store's jobs table
+ *   flags       FlagStore (src/modules/flags)           store + an in-process snapshot
+ *   realtime    RealtimeHub (src/modules/realtime)      this process's sockets
+ *   breakers    WebhookBreakers (src/modules/webhooks)  in-process circuit breakers
+ *   metrics     AppMetrics (src/http/metrics.ts)        this process's Prometheus registry
+ *   engine      EngineOps (src/store/ops.ts)            backups, size and upkeep of the SQLite file
  */
-import type { Database } from "bun:sqlite";
 import type { Config } from "./config.ts";
-import { type Db, openDatabase } from "./db/client.ts";
-import { applyMigrations } from "./db/migrate.ts";
 import type { DomainEvent } from "./events.ts";
+import { createAppMetrics, type AppMetrics } from "./http/metrics.ts";
+import { sqliteEngineOps } from "./infra/sqlite/ops.ts";
+import { openSqliteStore } from "./infra/sqlite/store.ts";
 import { type Clock, systemClock } from "./lib/clock.ts";
-import { DomainEvents } from "./lib/events.ts";
+import { EventBus } from "./lib/event-bus.ts";
 import type { Logger } from "./lib/logger.ts";
-import type { JobQueue } from "./lib/queue.ts";
+import { JobQueue } from "./lib/queue.ts";
+import { MemoryRateLimiter, type RateLimiter } from "./lib/rate-limiter.ts";
+import { TopicHistory, type TopicLog } from "./lib/topic-history.ts";
+import { registerListeners } from "./listeners.ts";
 import { type Caches, createCaches } from "./modules/cache/index.ts";
-import { invalidateOnWrites } from "./modules/cache/invalidation.ts";
-import { createJobQueue, setupBackgroundWork } from "./modules/jobs/setup.ts";
+import { FlagStore } from "./modules/flags/service.ts";
+import { registerJobHandlers } from "./modules/jobs/setup.ts";
+import { RealtimeHub } from "./modules/realtime/hub.ts";
+import { SessionChecks } from "./modules/sessions/checks.ts";
+import { WebhookBreakers } from "./modules/webhooks/deliver.ts";
+import type { EngineOps } from "./store/ops.ts";
+import type { Store, WriteTx } from "./store/store.ts";
 
 export interface AppContext {
   readonly config: Readonly<Config>;
-  readonly db: Db;
-  readonly sqlite: Database;
   readonly log: Logger;
   readonly clock: Clock;
+  /** Typed repositories and units of work. Every write goes through `store.write`. */
+  readonly store: Store;
+  /** Domain events: handlers in the write's transaction, after its commit, on every node. */
+  readonly events: EventBus<DomainEvent, WriteTx>;
+  /** Realtime topics' sequence numbers and recent messages, for resume. */
+  readonly history: TopicLog<number | undefined>;
+  readonly rateLimits: RateLimiter;
+  /** Content caches (articles, profiles, lists, tags, counts); writes drop what they change. */
   readonly caches: Caches;
-  /** Writes go through `events.transact` so that realtime, caches, webhooks and emails hear of them. */
-  readonly events: DomainEvents<DomainEvent, Tx>;
-  /** The durable job queue (outbox jobs, email, webhooks, housekeeping); workers run only in `serve`. */
+  /** Is this session live, as whom: checked on every authenticated request and socket. */
+  readonly sessions: SessionChecks;
+  /** The durable job queue (outbox, email, webhooks, housekeeping); workers run only in `serve`. */
   readonly jobs: JobQueue;
+  readonly flags: FlagStore;
+  readonly realtime: RealtimeHub;
+  readonly breakers: WebhookBreakers;
+  readonly metrics: AppMetrics;
+  /** What only the engine can do: backups, size, upkeep. */
+  readonly engine: EngineOps;
+  /** Readiness facts: shutdown has begun (503 from then on); every migration was seen applied. */
+  readonly readiness: { draining: boolean; migrated: boolean };
 }
-
-/** A Drizzle transaction on the app database. */
-export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
-
-/**
- * In-memory caches, bounded by entries, bytes and time; every write that changes a cached fact deletes its
- * entries (src/modules/cache).
- */
-export type { Caches };
 
 export interface ContextOptions {
   clock?: Clock;
+  /** Background WAL checkpoints (serve): see WAL_CHECKPOINT_INTERVAL_MS. Off unless asked for. */
+  checkpoints?: boolean;
 }
 
-/** Open the database, apply migrations, and assemble the context. */
-export function createContext(
+/** Open the engine (migrations applied), build every component and register the listeners. */
+export async function createContext(
   config: Readonly<Config>,
   log: Logger,
   options: ContextOptions = {},
-): AppContext {
-  const { db, sqlite } = openDatabase(config.DATABASE_URL);
-  applyMigrations(db);
-  const events = new DomainEvents<DomainEvent, Tx>(
-    (fn) => db.transaction(fn),
-    (err, event) => log.error({ err, event: event.type }, "event handler failed"),
-  );
+): Promise<AppContext> {
   const clock = options.clock ?? systemClock;
-  const jobs = createJobQueue(config, sqlite, clock, log);
-  const caches = createCaches(config, clock);
-  invalidateOnWrites(caches, events);
-  const ctx: AppContext = { config, db, sqlite, log, clock, caches, events, jobs };
-  setupBackgroundWork(ctx);
+  const events = new EventBus<DomainEvent, WriteTx>({
+    onHandlerError: (err, event) => log.error({ err, event: event.type }, "event handler failed"),
+  });
+  const store = openSqliteStore({
+    url: config.DATABASE_URL,
+    hooks: events,
+    checkpointIntervalMs: options.checkpoints ? config.WAL_CHECKPOINT_INTERVAL_MS : 0,
+    onWarning: (message, detail) => log.warn(detail ?? {}, message),
+  });
+  const ctx: AppContext = {
+    config,
+    log,
+    clock,
+    store,
+    events,
+    history: new TopicHistory({
+      perTopic: config.REALTIME_HISTORY_SIZE,
+      maxAgeMs: config.REALTIME_HISTORY_TTL_SECONDS * 1000,
+      maxBytes: config.REALTIME_HISTORY_MAX_BYTES,
+      maxQuietTopics: 100_000,
+      // Positions from before a restart are all lower than any from after it (see topic-history.ts).
+      startSeq: clock.now() * 1000,
+      now: () => clock.now(),
+    }),
+    rateLimits: new MemoryRateLimiter(clock, config.RATE_LIMIT_MAX_KEYS),
+    caches: createCaches(config, clock),
+    sessions: new SessionChecks(store, clock, {
+      ttlMs: config.CACHE_TTL_MS,
+      maxBytes: Math.floor(config.CACHE_MAX_BYTES * 0.05),
+    }),
+    jobs: new JobQueue({
+      store,
+      clock,
+      log: log.child({ component: "jobs" }),
+      concurrency: config.JOBS_CONCURRENCY,
+      pollIntervalMs: config.JOBS_POLL_INTERVAL_MS,
+      leaseMs: config.JOBS_LEASE_MS,
+      maxAttempts: config.JOBS_MAX_ATTEMPTS,
+    }),
+    flags: new FlagStore(store, config, log),
+    realtime: undefined as unknown as RealtimeHub,
+    breakers: new WebhookBreakers(config),
+    metrics: undefined as unknown as AppMetrics,
+    engine: sqliteEngineOps(store),
+    readiness: { draining: false, migrated: false },
+  };
+  // These two read the rest of the context.
+  Object.assign(ctx, { realtime: new RealtimeHub(ctx), metrics: createAppMetrics(ctx) });
+  await ctx.flags.load();
+  registerListeners(ctx);
+  registerJobHandlers(ctx);
   return ctx;
 }
 
-export function closeContext(ctx: AppContext): void {
-  try {
-    ctx.sqlite.run("PRAGMA wal_checkpoint(TRUNCATE)");
-  } catch {
-    // :memory: databases have no WAL; a busy checkpoint is retried by SQLite on next open.
-  }
-  ctx.sqlite.close();
+/** Finish queued writes and close the engine (after the server and the workers have stopped). */
+export async function closeContext(ctx: AppContext): Promise<void> {
+  await ctx.store.close();
 }

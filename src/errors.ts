@@ -27,22 +27,3 @@ export const notFound = (field: string) => new AppError(404, { [field]: ["not fo
 export const conflict = (field: string) => new AppError(409, { [field]: ["has already been taken"] });
 export const invalid = (field: string, message: string) => new AppError(422, { [field]: [message] });
 export const blank = (field: string) => invalid(field, "can't be blank");
-
-/** SQLite unique-constraint violation on the given index or column (bun:sqlite error code). */
-export function uniqueViolation(err: unknown): string | undefined {
-  if (!(err instanceof Error) || (err as { code?: string }).code !== "SQLITE_CONSTRAINT_UNIQUE")
-    return undefined;
-  return err.message;
-}
-
-/**
- * SQLite's "database is locked" once busy_timeout ran out (another process held the write lock that long),
- * however deeply wrapped (Drizzle wraps driver errors in `cause`). A transient condition: retry later.
- */
-export function isSqliteBusy(err: unknown): boolean {
-  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && code.startsWith("SQLITE_BUSY")) return true;
-  }
-  return false;
-}

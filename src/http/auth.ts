@@ -19,10 +19,8 @@ import { jwt } from "@elysiajs/jwt";
 import { Elysia } from "elysia";
 import { LRUCache } from "lru-cache";
 import type { AppContext } from "../context.ts";
-import type { Role } from "../db/schema.ts";
+import type { Role } from "../policy.ts";
 import { forbidden, unauthorized } from "../errors.ts";
-import { perOwner } from "../lib/memo.ts";
-import { checkSession } from "../modules/sessions/service.ts";
 import { can } from "../policy.ts";
 import { limitRequest } from "./rate-limit.ts";
 
@@ -52,16 +50,16 @@ interface VerifiedClaims {
   exp: number;
 }
 
-/**
- * Tokens whose signature and claims already verified, by their exact text. Checking an HMAC through
- * WebCrypto costs ~100 µs a request; a token's signature cannot change, so a repeat is looked up here and
- * only its expiry is checked again. The session is still checked on every request (revocation stays
- * immediate). Bounded: at worst an entry is evicted and verified again.
- */
-const verifiedTokens = perOwner((_ctx: AppContext) => new LRUCache<string, VerifiedClaims>({ max: 20_000 }));
-
 export const authPlugin = (ctx: AppContext) => {
   const { config, clock } = ctx;
+  /**
+   * Tokens whose signature and claims already verified, by their exact text. Checking an HMAC through
+   * WebCrypto costs ~100 µs a request; a token's signature cannot change, so a repeat is looked up here and
+   * only its expiry is checked again. The session is still checked on every request (revocation stays
+   * immediate). Bounded: at worst an entry is evicted and verified again. (Elysia keeps one instance of this
+   * named plugin per app, so one cache per app.)
+   */
+  const verified = new LRUCache<string, VerifiedClaims>({ max: 20_000 });
   return new Elysia({ name: "quire/auth", seed: config.JWT_SECRET })
     .use(
       jwt({
@@ -75,7 +73,6 @@ export const authPlugin = (ctx: AppContext) => {
     .derive({ as: "global" }, ({ jwt, set }) => ({
       /** Resolve a raw access token to its viewer, or throw 401. Shared by HTTP and WebSocket upgrades. */
       async authenticate(token: string): Promise<Viewer> {
-        const verified = verifiedTokens(ctx);
         let claims = verified.get(token);
         if (claims && claims.exp * 1000 <= clock.now()) {
           verified.delete(token);
@@ -100,10 +97,10 @@ export const authPlugin = (ctx: AppContext) => {
           claims = { sub: payload.sub, sid: payload.sid, exp: payload.exp };
           verified.set(token, claims);
         }
-        const session = checkSession(ctx, claims.sid);
+        const session = await ctx.sessions.check(claims.sid);
         if (!session || String(session.userId) !== claims.sub) throw unauthorized();
         // Per-user limit on top of the per-IP one: a token spread over many addresses is still one client.
-        limitRequest(ctx, set, "user", String(session.userId));
+        await limitRequest(ctx, set, "user", String(session.userId));
         return { id: session.userId, role: session.role, sessionId: claims.sid, token };
       },
       /** Sign an access token for a session. */

@@ -5,8 +5,9 @@
  */
 import { ValueErrorType } from "@sinclair/typebox/errors";
 import { Elysia, type ValidationError } from "elysia";
-import { AppError, type ErrorFields, isSqliteBusy } from "../errors.ts";
+import { AppError, type ErrorFields } from "../errors.ts";
 import type { Logger } from "../lib/logger.ts";
+import { StoreUnavailable } from "../store/errors.ts";
 import { requestInfo } from "./request-log.ts";
 
 /** The field a validation error is about: the last named segment of its JSON pointer. */
@@ -54,7 +55,11 @@ export function validationFields(error: ValidationError): ErrorFields {
   return fields;
 }
 
-export const errorsPlugin = (log: Logger) =>
+/**
+ * `normalise` is the engine's error mapping (store.normaliseError): a busy, full, read-only or unreachable
+ * database is answered 503 with Retry-After, never 500.
+ */
+export const errorsPlugin = (log: Logger, normalise: (err: unknown) => unknown = (err) => err) =>
   new Elysia({ name: "quire/errors" })
     .error({ AppError })
     .onError({ as: "global" }, ({ code, error: thrown, set, request }) => {
@@ -83,12 +88,21 @@ export const errorsPlugin = (log: Logger) =>
             return { errors: { request: ["is invalid"] } };
           }
           const reqId = requestInfo(request)?.id;
-          if (isSqliteBusy(error)) {
-            // Another process held the write lock past busy_timeout: transient, so 503 and retry.
-            log.warn({ reqId, method: request.method, path: new URL(request.url).pathname }, "database busy");
+          const cause = normalise(error);
+          if (cause instanceof StoreUnavailable) {
+            // Transient, and not the request's fault (another process held the write lock past busy_timeout,
+            // the disk is full): 503, retry later.
+            log.warn(
+              { reqId, method: request.method, path: new URL(request.url).pathname, reason: cause.reason },
+              "database unavailable",
+            );
             set.status = 503;
-            set.headers["retry-after"] = "1";
-            return { errors: { database: ["is busy, try again shortly"] } };
+            set.headers["retry-after"] = cause.reason === "busy" ? "1" : "5";
+            return {
+              errors: {
+                database: [cause.reason === "busy" ? "is busy, try again shortly" : "is unavailable, try again later"],
+              },
+            };
           }
           log.error(
             {

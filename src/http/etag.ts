@@ -13,7 +13,7 @@
  * RealWorld suite reads right after every write) and an unchanged answer costs a 304. Anonymous answers
  * are the same for everyone, so shared caches may keep them (`public`); answers to a signed-in reader carry
  * their `favorited`/`following` flags and stay in that reader's browser (`private`). `Vary: Authorization`
- * tells caches the two differ. The ETag hashes the exact bytes sent (src/modules/cache/json.ts), so a
+ * tells caches the two differ. The ETag hashes the exact bytes sent (src/lib/cached-json.ts), so a
  * reader whose flags happen to match the anonymous answer revalidates it correctly too.
  *
  * Bodies served from the content caches (CachedJson) already carry their ETag: `reply()` sends them as
@@ -21,7 +21,7 @@
  * and cleaned it against the route's response schema.
  */
 import { Elysia } from "elysia";
-import { CachedJson, strongEtag } from "../modules/cache/json.ts";
+import { CachedJson, strongEtag } from "../lib/cached-json.ts";
 
 const JSON_TYPE = "application/json; charset=utf-8";
 
@@ -64,7 +64,11 @@ interface PendingHeaders {
  * emptied so Elysia does not copy them into a second Response.
  */
 export function reply(request: Request, set: PendingHeaders, body: CachedJson): Response;
-export function reply<T>(request: Request, set: PendingHeaders, body: CachedJson | T): Response | T;
+/**
+ * Typed as the plain body so that an async handler's `Promise<body>` matches its response schema (a Response
+ * in its place is what the schema's body serializes to, so Elysia accepts it at run time).
+ */
+export function reply<T>(request: Request, set: PendingHeaders, body: CachedJson | T): T;
 export function reply<T>(request: Request, set: PendingHeaders, body: CachedJson | T): Response | T {
   if (!(body instanceof CachedJson)) return body;
   const headers = set.headers as Record<string, string>;

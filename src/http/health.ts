@@ -1,81 +1,37 @@
 /**
  * Health probes, for a load balancer, an orchestrator or the container HEALTHCHECK:
  * - `GET /health/live`: the process answers (restart it if not). No I/O, always 200.
- * - `GET /health/ready`: send it traffic? 200 only if the database takes a write lock (not read-only, not
- *   locked by another process), every embedded migration is applied, and the server is not draining for
- *   shutdown; else 503 naming the failed check. Body: `{"status":"ok"|"unavailable","checks":{...}}`.
+ * - `GET /health/ready`: send it traffic? 200 only if the database is readable and writable (the engine's
+ *   probe: on SQLite, the write lock can be taken), every embedded migration is applied, and the server is
+ *   not draining for shutdown; else 503 naming the failed check. Body: `{"status":"ok"|"unavailable","checks":{...}}`.
  * Both are unauthenticated and reveal nothing but those booleans.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../context.ts";
-import { migrationsFolder } from "../db/migrate.ts";
-import { perOwner } from "../lib/memo.ts";
-
-/** How long the write-lock probe may wait: a probe must answer fast, not hang on a long writer. */
-const PROBE_BUSY_TIMEOUT_MS = 250;
 
 type Check = "ok" | "failed";
-interface Readiness {
-  draining: boolean;
-  /** Once every migration is seen applied it stays so: migrations are never undone at run time. */
-  migrated: boolean;
-}
-
-const readinessOf = perOwner((_ctx: AppContext): Readiness => ({ draining: false, migrated: false }));
 
 /** Shutdown has begun: readiness answers 503 from now on. */
-export function markDraining(ctx: AppContext): void {
-  readinessOf(ctx).draining = true;
+export function markDraining(ctx: Pick<AppContext, "readiness">): void {
+  ctx.readiness.draining = true;
 }
 
-export function isDraining(ctx: AppContext): boolean {
-  return readinessOf(ctx).draining;
+export function isDraining(ctx: Pick<AppContext, "readiness">): boolean {
+  return ctx.readiness.draining;
 }
 
-/** Migrations the binary carries (drizzle-kit's journal, embedded with the SQL). */
-export function expectedMigrations(folder = migrationsFolder): number {
-  const journal = JSON.parse(readFileSync(join(folder, "meta", "_journal.json"), "utf8")) as {
-    entries: unknown[];
-  };
-  return journal.entries.length;
-}
-
-function appliedMigrations(ctx: AppContext): number {
-  try {
-    return (
-      ctx.sqlite.query<{ n: number }, []>("SELECT count(*) AS n FROM __drizzle_migrations").get()?.n ?? 0
-    );
-  } catch {
-    return 0; // no table: nothing applied
-  }
-}
-
-/** BEGIN IMMEDIATE takes the write lock without writing; ROLLBACK releases it. */
-function databaseWritable(ctx: AppContext): boolean {
-  const db = ctx.sqlite;
-  if (db.inTransaction) return true; // another request holds it on this very connection: it is writable
-  const previous = db.query<{ timeout: number }, []>("PRAGMA busy_timeout").get()?.timeout ?? 5000;
-  try {
-    db.run(`PRAGMA busy_timeout = ${PROBE_BUSY_TIMEOUT_MS}`);
-    db.run("BEGIN IMMEDIATE");
-    db.run("ROLLBACK");
-    return true;
-  } catch {
-    return false;
-  } finally {
-    db.run(`PRAGMA busy_timeout = ${previous}`);
-  }
-}
-
-export function readinessChecks(ctx: AppContext, expected: number): Record<string, Check> {
-  const state = readinessOf(ctx);
-  if (!state.migrated) state.migrated = appliedMigrations(ctx) >= expected;
+export async function readinessChecks(ctx: AppContext): Promise<Record<string, Check>> {
+  const state = ctx.readiness;
+  const [health, migrations] = await Promise.all([
+    ctx.store.probe(),
+    state.migrated ? undefined : ctx.engine.migrations(),
+  ]);
+  // Once every migration is seen applied it stays so: migrations are never undone at run time.
+  if (migrations && migrations.applied >= migrations.expected) state.migrated = true;
   return {
-    database: databaseWritable(ctx) ? "ok" : "failed",
+    database: health.readable && health.writable ? "ok" : "failed",
     migrations: state.migrated ? "ok" : "failed",
-    draining: state.draining ? "failed" : "ok",
+    draining: ctx.readiness.draining ? "failed" : "ok",
   };
 }
 
@@ -85,7 +41,6 @@ const HealthBody = t.Object({
 });
 
 export const healthRoutes = (ctx: AppContext) => {
-  const expected = expectedMigrations();
   return new Elysia({ name: "quire/health", tags: ["Operations"] })
     .get(
       "/health/live",
@@ -100,9 +55,9 @@ export const healthRoutes = (ctx: AppContext) => {
     )
     .get(
       "/health/ready",
-      ({ set }) => {
+      async ({ set }) => {
         set.headers["cache-control"] = "no-store";
-        const checks = readinessChecks(ctx, expected);
+        const checks = await readinessChecks(ctx);
         const ok = Object.values(checks).every((c) => c === "ok");
         set.status = ok ? 200 : 503;
         return { status: ok ? ("ok" as const) : ("unavailable" as const), checks };

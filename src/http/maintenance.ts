@@ -7,7 +7,6 @@
 import { type Context, Elysia } from "elysia";
 import type { AppContext } from "../context.ts";
 import { AppError } from "../errors.ts";
-import { isFlagEnabled } from "../modules/flags/service.ts";
 
 /** Seconds a client is told to wait: long enough not to hammer, short enough to notice the end. */
 export const MAINTENANCE_RETRY_AFTER_SECONDS = 120;
@@ -29,7 +28,7 @@ export const maintenancePlugin = (ctx: AppContext) =>
   new Elysia({ name: "quire/maintenance" }).onRequest(({ request, set }) => {
     if (!writes.has(request.method)) return;
     const path = new URL(request.url).pathname;
-    if (stillWritable.test(path) || !isFlagEnabled(ctx, "maintenance")) return;
+    if (stillWritable.test(path) || !ctx.flags.isEnabled("maintenance")) return;
     return refuse(
       set,
       new AppError(

@@ -18,18 +18,20 @@
 import { timingSafeEqual } from "node:crypto";
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../context.ts";
-import { AppError, isSqliteBusy } from "../errors.ts";
-import { perOwner } from "../lib/memo.ts";
+import { AppError } from "../errors.ts";
+import type { CacheStats } from "../lib/cache.ts";
 import { LATENCY_BUCKETS, Metrics } from "../lib/metrics.ts";
-import { cacheStats } from "../modules/cache/index.ts";
-import { realtimeHub } from "../modules/realtime/hub.ts";
+import { StoreUnavailable } from "../store/errors.ts";
 import { ErrorEnvelope } from "../modules/shared/model.ts";
 import { requestInfo, responseStatus, UNMATCHED_ROUTE } from "./request-log.ts";
 
-type RealtimeStats = ReturnType<ReturnType<typeof realtimeHub>["stats"]>;
+/** What the scrape-time readers need: every other component's own counters. */
+type Observed = Pick<AppContext, "caches" | "sessions" | "jobs" | "realtime" | "engine">;
 
-/** The metrics of one app context, built on first use. */
-export const metricsOf = perOwner((ctx: AppContext) => {
+export type AppMetrics = ReturnType<typeof createAppMetrics>;
+
+/** The metrics of one app context (its own Prometheus registry). */
+export function createAppMetrics(ctx: Observed) {
   const m = new Metrics();
   const labels = ["method", "route", "status"] as const;
   const http = {
@@ -63,11 +65,14 @@ export const metricsOf = perOwner((ctx: AppContext) => {
   });
   collectModuleStats(ctx, m);
   return { metrics: m, http, rateLimited, sqliteBusy, backups, lastBackup };
-});
+}
 
 /** Scrape-time readers of the other modules' own counters. */
-function collectModuleStats(ctx: AppContext, m: Metrics): void {
-  const caches = () => cacheStats(ctx.caches);
+function collectModuleStats(ctx: Observed, m: Metrics): void {
+  const caches = (): CacheStats[] => [
+    ...Object.values(ctx.caches).map((c: { stats(): CacheStats }) => c.stats()),
+    ctx.sessions.cache.stats(),
+  ];
   const perCache = (key: "hits" | "misses" | "evictions" | "entries" | "bytes") => () =>
     caches().map((s): [{ cache: string }, number] => [{ cache: s.name }, s[key]]);
   const cache = ["cache"] as const;
@@ -92,7 +97,7 @@ function collectModuleStats(ctx: AppContext, m: Metrics): void {
     perCache("bytes"),
   );
 
-  // One query pair per scrape, shared by the job series below.
+  // One read per scrape, shared by the job series below (the first series to collect starts it).
   let jobs: ReturnType<AppContext["jobs"]["stats"]> | undefined;
   const jobStats = (fresh: boolean) => {
     if (fresh || !jobs) jobs = ctx.jobs.stats();
@@ -100,17 +105,17 @@ function collectModuleStats(ctx: AppContext, m: Metrics): void {
   };
   m.observedGauge(
     { name: "quire_jobs", help: "Jobs in the queue by state (depth).", labelNames: ["state"] as const },
-    () => {
-      const s = jobStats(true);
+    async () => {
+      const s = await jobStats(true);
       return (["pending", "running", "done", "dead"] as const).map((state) => [{ state }, s[state]]);
     },
   );
-  m.observedGauge({ name: "quire_jobs_ready", help: "Pending jobs already due (backlog)." }, () => [
-    [{}, jobStats(false).ready],
+  m.observedGauge({ name: "quire_jobs_ready", help: "Pending jobs already due (backlog)." }, async () => [
+    [{}, (await jobStats(false)).ready],
   ]);
   m.observedGauge(
     { name: "quire_jobs_oldest_ready_age_seconds", help: "How long the oldest due job has waited." },
-    () => [[{}, jobStats(false).oldestReadyAgeMs / 1000]],
+    async () => [[{}, (await jobStats(false)).oldestReadyAgeMs / 1000]],
   );
   m.observedCounter(
     {
@@ -118,10 +123,10 @@ function collectModuleStats(ctx: AppContext, m: Metrics): void {
       help: "Job runs finished by this process: completed, failed (will retry) or dead.",
       labelNames: ["outcome"] as const,
     },
-    () => Object.entries(jobStats(false).processed).map(([outcome, n]) => [{ outcome }, n]),
+    async () => Object.entries((await jobStats(false)).processed).map(([outcome, n]) => [{ outcome }, n]),
   );
 
-  const realtime = (): RealtimeStats => realtimeHub(ctx).stats();
+  const realtime = () => ctx.realtime.stats();
   m.observedGauge({ name: "quire_realtime_connections", help: "Open WebSocket and SSE connections." }, () => [
     [{}, realtime().connections],
   ]);
@@ -143,19 +148,14 @@ function collectModuleStats(ctx: AppContext, m: Metrics): void {
     { name: "quire_realtime_dropped_total", help: "Realtime connections closed for falling behind." },
     () => [[{}, realtime().dropped]],
   );
-  m.observedGauge({ name: "quire_database_size_bytes", help: "Size of the main database file." }, () => {
-    const row = ctx.sqlite
-      .query<{ bytes: number }, []>(
-        "SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()",
-      )
-      .get();
-    return [[{}, row?.bytes ?? 0]];
-  });
+  m.observedGauge({ name: "quire_database_size_bytes", help: "Size of the database." }, async () => [
+    [{}, await ctx.engine.sizeBytes()],
+  ]);
 }
 
 /** Count an SQLITE_BUSY seen anywhere (a retry helper, the job queue); the errors path counts its own. */
-export function countSqliteBusy(ctx: AppContext, source: string): void {
-  metricsOf(ctx).sqliteBusy.inc({ source });
+export function countSqliteBusy(ctx: Pick<AppContext, "metrics">, source: string): void {
+  ctx.metrics.sqliteBusy.inc({ source });
 }
 
 /** The policy that refused: its item in the `RateLimit` header has no requests remaining. */
@@ -172,7 +172,7 @@ function authorized(expected: Buffer, header: string | null): boolean {
 
 /** Request metrics and error observation. Mount early: before the errors plugin and every route. */
 export const metricsPlugin = (ctx: AppContext) => {
-  const { http, rateLimited, sqliteBusy } = metricsOf(ctx);
+  const { http, rateLimited, sqliteBusy } = ctx.metrics;
   // Upgrades become long-lived sockets, not requests: the realtime series count them.
   const tracked = new WeakSet<Request>();
   return new Elysia({ name: "quire/metrics" })
@@ -184,7 +184,10 @@ export const metricsPlugin = (ctx: AppContext) => {
     .onError({ as: "global" }, ({ error, set }) => {
       if (error instanceof AppError && error.status === 429 && "rate" in error.fields)
         rateLimited.inc({ policy: refusingPolicy(set.headers.ratelimit) });
-      else if (isSqliteBusy(error)) sqliteBusy.inc({ source: "http" });
+      else {
+        const cause = ctx.store.normaliseError(error);
+        if (cause instanceof StoreUnavailable && cause.reason === "busy") sqliteBusy.inc({ source: "http" });
+      }
     })
     .onAfterResponse({ as: "global" }, ({ request, route, set, responseValue }) => {
       if (!tracked.delete(request)) return;
@@ -202,7 +205,7 @@ export const metricsPlugin = (ctx: AppContext) => {
 
 /** `GET /metrics`. Mount after the errors plugin (routes only get the error handlers registered before them). */
 export const metricsRoutes = (ctx: AppContext) => {
-  const { metrics } = metricsOf(ctx);
+  const { metrics } = ctx.metrics;
   const token = ctx.config.METRICS_TOKEN === "" ? undefined : Buffer.from(ctx.config.METRICS_TOKEN);
   return new Elysia({ name: "quire/metrics-route" }).get(
     "/metrics",

@@ -26,7 +26,7 @@ const baseHeaders = {
 export const securityHeaders = (ctx: AppContext) =>
   new Elysia({ name: "quire/security-headers" }).onRequest(({ set, request }) => {
     Object.assign(set.headers, baseHeaders);
-    if (clientOf(ctx, request).https) {
+    if (clientOf(request).https) {
       set.headers["strict-transport-security"] = "max-age=31536000; includeSubDomains";
     }
   });

@@ -4,14 +4,11 @@
  * least recently used entry goes first. `ttlMs: 0` turns the cache off (every read loads), which is how a
  * benchmark measures what the cache buys.
  *
- * Loading, and why there is no stampede:
- * - `load(key, loader)` takes a synchronous loader (bun:sqlite is synchronous). JavaScript runs on one
- *   thread, so nothing can run between the miss and the store: concurrent requests for a missing key load it
- *   exactly once by construction.
- * - `fetch(key, loader)` takes an asynchronous loader. Concurrent misses share one in-flight load (lru-cache's
- *   `fetch`). A `delete` or `clear` while a load is in flight aborts the store but not the load
- *   (`ignoreFetchAbort`): callers already waiting get the value they asked for, and the cache never keeps a
- *   value that was read before the write that invalidated it.
+ * Loading, and why there is no stampede and no stale entry:
+ * - `load(key, loader)` answers a hit synchronously (no promise on the hot path) and a miss through
+ *   lru-cache's `fetch`: concurrent misses share one in-flight load. A `delete` or `clear` while a load is in
+ *   flight aborts the store but not the load (`ignoreFetchAbort`): callers already waiting get the value they
+ *   asked for, and the cache never keeps a value that was read before the write that invalidated it.
  *
  * A loader that returns `undefined` ("not found") caches nothing. Counters (hits, misses, coalesced loads,
  * evictions) feed metrics through `stats()`. Framework-free: lib/ never imports app code.
@@ -98,16 +95,22 @@ export class TtlCache<K extends {}, V extends {}> {
     if (this.enabled) this.#lru.set(key, value);
   }
 
-  /** The cached value, or the loader's (stored unless undefined). Single-flight: see the header. */
-  load(key: K, loader: () => V | undefined): V | undefined {
-    const cached = this.get(key);
-    if (cached !== undefined) return cached;
-    const value = loader();
-    if (value !== undefined) this.set(key, value);
-    return value;
+  /**
+   * The cached value (synchronously, on a hit), or a promise of the loader's, stored unless undefined.
+   * Single-flight: see the header.
+   */
+  load(key: K, loader: AsyncLoader<V>): V | Promise<V | undefined> {
+    if (this.enabled) {
+      const cached = this.#lru.get(key);
+      if (cached !== undefined) {
+        this.#hits++;
+        return cached;
+      }
+    }
+    return this.fetch(key, loader);
   }
 
-  /** Like `load` for an asynchronous loader: concurrent misses on one key share a single load. */
+  /** Like `load`, always through a promise: concurrent misses on one key share a single load. */
   async fetch(key: K, loader: AsyncLoader<V>): Promise<V | undefined> {
     if (!this.enabled) {
       this.#misses++;

@@ -20,6 +20,9 @@ import {
 /** Request latency buckets (seconds): 1 ms to 10 s, denser where an API on SQLite lives. */
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** Label sets and values read at scrape time. */
+type Reading<L extends string> = Iterable<[Partial<Record<L, string>>, number]>;
+
 export class Metrics {
   readonly registry = new Registry();
   #defaults: { prefix?: string } | undefined;
@@ -51,13 +54,14 @@ export class Metrics {
    */
   observedCounter<L extends string>(
     config: Omit<CounterConfiguration<L>, "registers" | "collect">,
-    read: () => Iterable<[Partial<Record<L, string>>, number]>,
+    read: () => Reading<L> | Promise<Reading<L>>,
   ): Counter<L> {
     return this.counter<L>({
       ...config,
-      collect() {
+      async collect() {
+        const values = await read();
         this.reset();
-        for (const [labels, value] of read()) this.inc(labels, value);
+        for (const [labels, value] of values) this.inc(labels, value);
       },
     });
   }
@@ -65,13 +69,14 @@ export class Metrics {
   /** A gauge read at scrape time. */
   observedGauge<L extends string>(
     config: Omit<GaugeConfiguration<L>, "registers" | "collect">,
-    read: () => Iterable<[Partial<Record<L, string>>, number]>,
+    read: () => Reading<L> | Promise<Reading<L>>,
   ): Gauge<L> {
     return this.gauge<L>({
       ...config,
-      collect() {
+      async collect() {
+        const values = await read();
         this.reset();
-        for (const [labels, value] of read()) this.set(labels, value);
+        for (const [labels, value] of values) this.set(labels, value);
       },
     });
   }

@@ -2,7 +2,6 @@
  * The job queue's public types: rows, jobs, handlers, options, statistics, and the errors a handler throws to
  * steer retries. Split from src/lib/queue.ts, which re-exports everything here.
  */
-import type { Database } from "bun:sqlite";
 import type { Clock } from "./clock.ts";
 
 export type JobState = "pending" | "running" | "done" | "dead";
@@ -87,6 +86,12 @@ export interface JobStore {
   counts(now: number): Promise<JobCounts>;
 }
 
+/** The store, as the queue sees it: units of work over the engine's JobStore, and reads. */
+export interface QueueStore {
+  write<T>(work: (tx: { jobs: JobStore }) => Promise<T>): Promise<T>;
+  readonly read: { jobs: JobStore };
+}
+
 export interface Job<P = unknown> {
   id: number;
   type: string;
@@ -149,7 +154,7 @@ export interface QueueLogger {
 }
 
 export interface QueueOptions {
-  db: Database;
+  store: QueueStore;
   clock: Clock;
   log?: QueueLogger;
   concurrency?: number;

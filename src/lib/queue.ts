@@ -1,13 +1,16 @@
 /**
- * A durable job queue on the application's own SQLite connection (the `jobs` table; see src/db/schema.ts).
+ * A durable job queue on the application's own store (the `jobs` table of whichever engine runs; the
+ * statements are the engine's JobStore, see src/lib/queue-types.ts).
  *
  * Why hand-written: bunqueue keeps its own store (memory, its own SQLite file or PostgreSQL), liteque opens
- * its own better-sqlite3 connection with its own Drizzle schema, and plainjob owns its tables, has no retry
- * budget, backoff, unique keys or injectable clock. None can insert a job inside *our* transaction on *our*
- * connection, which is the whole point: a job caused by a write must commit or roll back with that write.
+ * its own better-sqlite3 connection with its own Drizzle schema, plainjob owns its tables, has no retry
+ * budget, backoff, unique keys or injectable clock; pg-boss and graphile-worker are Postgres-only. None can
+ * insert a job inside *our* unit of work on both of our engines, which is the whole point: a job caused by
+ * a write must commit or roll back with that write.
  *
  * Semantics (at least once; handlers make the effect idempotent, e.g. keyed by job id):
- * - `enqueue` is a single INSERT on the same connection, so inside an open transaction it is part of it.
+ * - `enqueue(tx, …)` is a single INSERT in the caller's unit of work: the job exists exactly when the write
+ *   committed (the outbox). `enqueueNow` is its own unit.
  * - A claim is one atomic UPDATE … RETURNING that takes a due pending job, or a running job whose lease ran out
  *   (its process died), and sets a fresh lease; a heartbeat extends the lease while the handler runs.
  * - Failures retry with exponential backoff and jitter until `max_attempts`, then the job is `dead`.
@@ -15,20 +18,8 @@
  *   runs of the same schedule can never overlap; they never die (a failed run waits for the next slot).
  * - `stop({ deadlineMs })` stops claiming, waits for running handlers, then releases what is still running.
  */
-import type { Database } from "bun:sqlite";
 import { randomBytes } from "node:crypto";
 import type { Clock } from "./clock.ts";
-import {
-  CLAIM_SQL,
-  ENQUEUE_SQL,
-  FINISH_SQL,
-  POSTPONE_SQL,
-  RESCHEDULE_FAILED_SQL,
-  RESCHEDULE_RECURRING_SQL,
-  RETRY_SQL,
-  SCHEDULE_RECURRING_SQL,
-} from "./queue-sql.ts";
-import { readQueueStats } from "./queue-stats.ts";
 import {
   type Backoff,
   type EnqueueOptions,
@@ -36,9 +27,12 @@ import {
   type HandlerOptions,
   type JobHandler,
   type JobRow,
+  type JobStore,
+  type JobTransition,
   PermanentJobError,
   type QueueLogger,
   type QueueOptions,
+  type QueueStore,
   type QueueStats,
   RetryLaterError,
 } from "./queue-types.ts";
@@ -72,7 +66,7 @@ export class JobQueue {
   /** Identifies this process in `locked_by` (each claim appends a sequence number). */
   readonly workerId = `w-${randomBytes(4).toString("hex")}`;
 
-  readonly #db: Database;
+  readonly #store: QueueStore;
   readonly #clock: Clock;
   readonly #log: QueueLogger;
   readonly #backoff: Backoff;
@@ -80,16 +74,17 @@ export class JobQueue {
   readonly #handlers = new Map<string, Registered>();
   readonly #running = new Map<number, Running>();
   readonly #processed = { completed: 0, failed: 0, dead: 0 };
-  #types = "[]";
+  #types: string[] = [];
   #claims = 0;
   #started = false;
   #stopping = false;
+  #pumping = false;
   #timer: Timer | undefined;
   #heartbeat: Timer | undefined;
   #wakeScheduled = false;
 
   constructor(options: QueueOptions) {
-    this.#db = options.db;
+    this.#store = options.store;
     this.#clock = options.clock;
     this.#log = options.log ?? silent;
     this.concurrency = options.concurrency ?? 4;
@@ -103,7 +98,7 @@ export class JobQueue {
   /** Handle jobs of `type`. Only registered types are claimed, so an older binary leaves newer jobs alone. */
   register<P>(type: string, handler: JobHandler<P>, options: HandlerOptions = {}): this {
     this.#handlers.set(type, { handler: handler as JobHandler<never>, ...options });
-    this.#types = JSON.stringify([...this.#handlers.keys()]);
+    this.#types = [...this.#handlers.keys()];
     return this;
   }
 
@@ -112,7 +107,7 @@ export class JobQueue {
     this.register(type, handler);
     this.#handlers.get(type)!.intervalMs = intervalMs;
     // Registered after start(): give it its row now (scheduling is idempotent).
-    if (this.#started) this.scheduleRecurring();
+    if (this.#started) void this.scheduleRecurring().catch((err) => this.#log.error({ err }, "scheduling failed"));
     return this;
   }
 
@@ -121,37 +116,49 @@ export class JobQueue {
   }
 
   /**
-   * Insert a job; returns its id, or undefined when `uniqueKey` is already taken. Inside a transaction on the
-   * same connection the insert is part of that transaction (the outbox).
+   * Insert a job in the caller's unit of work (the outbox): it exists exactly when that unit commits.
+   * Returns its id, or undefined when `uniqueKey` is already taken. Wake the workers after the commit.
    */
-  enqueue(type: string, payload: unknown = {}, options: EnqueueOptions = {}): number | undefined {
+  enqueue(
+    tx: { jobs: JobStore },
+    type: string,
+    payload: unknown = {},
+    options: EnqueueOptions = {},
+  ): Promise<number | undefined> {
     const now = this.#clock.now();
-    const runAt = options.runAt ?? now + (options.delayMs ?? 0);
-    const maxAttempts = options.maxAttempts ?? this.#handlers.get(type)?.maxAttempts ?? this.maxAttempts;
-    const rows = this.#db
-      .query<{ id: number }, [string, string, number, number, string | null, number]>(ENQUEUE_SQL)
-      .all(type, JSON.stringify(payload), runAt, maxAttempts, options.uniqueKey ?? null, now);
-    // Outside a transaction the job is visible now; inside one, the caller wakes us after commit.
-    if (rows.length > 0 && !this.#db.inTransaction) this.wake();
-    return rows[0]?.id;
+    return tx.jobs.enqueue({
+      type,
+      payload: JSON.stringify(payload),
+      runAt: options.runAt ?? now + (options.delayMs ?? 0),
+      maxAttempts: options.maxAttempts ?? this.#handlers.get(type)?.maxAttempts ?? this.maxAttempts,
+      uniqueKey: options.uniqueKey ?? null,
+      now,
+    });
+  }
+
+  /** Insert a job in a unit of its own, and wake the workers. */
+  async enqueueNow(type: string, payload: unknown = {}, options: EnqueueOptions = {}): Promise<number | undefined> {
+    const id = await this.#store.write((tx) => this.enqueue(tx, type, payload, options));
+    if (id !== undefined) this.wake();
+    return id;
   }
 
   /** Start polling (and make sure every recurring job has its row). */
-  start(): void {
+  async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
     this.#stopping = false;
-    this.scheduleRecurring();
+    await this.scheduleRecurring();
     this.wake();
   }
 
-  /** Run the worker loop soon (coalesced), e.g. right after a transaction that enqueued jobs committed. */
+  /** Run the worker loop soon (coalesced), e.g. right after a unit of work that enqueued jobs committed. */
   wake(): void {
     if (!this.started || this.#wakeScheduled) return;
     this.#wakeScheduled = true;
     setImmediate(() => {
       this.#wakeScheduled = false;
-      this.#pump();
+      void this.#pump();
     });
   }
 
@@ -170,15 +177,10 @@ export class JobQueue {
     await Promise.race([Promise.allSettled([...this.#running.values()].map((r) => r.done)), deadline]);
     clearTimeout(timer);
     let released = 0;
+    const now = this.#clock.now();
     for (const [id, run] of this.#running) {
       run.controller.abort(new Error("queue stopping"));
-      released += this.#update(
-        `UPDATE jobs SET state = 'pending', attempts = max(attempts - 1, 0), run_at = ?1, locked_until = NULL,
-           locked_by = NULL, updated_at = ?1 WHERE id = ?2 AND locked_by = ?3 AND state = 'running'`,
-        this.#clock.now(),
-        id,
-        run.lock,
-      );
+      if (await this.#transition(id, run.lock, { to: "postponed", runAt: now, error: null })) released++;
     }
     // Released jobs are no longer ours: stop extending their leases even if a handler never settles.
     clearInterval(this.#heartbeat);
@@ -197,7 +199,7 @@ export class JobQueue {
     for (;;) {
       const batch: Promise<void>[] = [];
       while (batch.length < this.concurrency) {
-        const row = this.#claim();
+        const row = await this.#claim();
         if (!row) break;
         batch.push(this.#execute(row));
       }
@@ -208,27 +210,51 @@ export class JobQueue {
   }
 
   /** Insert (or pull forward) the row of every recurring job; running rows are left alone. */
-  scheduleRecurring(): void {
+  async scheduleRecurring(): Promise<void> {
     const now = this.#clock.now();
-    for (const [type, def] of this.#handlers) {
-      if (def.intervalMs === undefined) continue;
-      this.#db
-        .query(SCHEDULE_RECURRING_SQL)
-        .run(type, now, def.maxAttempts ?? this.maxAttempts, recurringKey(type), def.intervalMs);
-    }
+    const recurring = [...this.#handlers].filter(([, def]) => def.intervalMs !== undefined);
+    if (recurring.length === 0) return;
+    await this.#store.write(async (tx) => {
+      for (const [type, def] of recurring) {
+        await tx.jobs.scheduleRecurring({
+          type,
+          uniqueKey: recurringKey(type),
+          intervalMs: def.intervalMs!,
+          maxAttempts: def.maxAttempts ?? this.maxAttempts,
+          now,
+        });
+      }
+    });
   }
 
   /** Put a dead (or waiting) job back to run now with a fresh attempt budget. */
-  retry(id: number): JobRow | undefined {
+  async retry(id: number): Promise<JobRow | undefined> {
     const now = this.#clock.now();
-    const rows = this.#db.query<JobRow, [number, number]>(RETRY_SQL).all(now, id);
-    if (rows.length > 0) this.wake();
-    return rows[0];
+    const row = await this.#store.write((tx) => tx.jobs.retry(id, now));
+    if (row) this.wake();
+    return row;
   }
 
-  /** Depth by state and type, backlog and outcomes since start (src/lib/queue-stats.ts). */
-  stats(): QueueStats {
-    return readQueueStats(this.#db, this.#clock.now(), this.#processed);
+  /** Depth by state and type, backlog and outcomes since start. */
+  async stats(): Promise<QueueStats> {
+    const now = this.#clock.now();
+    const counts = await this.#store.read.jobs.counts(now);
+    const stats: QueueStats = {
+      pending: 0,
+      running: 0,
+      done: 0,
+      dead: 0,
+      retrying: counts.retrying,
+      ready: counts.ready,
+      oldestReadyAgeMs: counts.oldestReadyAt === null ? 0 : now - counts.oldestReadyAt,
+      byType: {},
+      processed: { ...this.#processed },
+    };
+    for (const { type, state, n } of counts.byTypeAndState) {
+      stats[state] += n;
+      stats.byType[type] = { ...stats.byType[type], [state]: n };
+    }
+    return stats;
   }
 
   // ---- the worker loop ----
@@ -237,53 +263,50 @@ export class JobQueue {
    * Fill the free slots. A finishing job calls this again, so a busy queue never waits for the timer; the poll
    * timer is armed only when there was nothing due (for delayed jobs, retries, other processes' enqueues).
    */
-  #pump(): void {
-    if (!this.started) return;
+  async #pump(): Promise<void> {
+    if (!this.started || this.#pumping) return;
+    this.#pumping = true;
     let idle = false;
     try {
-      while (this.#running.size < this.concurrency) {
-        const row = this.#claim();
+      while (this.started && this.#running.size < this.concurrency) {
+        const row = await this.#claim();
         if (!row) {
           idle = true;
           break;
         }
-        void this.#execute(row).finally(() => this.#pump());
+        void this.#execute(row).finally(() => void this.#pump());
       }
     } catch (err) {
-      // SQLITE_BUSY from another process, say: try again at the next poll.
+      // The database is busy or unreachable: try again at the next poll.
       this.#log.error({ err }, "job claim failed");
       idle = true;
+    } finally {
+      this.#pumping = false;
     }
-    if (idle && this.#timer === undefined) {
+    if (idle && this.started && this.#timer === undefined) {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
-        this.#pump();
+        void this.#pump();
       }, this.pollIntervalMs);
       this.#timer.unref?.();
     }
   }
 
-  /**
-   * One atomic statement: take the oldest due job (or one whose lease expired) of a type we handle. `.all()`,
-   * never `.get()`: a RETURNING statement stepped once and not reset keeps its read transaction open.
-   */
-  #claim(): JobRow | undefined {
-    if (this.#handlers.size === 0) return undefined;
+  /** One atomic claim of the oldest due job (or one whose lease expired) of a type we handle. */
+  #claim(): Promise<JobRow | undefined> {
+    if (this.#types.length === 0) return Promise.resolve(undefined);
     const now = this.#clock.now();
     this.#claims += 1;
     const lock = `${this.workerId}:${this.#claims}`;
-    const rows = this.#db
-      .query<JobRow, [number, number, string, string]>(CLAIM_SQL)
-      .all(now, this.leaseMs, lock, this.#types);
-    return rows[0];
+    return this.#store.write((tx) => tx.jobs.claim(this.#types, now, this.leaseMs, lock));
   }
 
   async #execute(row: JobRow): Promise<void> {
-    const lock = row.locked_by!;
+    const lock = row.lockedBy!;
     const def = this.#handlers.get(row.type)!;
     // The lease ran out on the final attempt: the process died running it. Do not try a fourth time forever.
-    if (row.attempts > row.max_attempts) {
-      this.#finish(row, lock, "dead", "lease expired on the final attempt");
+    if (row.attempts > row.maxAttempts) {
+      await this.#finish(row, lock, "dead", "lease expired on the final attempt");
       return;
     }
     const controller = new AbortController();
@@ -305,12 +328,12 @@ export class JobQueue {
         type: row.type,
         payload: payload as never,
         attempt: row.attempts,
-        maxAttempts: row.max_attempts,
+        maxAttempts: row.maxAttempts,
         signal: controller.signal,
       });
-      this.#finish(row, lock, "done");
+      await this.#finish(row, lock, "done");
     } catch (err) {
-      this.#fail(row, lock, def, err);
+      await this.#fail(row, lock, def, err);
     } finally {
       this.#running.delete(row.id);
       if (this.#running.size === 0) {
@@ -327,32 +350,30 @@ export class JobQueue {
     this.#heartbeat = setInterval(
       () => {
         const until = this.#clock.now() + this.leaseMs;
-        for (const [id, run] of this.#running) {
-          this.#update(
-            "UPDATE jobs SET locked_until = ?1 WHERE id = ?2 AND locked_by = ?3 AND state = 'running'",
-            until,
-            id,
-            run.lock,
-          );
-        }
+        const running = [...this.#running];
+        void this.#store
+          .write(async (tx) => {
+            for (const [id, run] of running) await tx.jobs.extend(id, run.lock, until);
+          })
+          .catch((err) => this.#log.error({ err }, "job lease extension failed"));
       },
       Math.max(10, this.leaseMs / 3),
     );
     this.#heartbeat.unref?.();
   }
 
-  #fail(row: JobRow, lock: string, def: Registered, err: unknown): void {
+  async #fail(row: JobRow, lock: string, def: Registered, err: unknown): Promise<void> {
     const message = (err instanceof Error ? err.message : String(err)).slice(0, MAX_ERROR_CHARS);
     const now = this.#clock.now();
     this.#processed.failed += 1;
     if (err instanceof RetryLaterError) {
-      this.#update(POSTPONE_SQL, now + err.delayMs, message, now, row.id, lock);
+      await this.#transition(row.id, lock, { to: "postponed", runAt: now + err.delayMs, error: message });
       return;
     }
-    const final = err instanceof PermanentJobError || row.attempts >= row.max_attempts;
+    const final = err instanceof PermanentJobError || row.attempts >= row.maxAttempts;
     if (final && def.intervalMs === undefined) {
       this.#log.error({ jobId: row.id, type: row.type, attempts: row.attempts, error: message }, "job dead");
-      this.#finish(row, lock, "dead", message);
+      await this.#finish(row, lock, "dead", message);
       return;
     }
     // A recurring job that used up its attempts waits for its next slot instead of dying.
@@ -360,28 +381,29 @@ export class JobQueue {
       ? now + def.intervalMs!
       : now + (def.backoff ?? this.#backoff)(row.attempts, this.#random());
     this.#log.warn({ jobId: row.id, type: row.type, attempt: row.attempts, error: message }, "job failed");
-    this.#update(RESCHEDULE_FAILED_SQL, runAt, message, now, row.id, lock, final ? 1 : 0);
+    await this.#transition(row.id, lock, { to: "retry", runAt, error: message, resetAttempts: final });
   }
 
   /** Mark done (a recurring job is rescheduled instead) or dead; a no-op if our claim was lost meanwhile. */
-  #finish(row: JobRow, lock: string, state: "done" | "dead", error?: string): void {
+  async #finish(row: JobRow, lock: string, state: "done" | "dead", error?: string): Promise<void> {
     const now = this.#clock.now();
     const interval = this.#handlers.get(row.type)?.intervalMs;
-    if (state === "done" && interval !== undefined && row.unique_key === recurringKey(row.type)) {
-      this.#update(RESCHEDULE_RECURRING_SQL, now + interval, now, row.id, lock);
+    if (state === "done" && interval !== undefined && row.uniqueKey === recurringKey(row.type)) {
+      await this.#transition(row.id, lock, { to: "next", runAt: now + interval });
     } else {
-      this.#update(FINISH_SQL, state, now, error ?? null, row.id, lock);
+      await this.#transition(row.id, lock, { to: state, error: error ?? null });
     }
     this.#processed[state === "done" ? "completed" : "dead"] += 1;
   }
 
-  /** Run a write; never throws into the worker loop (the database may be closing). Returns rows changed. */
-  #update(sql: string, ...params: (string | number | null)[]): number {
+  /** Apply a transition; never throws into the worker loop (the database may be closing). */
+  async #transition(id: number, lock: string, change: JobTransition): Promise<boolean> {
+    const now = this.#clock.now();
     try {
-      return this.#db.query(sql).run(...params).changes;
+      return await this.#store.write((tx) => tx.jobs.transition(id, lock, change, now));
     } catch (err) {
       this.#log.error({ err }, "job state update failed");
-      return 0;
+      return false;
     }
   }
 }

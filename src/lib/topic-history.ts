@@ -50,7 +50,21 @@ interface TopicState<M> {
 
 export type Resume<M> = { ok: true; entries: HistoryEntry<M>[] } | { ok: false };
 
-export class TopicHistory<M = undefined> {
+/**
+ * Sequence numbers and recent messages per topic, for resumable pub/sub. An interface so that a cluster can
+ * keep them where every node sees the same numbers; TopicHistory below keeps them in this process.
+ */
+export interface TopicLog<M> {
+  /** The last sequence number handed out: the position "now". */
+  readonly current: number;
+  readonly size: { messages: number; bytes: number; topics: number };
+  append(topic: string, build: (seq: number) => string, meta: M): HistoryEntry<M>;
+  since(topic: string, since: number, accept?: (meta: M) => boolean): Resume<M>;
+  floor(topic: string): number;
+  prune(): void;
+}
+
+export class TopicHistory<M = undefined> implements TopicLog<M> {
   #seq: number;
   #bytes = 0;
   readonly #topics = new Map<string, TopicState<M>>();

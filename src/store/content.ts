@@ -116,6 +116,8 @@ export interface ProfilesRepo {
   isFollowing(follower: number, followee: number): Promise<boolean>;
   /** Which of the users `ids` the viewer follows. */
   followingAmong(viewer: number, ids: readonly number[]): Promise<number[]>;
+  /** Everyone `follower` follows. */
+  followees(follower: number): Promise<number[]>;
   /** Idempotent; true when something changed. */
   follow(follower: number, followee: number): Promise<boolean>;
   unfollow(follower: number, followee: number): Promise<boolean>;

@@ -7,7 +7,7 @@ import {
   resolveClient,
   trustedProxies,
   trustedProxyProblem,
-} from "../../src/http/client-ip.ts";
+} from "../../src/lib/client-address.ts";
 
 const h = (o: Record<string, string> = {}) => new Headers(o);
 const none = trustedProxies([]);

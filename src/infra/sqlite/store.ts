@@ -32,6 +32,8 @@ export interface SqliteStore extends Store {
   readonly url: string;
   writerStats(): WriterStats;
   checkpointer(): Checkpointer | undefined;
+  /** Run `fn` on the writer connection outside any transaction, between two batches of writes. */
+  exclusive<T>(fn: (connection: Database) => T): Promise<T>;
 }
 
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
@@ -74,8 +76,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     read,
     write: (work) => writer.write(work),
     normaliseError: normaliseSqliteError,
-    probe: () => Promise.resolve(probe(connections)),
+    probe: () => writer.outside(() => probe(connections)),
     writerStats: () => writer.stats(),
+    exclusive: (fn) => writer.outside(() => fn(connections.writer)),
     checkpointer: () => checkpointer,
     async close() {
       await writer.close();
@@ -85,13 +88,27 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   };
 }
 
-function probe(connections: Connections): StoreHealth {
+/** How long the write-lock probe may wait: a probe must answer fast, not hang behind another process. */
+const PROBE_BUSY_TIMEOUT_MS = 250;
+
+/** Readable: the reader answers. Writable: BEGIN IMMEDIATE takes the write lock (ROLLBACK gives it back). */
+function probe({ reader, writer }: Connections): StoreHealth {
   try {
-    connections.reader.query("SELECT 1").get();
+    reader.query("SELECT 1").get();
   } catch (err) {
     return { readable: false, writable: false, reason: String((err as Error).message) };
   }
-  return { readable: true, writable: true };
+  const previous = writer.query<{ timeout: number }, []>("PRAGMA busy_timeout").get()?.timeout ?? 5000;
+  try {
+    writer.run(`PRAGMA busy_timeout = ${PROBE_BUSY_TIMEOUT_MS}`);
+    writer.run("BEGIN IMMEDIATE");
+    writer.run("ROLLBACK");
+    return { readable: true, writable: true };
+  } catch (err) {
+    return { readable: true, writable: false, reason: String((err as Error).message) };
+  } finally {
+    writer.run(`PRAGMA busy_timeout = ${previous}`);
+  }
 }
 
 function closeConnections({ writer, reader }: Connections): void {

@@ -56,6 +56,8 @@ export interface WriterStats {
 
 interface Unit<Tx, E> {
   work: (tx: Tx) => Promise<unknown>;
+  /** Runs alone, outside any transaction (a checkpoint, a lock probe), between two batches. */
+  outside?: boolean;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
   events: E[];
@@ -105,6 +107,25 @@ export class SqliteWriter<Tx, E> {
     });
   }
 
+  /**
+   * Run `fn` on the writer's connection outside any transaction, between two batches (statements that
+   * cannot run in a transaction, or must not meet one: a WAL checkpoint, `PRAGMA optimize`, a lock probe).
+   */
+  outside<T>(fn: () => T): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error("the store is closed"));
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({
+        work: async () => fn(),
+        outside: true,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        events: [],
+        running: false,
+      });
+      this.#schedule();
+    });
+  }
+
   /** Resolves once nothing is queued or running (for shutdown). */
   drain(): Promise<void> {
     if (!this.#running && !this.#scheduled && this.#queue.length === 0) return Promise.resolve();
@@ -132,8 +153,20 @@ export class SqliteWriter<Tx, E> {
     this.#running = true;
     try {
       while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, this.#maxBatch);
-        await this.#runBatch(batch);
+        const head = this.#queue[0]!;
+        if (head.outside) {
+          this.#queue.shift();
+          try {
+            head.resolve(await head.work(undefined as Tx));
+          } catch (err) {
+            head.reject(this.#hooks.normalise(err));
+          }
+          continue;
+        }
+        // Up to the next `outside` unit: it runs after this batch has committed.
+        let end = 1;
+        while (end < this.#queue.length && end < this.#maxBatch && !this.#queue[end]!.outside) end++;
+        await this.#runBatch(this.#queue.splice(0, end));
       }
     } finally {
       this.#running = false;

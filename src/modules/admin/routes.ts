@@ -39,7 +39,7 @@ export const adminRoutes = (ctx: AppContext) =>
     .patch(
       "/api/admin/users/:username",
       ({ params, body, viewer, request }) =>
-        changeUser(ctx, viewer, params.username, body, { ip: clientOf(ctx, request).ip }),
+        changeUser(ctx, viewer, params.username, body, { ip: clientOf(request).ip }),
       {
         admin: true,
         params: UsernameParams,
@@ -56,7 +56,7 @@ export const adminRoutes = (ctx: AppContext) =>
     .delete(
       "/api/admin/articles/:slug",
       ({ params, viewer, request, set }) => {
-        moderateArticle(ctx, viewer, params.slug, { ip: clientOf(ctx, request).ip });
+        moderateArticle(ctx, viewer, params.slug, { ip: clientOf(request).ip });
         set.status = 204;
       },
       {
@@ -73,7 +73,7 @@ export const adminRoutes = (ctx: AppContext) =>
     .delete(
       "/api/admin/comments/:id",
       ({ params, viewer, request, set }) => {
-        moderateComment(ctx, viewer, Number(params.id), { ip: clientOf(ctx, request).ip });
+        moderateComment(ctx, viewer, Number(params.id), { ip: clientOf(request).ip });
         set.status = 204;
       },
       {

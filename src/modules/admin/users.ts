@@ -7,16 +7,14 @@
  * - The instance never loses its last active admin: a change that would leave no unsuspended admin is
  *   refused (409) and rolled back, whoever makes it (an admin demoting or suspending themselves included).
  */
-import { and, asc, count, eq, type SQL, sql } from "drizzle-orm";
 import type { AppContext } from "../../context.ts";
-import { type Role, users } from "../../db/schema.ts";
 import { AppError, notFound } from "../../errors.ts";
+import type { Role } from "../../policy.ts";
+import type { UserFilter, UserRow } from "../../store/accounts.ts";
 import { recordAudit } from "../audit/service.ts";
-import { endUserSessions, forgetUserSessions } from "../sessions/service.ts";
+import { endSessions } from "../sessions/service.ts";
 import { pageOf } from "../shared/model.ts";
 import type { ChangeUserInput, UserListFilters } from "./model.ts";
-
-type UserRow = typeof users.$inferSelect;
 
 const toAdminUser = (u: UserRow) => ({
   username: u.username,
@@ -28,47 +26,27 @@ const toAdminUser = (u: UserRow) => ({
   createdAt: new Date(u.createdAt).toISOString(),
 });
 
-/** `q` is matched literally: LIKE wildcards in it are escaped. */
-const contains = (q: string) => `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-
-export function listUsers(ctx: AppContext, filters: UserListFilters) {
+export async function listUsers(ctx: AppContext, filters: UserListFilters) {
   const page = pageOf(filters);
-  const where: (SQL | undefined)[] = [];
-  if (filters.q) {
-    const pattern = contains(filters.q);
-    where.push(
-      sql`(lower(${users.username}) like ${pattern} escape '\\' or lower(${users.email}) like ${pattern} escape '\\')`,
-    );
-  }
-  if (filters.role) where.push(eq(users.role, filters.role));
-  if (filters.suspended) where.push(eq(users.suspended, filters.suspended === "true"));
-  const condition = and(...where);
-  const rows = ctx.db
-    .select()
-    .from(users)
-    .where(condition)
-    .orderBy(asc(users.id))
-    .limit(page.limit)
-    .offset(page.offset)
-    .all();
-  const [total] = ctx.db.select({ n: count() }).from(users).where(condition).all();
-  return { users: rows.map(toAdminUser), usersCount: total?.n ?? 0 };
+  const filter: UserFilter = {
+    ...(filters.q && { q: filters.q }),
+    ...(filters.role && { role: filters.role }),
+    ...(filters.suspended && { suspended: filters.suspended === "true" }),
+  };
+  const [rows, total] = await Promise.all([
+    ctx.store.read.users.list(filter, page),
+    ctx.store.read.users.count(filter),
+  ]);
+  return { users: rows.map(toAdminUser), usersCount: total };
 }
 
-function findByUsername(ctx: AppContext, username: string): UserRow {
-  const row = ctx.db.select().from(users).where(sql`lower(${users.username}) = lower(${username})`).get();
+async function findByUsername(ctx: AppContext, username: string): Promise<UserRow> {
+  const row = await ctx.store.read.users.byUsername(username);
   if (!row) throw notFound("user");
   return row;
 }
 
-const activeAdmins = (tx: Pick<AppContext["db"], "select">) =>
-  tx
-    .select({ n: count() })
-    .from(users)
-    .where(and(eq(users.role, "admin"), eq(users.suspended, false)))
-    .get()?.n ?? 0;
-
-export function changeUser(
+export async function changeUser(
   ctx: AppContext,
   /** null: the CLI (`quire admin promote`). */
   actor: { id: number } | null,
@@ -76,7 +54,7 @@ export function changeUser(
   input: ChangeUserInput,
   meta: { ip?: string } = {},
 ) {
-  const target = findByUsername(ctx, username);
+  const target = await findByUsername(ctx, username);
   const role: Role | undefined =
     input.role !== undefined && input.role !== target.role ? input.role : undefined;
   const suspended =
@@ -84,35 +62,27 @@ export function changeUser(
   if (role === undefined && suspended === undefined) return { user: toAdminUser(target) };
 
   const audit = { actorId: actor?.id ?? null, targetType: "user" as const, targetId: target.id, ip: meta.ip };
-  const updated = ctx.events.transact((tx, emit) => {
-    const [row] = tx
-      .update(users)
-      .set({
-        ...(role && { role }),
-        ...(suspended !== undefined && { suspended }),
-        updatedAt: ctx.clock.now(),
-      })
-      .where(eq(users.id, target.id))
-      .returning()
-      .all();
-    // Checked after the write, inside the transaction: the count and the change cannot disagree.
-    if (target.role === "admin" && !target.suspended && activeAdmins(tx) === 0) {
+  const updated = await ctx.store.write(async (tx) => {
+    const row = await tx.users.update(target.id, {
+      ...(role && { role }),
+      ...(suspended !== undefined && { suspended }),
+      updatedAt: ctx.clock.now(),
+    });
+    if (!row) throw notFound("user");
+    // Checked after the write, inside the unit: the count and the change cannot disagree.
+    if (target.role === "admin" && !target.suspended && (await tx.users.countActiveAdmins()) === 0) {
       throw new AppError(409, { [role ? "role" : "suspended"]: ["would leave no active admin"] });
     }
     if (role) {
-      recordAudit(
-        ctx,
-        { action: "user.role_changed", ...audit, detail: { from: target.role, to: role } },
-        tx,
-      );
+      await recordAudit(ctx, tx, { action: "user.role_changed", ...audit, detail: { from: target.role, to: role } });
+      await tx.emit({ type: "user.role_changed", userId: target.id, role });
     }
     if (suspended === true) {
-      const ended = endUserSessions(ctx, target.id, "suspended", { tx, emit });
-      recordAudit(ctx, { action: "user.suspended", ...audit, detail: { sessionsEnded: ended.length } }, tx);
+      const ended = await endSessions(ctx, tx, { userId: target.id }, "suspended");
+      await recordAudit(ctx, tx, { action: "user.suspended", ...audit, detail: { sessionsEnded: ended.length } });
     }
-    if (suspended === false) recordAudit(ctx, { action: "user.unsuspended", ...audit }, tx);
-    return row!;
+    if (suspended === false) await recordAudit(ctx, tx, { action: "user.unsuspended", ...audit });
+    return row;
   });
-  if (role) forgetUserSessions(ctx, target.id);
   return { user: toAdminUser(updated) };
 }

@@ -5,12 +5,37 @@
  * false their answer is byte for byte the anonymous one, so the cached body (and its ETag) is sent as is.
  */
 import type { AppContext } from "../../context.ts";
+import { CachedJson } from "../../lib/cached-json.ts";
+import type { ArticleDetailRow, ArticleRow, ListFilter, Page } from "../../store/content.ts";
 import type { ArticleEntry, ListEntry, ListItemView } from "../cache/index.ts";
-import { CachedJson } from "../cache/json.ts";
-import { articleQueries, type ListShape, toArticle, toListItem } from "./queries.ts";
 
 export interface Reader {
   id: number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * A row as an article in a list, as anyone sees it (`favorited` and `author.following` false: the reader's
+ * flags are overlaid later). No `body`: the property is absent, not null.
+ */
+export function toListItem(row: ArticleRow) {
+  return {
+    slug: row.slug,
+    title: row.title,
+    description: row.description,
+    tagList: row.tagList,
+    createdAt: iso(row.createdAt),
+    updatedAt: iso(row.updatedAt),
+    favorited: false,
+    favoritesCount: row.favoritesCount,
+    author: { username: row.authorUsername, bio: row.authorBio, image: row.authorImage, following: false },
+  };
+}
+
+/** A row as the single-article representation, with `body`. */
+export function toArticle(row: ArticleDetailRow) {
+  return { ...toListItem(row), body: row.body };
 }
 
 export type ArticleBody = { article: ReturnType<typeof toArticle> };
@@ -32,46 +57,42 @@ export function withFlags<T extends ListItemView>(item: T, favorited: boolean, f
 }
 
 /** The cached anonymous article, or undefined if there is no such slug (misses are not cached). */
-export function articleEntry(ctx: AppContext, slug: string): ArticleEntry | undefined {
-  return ctx.caches.articles.load(slug, () => {
-    const row = articleQueries(ctx.db).bySlug.get({ slug });
+export function articleEntry(ctx: AppContext, slug: string) {
+  return ctx.caches.articles.load(slug, async () => {
+    const row = await ctx.store.read.articles.bySlug(slug);
     if (!row) return undefined;
     const article = toArticle(row);
     return { id: row.id, authorId: row.authorId, article, body: CachedJson.of({ article }) };
   });
 }
 
-function flagsOf(ctx: AppContext, entry: ArticleEntry, reader: Reader) {
-  const flags = articleQueries(ctx.db).viewerFlags.get({
-    viewer: reader.id,
-    article: entry.id,
-    author: entry.authorId,
-  });
-  return { favorited: flags?.favorited === 1, following: flags?.following === 1 };
+async function flagsOf(ctx: AppContext, entry: ArticleEntry, reader: Reader) {
+  const flags = await ctx.store.read.articles.viewerFlags(reader.id, entry.id, entry.authorId);
+  return { favorited: flags?.favorited === true, following: flags?.following === true };
 }
 
 /** The article as `reader` sees it: the shared cached body when their flags are false. */
-export function articleReply(
+export async function articleReply(
   ctx: AppContext,
   entry: ArticleEntry,
   reader?: Reader,
-): CachedJson | ArticleBody {
+): Promise<CachedJson | ArticleBody> {
   if (!reader) return entry.body;
-  const { favorited, following } = flagsOf(ctx, entry, reader);
+  const { favorited, following } = await flagsOf(ctx, entry, reader);
   if (!favorited && !following) return entry.body;
   return { article: withFlags(entry.article, favorited, following) };
 }
 
 /** The article as a plain object, for write responses (always a fresh copy). */
-export function articleObject(ctx: AppContext, entry: ArticleEntry, reader: Reader): ArticleBody {
-  const { favorited, following } = flagsOf(ctx, entry, reader);
+export async function articleObject(ctx: AppContext, entry: ArticleEntry, reader: Reader): Promise<ArticleBody> {
+  const { favorited, following } = await flagsOf(ctx, entry, reader);
   return { article: withFlags(entry.article, favorited, following) };
 }
 
 /** The items of `ids`, in that order (one statement, by primary key). */
-export function itemsByIds(ctx: AppContext, ids: number[]): Omit<PageData, "count"> {
+export async function itemsByIds(ctx: AppContext, ids: number[]): Promise<Omit<PageData, "count">> {
   if (ids.length === 0) return { items: [], ids: [], authorIds: [] };
-  const rows = articleQueries(ctx.db).rowsByIds.all({ ids: JSON.stringify(ids) });
+  const rows = await ctx.store.read.articles.byIds(ids);
   const byId = new Map(rows.map((r) => [r.id, r]));
   const page: Omit<PageData, "count"> = { items: [], ids: [], authorIds: [] };
   for (const id of ids) {
@@ -85,20 +106,22 @@ export function itemsByIds(ctx: AppContext, ids: number[]): Omit<PageData, "coun
 }
 
 /**
- * One page of a filter shape. The total comes from `counts` under `countKey` when the shape has one
- * (unfiltered and single filters), and is counted afresh otherwise.
+ * One page of a filter. The total comes from `counts` under `countKey` when the filter has one (unfiltered
+ * and single filters), and is counted afresh otherwise.
  */
-export function readPage(
+export async function readPage(
   ctx: AppContext,
-  shape: ListShape,
-  params: Record<string, unknown>,
+  filter: ListFilter,
+  page: Page,
   countKey: string | undefined,
-): PageData {
-  const q = articleQueries(ctx.db).list(shape);
-  const ids = q.ids.all(params).map((r) => r.id as number);
-  const countNow = () => q.count.get(params)?.n ?? 0;
-  const count = countKey === undefined ? countNow() : ctx.caches.counts.load(countKey, countNow)!;
-  return { ...itemsByIds(ctx, ids), count };
+): Promise<PageData> {
+  const articles = ctx.store.read.articles;
+  const countNow = () => articles.count(filter);
+  const [ids, count] = await Promise.all([
+    articles.pageIds(filter, page),
+    countKey === undefined ? countNow() : ctx.caches.counts.load(countKey, countNow),
+  ]);
+  return { ...(await itemsByIds(ctx, ids)), count: count ?? 0 };
 }
 
 /** A page made cacheable: its anonymous body serialized once. */
@@ -107,20 +130,22 @@ export function listEntry(page: PageData): ListEntry {
 }
 
 /** One reader's flags on a page: the articles they favourited and the authors they follow. */
-function pageFlags(ctx: AppContext, page: PageData, reader: Reader) {
-  const q = articleQueries(ctx.db);
-  const favorited = new Set(
-    q.favoritedAmong.all({ viewer: reader.id, ids: JSON.stringify(page.ids) }).map((r) => r.id),
-  );
-  const authors = JSON.stringify([...new Set(page.authorIds)]);
-  const following = new Set(q.followingAmong.all({ viewer: reader.id, ids: authors }).map((r) => r.id));
-  return { favorited, following };
+async function pageFlags(ctx: AppContext, page: PageData, reader: Reader) {
+  const [favorited, following] = await Promise.all([
+    ctx.store.read.articles.favoritedAmong(reader.id, page.ids),
+    ctx.store.read.profiles.followingAmong(reader.id, [...new Set(page.authorIds)]),
+  ]);
+  return { favorited: new Set(favorited), following: new Set(following) };
 }
 
 /** A cached page as `reader` sees it: the shared body when none of its flags are set for them. */
-export function listReply(ctx: AppContext, entry: ListEntry, reader?: Reader): CachedJson | ListBody {
+export async function listReply(
+  ctx: AppContext,
+  entry: ListEntry,
+  reader?: Reader,
+): Promise<CachedJson | ListBody> {
   if (!reader || entry.ids.length === 0) return entry.body;
-  const flags = pageFlags(ctx, entry, reader);
+  const flags = await pageFlags(ctx, entry, reader);
   if (flags.favorited.size === 0 && flags.following.size === 0) return entry.body;
   const articles = entry.items.map((item, i) =>
     withFlags(item, flags.favorited.has(entry.ids[i]!), flags.following.has(entry.authorIds[i]!)),

@@ -30,7 +30,7 @@ export const articlesRoutes = (ctx: AppContext) =>
     .use(authPlugin(ctx))
     .get(
       "/api/articles",
-      ({ query, viewer, request, set }) => reply(request, set, listArticles(ctx, query, viewer)),
+      async ({ query, viewer, request, set }) => reply(request, set, await listArticles(ctx, query, viewer)),
       {
         optionalAuth: true,
         query: ListQuery,
@@ -44,7 +44,7 @@ export const articlesRoutes = (ctx: AppContext) =>
     )
     .get(
       "/api/articles/feed",
-      ({ query, viewer, request, set }) => reply(request, set, feedArticles(ctx, viewer, query)),
+      async ({ query, viewer, request, set }) => reply(request, set, await feedArticles(ctx, viewer, query)),
       {
         auth: true,
         query: FeedQuery,
@@ -58,7 +58,7 @@ export const articlesRoutes = (ctx: AppContext) =>
     )
     .post(
       "/api/articles",
-      ({ body, viewer, status }) => status(201, createArticle(ctx, viewer, body.article)),
+      async ({ body, viewer, status }) => status(201, await createArticle(ctx, viewer, body.article)),
       {
         auth: true,
         body: CreateArticleBody,
@@ -68,7 +68,7 @@ export const articlesRoutes = (ctx: AppContext) =>
     )
     .get(
       "/api/articles/:slug",
-      ({ params, viewer, request, set }) => reply(request, set, getArticle(ctx, params.slug, viewer)),
+      async ({ params, viewer, request, set }) => reply(request, set, await getArticle(ctx, params.slug, viewer)),
       {
         optionalAuth: true,
         params: SlugParams,

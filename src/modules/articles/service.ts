@@ -1,40 +1,35 @@
 /**
- * Articles: create, read, list, feed, update, delete, favorite. Write paths run in one transaction each;
+ * Articles: create, read, list, feed, update, delete, favorite. Write paths run in one unit of work each;
  * uniqueness (slugs, favorites) is decided by the database, never by a check-then-insert.
  */
-import { eq } from "drizzle-orm";
 import type { AppContext } from "../../context.ts";
-import { articles, type Role } from "../../db/schema.ts";
-import { forbidden, notFound, uniqueViolation } from "../../errors.ts";
+import { forbidden, notFound } from "../../errors.ts";
+import { searchTerms } from "../../lib/search-terms.ts";
 import { slugify, slugSuffix } from "../../lib/slug.ts";
-import { can } from "../../policy.ts";
+import { can, type Role } from "../../policy.ts";
+import type { ArticleHead, ListFilter } from "../../store/content.ts";
+import { violatedConstraint } from "../../store/errors.ts";
+import type { WriteTx } from "../../store/store.ts";
 import { countKeys, feedKey } from "../cache/index.ts";
 import { userIdOf } from "../profiles/service.ts";
-import { toFtsQuery } from "../search/fts-query.ts";
-import { searchPage } from "../search/service.ts";
 import { pageOf } from "../shared/model.ts";
 import type { CreateArticleInput, ListFilters, UpdateArticleInput } from "./model.ts";
-import { articleQueries, articleWrites, type ListShape } from "./queries.ts";
 import {
   articleEntry,
   articleObject,
   articleReply,
   emptyList,
+  itemsByIds,
   listEntry,
   listReply,
   type Reader,
   readPage,
 } from "./reads.ts";
 
+/** Who is writing: their id and role (an authenticated viewer). */
 export interface ArticleViewer {
   id: number;
   role: Role;
-}
-
-function tagsOf(ctx: AppContext, articleId: number): string[] {
-  return articleWrites(ctx.db)
-    .tagNames.all({ article: articleId })
-    .map((r) => r.name);
 }
 
 /** Trimmed, de-duplicated, in the author's order. */
@@ -42,26 +37,15 @@ function cleanTags(tagList: readonly string[]): string[] {
   return [...new Set(tagList.map((tag) => tag.trim()).filter(Boolean))];
 }
 
-/** Replace the article's tags, in the caller's transaction (the statements run on its connection). */
-function setTags(ctx: AppContext, articleId: number, tagList: string[]): void {
-  const w = articleWrites(ctx.db);
-  w.unlinkTags.run({ article: articleId });
-  if (tagList.length === 0) return;
-  const names = JSON.stringify(tagList);
-  w.insertTags.run({ names });
-  w.linkTags.run({ article: articleId, names });
-}
-
 /** Run `write(slug)` with the title's slug, then with random suffixes while the slug is taken. */
-function withUniqueSlug<T>(title: string, write: (slug: string) => T): T {
+async function withUniqueSlug<T>(title: string, write: (slug: string) => Promise<T>): Promise<T> {
   const base = slugify(title);
   for (let attempt = 0; ; attempt++) {
     const slug = attempt === 0 ? base : `${base}-${slugSuffix()}`;
     try {
-      return write(slug);
+      return await write(slug);
     } catch (err) {
-      const message = uniqueViolation(err);
-      if (!message?.includes("slug") || attempt >= 8) throw err;
+      if (violatedConstraint(err) !== "articles_slug_uq" || attempt >= 8) throw err;
     }
   }
 }
@@ -73,15 +57,15 @@ function slugFits(slug: string, title: string): boolean {
 }
 
 /** GET /api/articles/:slug: the cached body as is, unless the reader's flags differ from the anonymous ones. */
-export function getArticle(ctx: AppContext, slug: string, viewer?: Reader) {
-  const entry = articleEntry(ctx, slug);
+export async function getArticle(ctx: AppContext, slug: string, viewer?: Reader) {
+  const entry = await articleEntry(ctx, slug);
   if (!entry) throw notFound("article");
   return articleReply(ctx, entry, viewer);
 }
 
 /** The article after a write, as the writer sees it (a plain object: write responses are not cached). */
-function articleAfterWrite(ctx: AppContext, slug: string, viewer: Reader) {
-  const entry = articleEntry(ctx, slug);
+async function articleAfterWrite(ctx: AppContext, slug: string, viewer: Reader) {
+  const entry = await articleEntry(ctx, slug);
   if (!entry) throw notFound("article");
   return articleObject(ctx, entry, viewer);
 }
@@ -93,31 +77,34 @@ interface PageQuery {
 
 /**
  * GET /api/articles, with or without `q`. Pages are cached by their normalised query (usernames resolved to
- * ids, search text to its FTS expression); unknown users and wordless searches answer an empty list.
+ * ids, search text to its terms); unknown users and wordless searches answer an empty list.
  */
-export function listArticles(ctx: AppContext, filters: ListFilters, viewer?: Reader) {
+export async function listArticles(ctx: AppContext, filters: ListFilters, viewer?: Reader) {
   const page = pageOf(filters);
   const tag = filters.tag || undefined;
-  const author = filters.author ? userIdOf(ctx, filters.author) : undefined;
-  const favorited = filters.favorited ? userIdOf(ctx, filters.favorited) : undefined;
+  const [author, favorited] = await Promise.all([
+    filters.author ? userIdOf(ctx, filters.author) : undefined,
+    filters.favorited ? userIdOf(ctx, filters.favorited) : undefined,
+  ]);
   if ((filters.author && author === undefined) || (filters.favorited && favorited === undefined))
     return emptyList();
   const text = filters.q?.trim();
   if (text) {
-    const match = toFtsQuery(text);
-    if (match === undefined) return emptyList();
-    const key = JSON.stringify(["q", match, tag, author, favorited, page.limit, page.offset]);
-    const entry = ctx.caches.lists.load(key, () =>
-      listEntry(searchPage(ctx, match, { tag, author, favorited }, page)),
-    )!;
-    return listReply(ctx, entry, viewer);
+    const terms = searchTerms(text);
+    if (terms.length === 0) return emptyList();
+    const key = JSON.stringify(["q", terms, tag, author, favorited, page.limit, page.offset]);
+    const entry = await ctx.caches.lists.load(key, async () => {
+      const found = await ctx.store.read.search.page(terms, { tag, author, favorited }, page);
+      return listEntry({ ...(await itemsByIds(ctx, found.ids)), count: found.count });
+    });
+    return listReply(ctx, entry!, viewer);
   }
-  const shape = { tag: !!tag, author: author !== undefined, favorited: favorited !== undefined, feed: false };
+  const filter: ListFilter = { tag, author, favorited };
   const key = JSON.stringify(["l", tag, author, favorited, page.limit, page.offset]);
-  const entry = ctx.caches.lists.load(key, () =>
-    listEntry(readPage(ctx, shape, { tag, author, favorited, ...page }, countKeyOf(tag, author, favorited))),
-  )!;
-  return listReply(ctx, entry, viewer);
+  const entry = await ctx.caches.lists.load(key, async () =>
+    listEntry(await readPage(ctx, filter, page, countKeyOf(tag, author, favorited))),
+  );
+  return listReply(ctx, entry!, viewer);
 }
 
 /** The cached total's key for a filter, if it has one (no filter or exactly one). */
@@ -129,38 +116,35 @@ function countKeyOf(tag?: string, author?: number, favorited?: number): string |
   return author !== undefined ? countKeys.author(author) : countKeys.favorited(favorited!);
 }
 
-const FEED: ListShape = { tag: false, author: false, favorited: false, feed: true };
-
 /**
  * GET /api/articles/feed: cached per reader (never served to anyone else), with the flags overlaid like
  * any list, since favourites change more often than a feed's articles.
  */
-export function feedArticles(ctx: AppContext, viewer: Reader, query: PageQuery) {
+export async function feedArticles(ctx: AppContext, viewer: Reader, query: PageQuery) {
   const page = pageOf(query);
-  const entry = ctx.caches.feeds.load(feedKey(viewer.id, page), () =>
-    listEntry(readPage(ctx, FEED, { viewer: viewer.id, ...page }, undefined)),
-  )!;
-  return listReply(ctx, entry, viewer);
+  const entry = await ctx.caches.feeds.load(feedKey(viewer.id, page), async () =>
+    listEntry(await readPage(ctx, { feed: viewer.id }, page, undefined)),
+  );
+  return listReply(ctx, entry!, viewer);
 }
 
-export function createArticle(ctx: AppContext, viewer: ArticleViewer, input: CreateArticleInput) {
+export async function createArticle(ctx: AppContext, viewer: ArticleViewer, input: CreateArticleInput) {
   if (!can(viewer.role, "article:write")) throw forbidden("article");
   const tagList = cleanTags(input.tagList ?? []);
   const now = ctx.clock.now();
-  const slug = withUniqueSlug(input.title, (slug) =>
-    ctx.events.transact((_tx, emit) => {
-      const w = articleWrites(ctx.db);
-      const { id } = w.insert.get({
+  const slug = await withUniqueSlug(input.title, (slug) =>
+    ctx.store.write(async (tx) => {
+      const id = await tx.articles.insert({
         slug,
         title: input.title,
         description: input.description,
         body: input.body,
         authorId: viewer.id,
         now,
-      })!;
-      setTags(ctx, id, tagList);
-      w.indexForSearch.run({ article: id });
-      emit({ type: "article.created", articleId: id, slug, authorId: viewer.id, tags: tagList });
+      });
+      await tx.articles.setTags(id, tagList);
+      await tx.articles.reindex(id);
+      await tx.emit({ type: "article.created", articleId: id, slug, authorId: viewer.id, tags: tagList });
       return slug;
     }),
   );
@@ -168,75 +152,70 @@ export function createArticle(ctx: AppContext, viewer: ArticleViewer, input: Cre
 }
 
 /** 404 if the slug is unknown, then 403 unless the viewer wrote it or may moderate. */
-function findOwned(ctx: AppContext, viewer: ArticleViewer, slug: string) {
-  const head = articleQueries(ctx.db).headBySlug.get({ slug });
+async function findOwned(ctx: AppContext, viewer: ArticleViewer, slug: string): Promise<ArticleHead> {
+  const head = await ctx.store.read.articles.headBySlug(slug);
   if (!head) throw notFound("article");
   const own = head.authorId === viewer.id && can(viewer.role, "article:write");
   if (!own && !can(viewer.role, "article:moderate")) throw forbidden("article");
   return head;
 }
 
-export function updateArticle(
+export async function updateArticle(
   ctx: AppContext,
   viewer: ArticleViewer,
   slug: string,
   input: UpdateArticleInput,
 ) {
-  const head = findOwned(ctx, viewer, slug);
+  const head = await findOwned(ctx, viewer, slug);
   // updatedAt always moves forward, even within the same millisecond as the last write.
   const updatedAt = Math.max(ctx.clock.now(), head.updatedAt + 1);
-  const changes = {
-    ...(input.title !== undefined && { title: input.title }),
-    ...(input.description !== undefined && { description: input.description }),
-    ...(input.body !== undefined && { body: input.body }),
-    updatedAt,
-  };
   const write = (newSlug: string) =>
-    ctx.events.transact((tx, emit) => {
-      tx.update(articles)
-        .set({ ...changes, slug: newSlug })
-        .where(eq(articles.id, head.id))
-        .run();
-      if (input.tagList !== undefined) setTags(ctx, head.id, cleanTags(input.tagList));
-      const w = articleWrites(ctx.db);
-      w.unindex.run({ article: head.id });
-      w.indexForSearch.run({ article: head.id });
-      const tags = tagsOf(ctx, head.id);
-      emit({
+    ctx.store.write(async (tx) => {
+      await tx.articles.update(head.id, {
+        slug: newSlug,
+        updatedAt,
+        ...(input.title !== undefined && { title: input.title }),
+        ...(input.description !== undefined && { description: input.description }),
+        ...(input.body !== undefined && { body: input.body }),
+      });
+      if (input.tagList !== undefined) await tx.articles.setTags(head.id, cleanTags(input.tagList));
+      await tx.articles.reindex(head.id);
+      await tx.emit({
         type: "article.updated",
         articleId: head.id,
         slug: newSlug,
         previousSlug: head.slug,
         authorId: head.authorId,
-        tags,
+        tags: await tx.articles.tagNames(head.id),
       });
       return newSlug;
     });
   // A new title gets a new slug (the RealWorld spec); the old slug stops resolving.
   const keepSlug = input.title === undefined || slugFits(head.slug, input.title);
-  const finalSlug = keepSlug ? write(head.slug) : withUniqueSlug(input.title!, write);
+  const finalSlug = keepSlug ? await write(head.slug) : await withUniqueSlug(input.title!, write);
   return articleAfterWrite(ctx, finalSlug, viewer);
 }
 
-export function deleteArticle(ctx: AppContext, viewer: ArticleViewer, slug: string): void {
-  const head = findOwned(ctx, viewer, slug);
-  removeArticle(ctx, head);
+export async function deleteArticle(ctx: AppContext, viewer: ArticleViewer, slug: string): Promise<void> {
+  const head = await findOwned(ctx, viewer, slug);
+  await ctx.store.write((tx) => removeArticle(tx, head));
 }
 
-/** Delete an article found by the caller (its author, or a moderator through the admin API). */
-export function removeArticle(ctx: AppContext, head: { id: number; slug: string; authorId: number }): void {
-  ctx.events.transact((tx, emit) => {
-    // Emitted first so that in-transaction handlers can still read the article.
-    emit({
-      type: "article.deleted",
-      articleId: head.id,
-      slug: head.slug,
-      authorId: head.authorId,
-      tags: tagsOf(ctx, head.id),
-    });
-    // Comments, favorites, tag links and the search entry go with it (ON DELETE CASCADE, trigger).
-    tx.delete(articles).where(eq(articles.id, head.id)).run();
+/**
+ * Delete an article found by the caller (its author, or a moderator through the admin API), in the
+ * caller's unit of work.
+ */
+export async function removeArticle(tx: WriteTx, head: Pick<ArticleHead, "id" | "slug" | "authorId">) {
+  // Emitted first so that in-transaction handlers can still read the article.
+  await tx.emit({
+    type: "article.deleted",
+    articleId: head.id,
+    slug: head.slug,
+    authorId: head.authorId,
+    tags: await tx.articles.tagNames(head.id),
   });
+  // Comments, favorites, tag links and the search entry go with it.
+  await tx.articles.delete(head.id);
 }
 
 export function favoriteArticle(ctx: AppContext, viewer: ArticleViewer, slug: string) {
@@ -247,23 +226,23 @@ export function unfavoriteArticle(ctx: AppContext, viewer: ArticleViewer, slug: 
   return setFavorite(ctx, viewer, slug, false);
 }
 
-function setFavorite(ctx: AppContext, viewer: ArticleViewer, slug: string, on: boolean) {
-  const head = articleQueries(ctx.db).headBySlug.get({ slug });
+async function setFavorite(ctx: AppContext, viewer: ArticleViewer, slug: string, on: boolean) {
+  const head = await ctx.store.read.articles.headBySlug(slug);
   if (!head) throw notFound("article");
   if (!can(viewer.role, "favorite:write")) throw forbidden("article");
-  ctx.events.transact((_tx, emit) => {
-    const w = articleWrites(ctx.db);
-    const pair = { user: viewer.id, article: head.id };
-    const changed = on ? w.favorite.all(pair) : w.unfavorite.all(pair);
+  await ctx.store.write(async (tx) => {
+    const changed = on
+      ? await tx.articles.favorite(viewer.id, head.id)
+      : await tx.articles.unfavorite(viewer.id, head.id);
     // Counted only when a row really changed: 40 concurrent favorites by one user count once.
-    if (changed.length === 0) return;
-    const row = w.countFavorite.get({ article: head.id, delta: on ? 1 : -1 });
-    emit({
+    if (!changed) return;
+    const favoritesCount = await tx.articles.bumpFavorites(head.id, on ? 1 : -1);
+    await tx.emit({
       type: on ? "article.favorited" : "article.unfavorited",
       articleId: head.id,
       slug: head.slug,
       userId: viewer.id,
-      favoritesCount: row!.favoritesCount,
+      favoritesCount,
     });
   });
   return articleAfterWrite(ctx, head.slug, viewer);

@@ -3,9 +3,9 @@
  * it describes where there is one. Details are small JSON objects and never hold secrets (no passwords, no
  * tokens, no hashes). Read by admins through GET /api/admin/audit.
  */
-import { and, count, desc, eq, gte, lte, type SQL, sql } from "drizzle-orm";
 import type { AppContext } from "../../context.ts";
-import { auditLog, users } from "../../db/schema.ts";
+import type { AuditFilter } from "../../store/accounts.ts";
+import type { WriteTx } from "../../store/store.ts";
 import { pageOf } from "../shared/model.ts";
 
 /** Every action written, so the admin API can document and validate its `action` filter. */
@@ -39,21 +39,22 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
-/** The database or a transaction on it: audit rows ride in the caller's transaction. */
-type Executor = Pick<AppContext["db"], "insert">;
+/** Write an audit row in the caller's unit of work: it commits or rolls back with the change it describes. */
+export async function recordAudit(ctx: AppContext, tx: WriteTx, entry: AuditEntry): Promise<void> {
+  await tx.audit.insert({
+    at: ctx.clock.now(),
+    action: entry.action,
+    actorId: entry.actorId ?? null,
+    targetType: entry.targetType ?? null,
+    targetId: entry.targetId === undefined ? null : String(entry.targetId),
+    ip: entry.ip ?? null,
+    detail: entry.detail ? JSON.stringify(entry.detail) : null,
+  });
+}
 
-export function recordAudit(ctx: AppContext, entry: AuditEntry, tx: Executor = ctx.db): void {
-  tx.insert(auditLog)
-    .values({
-      at: ctx.clock.now(),
-      action: entry.action,
-      actorId: entry.actorId ?? null,
-      targetType: entry.targetType ?? null,
-      targetId: entry.targetId === undefined ? null : String(entry.targetId),
-      ip: entry.ip ?? null,
-      detail: entry.detail ? JSON.stringify(entry.detail) : null,
-    })
-    .run();
+/** An audit row in a unit of its own (for events with no write of their own: a failed login, a backup). */
+export function recordAuditNow(ctx: AppContext, entry: AuditEntry): Promise<void> {
+  return ctx.store.write((tx) => recordAudit(ctx, tx, entry));
 }
 
 export interface AuditFilters {
@@ -78,43 +79,24 @@ function detailOf(text: string | null): Record<string, unknown> | null {
 }
 
 /** Newest first; `since`/`until` are inclusive ISO 8601 instants. */
-export function listAudit(ctx: AppContext, filters: AuditFilters) {
+export async function listAudit(ctx: AppContext, filters: AuditFilters) {
   const page = pageOf(filters);
-  const where: (SQL | undefined)[] = [];
-  if (filters.action) where.push(eq(auditLog.action, filters.action));
-  if (filters.since) where.push(gte(auditLog.at, Date.parse(filters.since)));
-  if (filters.until) where.push(lte(auditLog.at, Date.parse(filters.until)));
+  const filter: AuditFilter = {
+    ...(filters.action && { action: filters.action }),
+    ...(filters.since && { since: Date.parse(filters.since) }),
+    ...(filters.until && { until: Date.parse(filters.until) }),
+  };
   if (filters.actor !== undefined) {
-    const actor = ctx.db
-      .select({ id: users.id })
-      .from(users)
-      .where(sql`lower(${users.username}) = lower(${filters.actor})`)
-      .get();
+    const actor = await ctx.store.read.users.byUsername(filters.actor);
     if (!actor) return { entries: [], entriesCount: 0 };
-    where.push(eq(auditLog.actorId, actor.id));
+    filter.actorId = actor.id;
   }
-  const condition = and(...where);
-  const rows = ctx.db
-    .select({
-      id: auditLog.id,
-      at: auditLog.at,
-      action: auditLog.action,
-      actor: users.username,
-      targetType: auditLog.targetType,
-      targetId: auditLog.targetId,
-      ip: auditLog.ip,
-      detail: auditLog.detail,
-    })
-    .from(auditLog)
-    .leftJoin(users, eq(users.id, auditLog.actorId))
-    .where(condition)
-    .orderBy(desc(auditLog.id))
-    .limit(page.limit)
-    .offset(page.offset)
-    .all();
-  const [total] = ctx.db.select({ n: count() }).from(auditLog).where(condition).all();
+  const [rows, total] = await Promise.all([
+    ctx.store.read.audit.list(filter, page),
+    ctx.store.read.audit.count(filter),
+  ]);
   return {
     entries: rows.map((r) => ({ ...r, at: iso(r.at), detail: detailOf(r.detail) })),
-    entriesCount: total?.n ?? 0,
+    entriesCount: total,
   };
 }

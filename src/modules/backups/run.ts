@@ -6,9 +6,7 @@
 import { join } from "node:path";
 import type { AppContext } from "../../context.ts";
 import { AppError } from "../../errors.ts";
-import { metricsOf } from "../../http/metrics.ts";
-import { perOwner } from "../../lib/memo.ts";
-import { recordAudit } from "../audit/service.ts";
+import { recordAuditNow } from "../audit/service.ts";
 import {
   type BackupInfo,
   type BackupKind,
@@ -23,15 +21,15 @@ export const BACKUP_JOB = "backup.scheduled";
 /** Manual backups kept at most (they are never pruned automatically). */
 export const MAX_MANUAL_BACKUPS = 20;
 
-const stateOf = perOwner((_ctx: AppContext) => ({ running: false }));
+/** Contexts with a backup running: one at a time per server. */
+const running = new WeakSet<AppContext>();
 
 export async function createBackup(
   ctx: AppContext,
   kind: BackupKind,
   who: { userId?: number } = {},
 ): Promise<BackupInfo> {
-  const state = stateOf(ctx);
-  if (state.running) throw new AppError(409, { backup: ["another backup is running; try again shortly"] });
+  if (running.has(ctx)) throw new AppError(409, { backup: ["another backup is running; try again shortly"] });
   // Manual backups are never pruned (they are the operator's), so their number is capped: repeated calls
   // cannot fill the disk.
   if (
@@ -44,8 +42,8 @@ export async function createBackup(
       ],
     });
   }
-  state.running = true;
-  const { backups, lastBackup } = metricsOf(ctx);
+  running.add(ctx);
+  const { backups, lastBackup } = ctx.metrics;
   const started = performance.now();
   const createdAt = ctx.clock.now();
   const name = backupName(kind, createdAt);
@@ -56,7 +54,7 @@ export async function createBackup(
     const durationMs = Math.round(performance.now() - started);
     ctx.log.info({ backup: name, size, durationMs, kind, ...who }, "backup written");
     if (kind === "manual") {
-      recordAudit(ctx, {
+      await recordAuditNow(ctx, {
         action: "backup.created",
         actorId: who.userId ?? null,
         targetType: "backup",
@@ -70,7 +68,7 @@ export async function createBackup(
     if (!(err instanceof AppError)) ctx.log.error({ err, backup: name, kind }, "backup failed");
     throw err;
   } finally {
-    state.running = false;
+    running.delete(ctx);
   }
 }
 

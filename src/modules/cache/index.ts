@@ -13,9 +13,8 @@ import type { Config } from "../../config.ts";
 import { type CacheStats, TtlCache } from "../../lib/cache.ts";
 import type { Clock } from "../../lib/clock.ts";
 import type { ArticleListItem, Article as ArticleSchema } from "../articles/model.ts";
-import type { SessionInfo } from "../sessions/service.ts";
 import type { Profile } from "../shared/model.ts";
-import type { CachedJson } from "./json.ts";
+import type { CachedJson } from "../../lib/cached-json.ts";
 
 export type ArticleView = typeof ArticleSchema.static;
 export type ListItemView = typeof ArticleListItem.static;
@@ -47,8 +46,6 @@ export interface ListEntry {
 }
 
 export interface Caches {
-  /** Session id → live session facts (src/modules/sessions/service.ts); dropped when a session ends. */
-  readonly sessions: TtlCache<string, SessionInfo>;
   readonly articles: TtlCache<string, ArticleEntry>;
   readonly profiles: TtlCache<string, ProfileEntry>;
   /** One entry: the tag list. */
@@ -60,14 +57,6 @@ export interface Caches {
   /** Totals of list filters (`countKeys`), shared by every page and page size of that filter. */
   readonly counts: TtlCache<string, number>;
 }
-
-/** Session checks are re-read at least this often, whatever CACHE_TTL_MS says. */
-const SESSION_TTL_MS = 10_000;
-/**
- * lru-cache allocates its bookkeeping for `max` entries up front (about 44 bytes each), so entry bounds are
- * kept near what the byte budget can hold anyway: 20,000 sessions active within 10 s is a busy server.
- */
-const SESSION_MAX_ENTRIES = 20_000;
 
 const bodySize = (body: CachedJson) => body.json.length;
 
@@ -81,14 +70,6 @@ export function createCaches(
   const max = config.CACHE_MAX_ENTRIES;
   const bytes = (share: number) => Math.floor(config.CACHE_MAX_BYTES * share);
   return {
-    sessions: new TtlCache({
-      name: "sessions",
-      max: SESSION_MAX_ENTRIES,
-      maxBytes: bytes(0.05),
-      ttlMs: Math.min(ttlMs, SESSION_TTL_MS),
-      now,
-      sizeOf: (_v, sid) => 64 + sid.length,
-    }),
     articles: new TtlCache({
       name: "articles",
       max,
@@ -136,6 +117,11 @@ export function createCaches(
 /** Hit/miss/eviction counters and sizes of every cache, for metrics. */
 export function cacheStats(caches: Caches): CacheStats[] {
   return Object.values(caches).map((c: TtlCache<never, never>) => c.stats());
+}
+
+/** Drop every entry (an operator's restore, a node that missed invalidations). */
+export function clearCaches(caches: Caches): void {
+  for (const cache of Object.values(caches) as TtlCache<never, never>[]) cache.clear();
 }
 
 /**

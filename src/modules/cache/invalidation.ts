@@ -21,7 +21,7 @@
 import type { DomainEvent } from "../../events.ts";
 import type { DomainEvents } from "../../lib/events.ts";
 import { type ArticleEntry, type Caches, countKeys, feedKey, usernameKey } from "./index.ts";
-import { CachedJson } from "./json.ts";
+import { CachedJson } from "../../lib/cached-json.ts";
 
 export function invalidateOnWrites<Tx>(caches: Caches, events: DomainEvents<DomainEvent, Tx>): () => void {
   return events.on({ afterCommit: (event) => invalidate(caches, event) });

@@ -27,8 +27,7 @@ export const commentsRoutes = (ctx: AppContext) =>
     )
     .post(
       "/api/articles/:slug/comments",
-      ({ params, body, viewer, status }) =>
-        status(201, addComment(ctx, viewer, params.slug, body.comment.body)),
+      async ({ params, body, viewer, status }) => status(201, await addComment(ctx, viewer, params.slug, body.comment.body)),
       {
         auth: true,
         params: SlugParams,

@@ -1,10 +1,9 @@
 /** Comments on articles: oldest first; authors delete their own, admins moderate any. */
-import { and, asc, eq, sql } from "drizzle-orm";
 import type { AppContext } from "../../context.ts";
-import { articles, comments, follows, type Role, users } from "../../db/schema.ts";
 import { forbidden, notFound } from "../../errors.ts";
-import { perOwner } from "../../lib/memo.ts";
-import { can } from "../../policy.ts";
+import { can, type Role } from "../../policy.ts";
+import type { CommentHead, CommentRow } from "../../store/content.ts";
+import type { WriteTx } from "../../store/store.ts";
 import { pageOf } from "../shared/model.ts";
 
 /**
@@ -13,61 +12,8 @@ import { pageOf } from "../shared/model.ts";
  */
 export const MAX_COMMENTS_PAGE = 1000;
 
-const viewer = sql.placeholder("viewer");
-const fields = {
-  id: comments.id,
-  createdAt: comments.createdAt,
-  updatedAt: comments.updatedAt,
-  body: comments.body,
-  authorUsername: users.username,
-  authorBio: users.bio,
-  authorImage: users.image,
-  following: sql<number>`exists(select 1 from ${follows} where ${follows.followerId} = ${viewer} and ${follows.followeeId} = ${comments.authorId})`,
-};
-
-const queries = perOwner((db: AppContext["db"]) => ({
-  articleId: db
-    .select({ id: articles.id })
-    .from(articles)
-    .where(eq(articles.slug, sql.placeholder("slug")))
-    .prepare(),
-  list: db
-    .select(fields)
-    .from(comments)
-    .innerJoin(users, eq(users.id, comments.authorId))
-    .where(eq(comments.articleId, sql.placeholder("articleId")))
-    .orderBy(asc(comments.id))
-    .limit(sql.placeholder("limit"))
-    .offset(sql.placeholder("offset"))
-    .prepare(),
-  one: db
-    .select(fields)
-    .from(comments)
-    .innerJoin(users, eq(users.id, comments.authorId))
-    .where(eq(comments.id, sql.placeholder("id")))
-    .prepare(),
-  insert: db
-    .insert(comments)
-    .values({
-      articleId: sql.placeholder("articleId"),
-      authorId: sql.placeholder("authorId"),
-      body: sql.placeholder("body"),
-      createdAt: sql.placeholder("now"),
-      updatedAt: sql.placeholder("now"),
-    })
-    .returning({ id: comments.id })
-    .prepare(),
-  head: db
-    .select({ authorId: comments.authorId })
-    .from(comments)
-    .where(and(eq(comments.id, sql.placeholder("id")), eq(comments.articleId, sql.placeholder("articleId"))))
-    .prepare(),
-}));
-
-type Row = NonNullable<ReturnType<ReturnType<typeof queries>["one"]["get"]>>;
-
 const iso = (ms: number) => new Date(ms).toISOString();
-const toComment = (r: Row) => ({
+export const toComment = (r: CommentRow) => ({
   id: r.id,
   createdAt: iso(r.createdAt),
   updatedAt: iso(r.updatedAt),
@@ -76,65 +22,73 @@ const toComment = (r: Row) => ({
     username: r.authorUsername,
     bio: r.authorBio,
     image: r.authorImage,
-    following: r.following === 1,
+    following: r.following,
   },
 });
 
-function articleIdOf(ctx: AppContext, slug: string): number {
-  const row = queries(ctx.db).articleId.get({ slug });
-  if (!row) throw notFound("article");
-  return row.id;
+async function articleIdOf(ctx: AppContext, slug: string): Promise<number> {
+  const head = await ctx.store.read.articles.headBySlug(slug);
+  if (!head) throw notFound("article");
+  return head.id;
 }
 
-/** Delete a comment found by the caller (its author, or a moderator through the admin API). */
-export function removeComment(
-  ctx: AppContext,
-  comment: { id: number; articleId: number; slug: string; authorId: number },
-): void {
-  ctx.events.transact((tx, emit) => {
-    emit({
-      type: "comment.deleted",
-      commentId: comment.id,
-      articleId: comment.articleId,
-      slug: comment.slug,
-      authorId: comment.authorId,
-    });
-    tx.delete(comments).where(eq(comments.id, comment.id)).run();
+/**
+ * Delete a comment found by the caller (its author, or a moderator through the admin API), in the caller's
+ * unit of work.
+ */
+export async function removeComment(tx: WriteTx, comment: CommentHead): Promise<void> {
+  // Emitted first so that in-transaction handlers can still read the comment.
+  await tx.emit({
+    type: "comment.deleted",
+    commentId: comment.id,
+    articleId: comment.articleId,
+    slug: comment.slug,
+    authorId: comment.authorId,
   });
+  await tx.comments.delete(comment.id);
 }
 
-export function listComments(
+export async function listComments(
   ctx: AppContext,
   slug: string,
   query: { limit?: string; offset?: string },
   viewer?: { id: number },
 ) {
-  const articleId = articleIdOf(ctx, slug);
+  const articleId = await articleIdOf(ctx, slug);
   const page = pageOf(query, MAX_COMMENTS_PAGE, MAX_COMMENTS_PAGE);
-  const rows = queries(ctx.db).list.all({ articleId, viewer: viewer?.id ?? 0, ...page });
+  const rows = await ctx.store.read.comments.list(articleId, viewer?.id ?? 0, page);
   return { comments: rows.map(toComment) };
 }
 
-export function addComment(ctx: AppContext, viewer: { id: number; role: Role }, slug: string, body: string) {
-  const articleId = articleIdOf(ctx, slug);
+export async function addComment(
+  ctx: AppContext,
+  viewer: { id: number; role: Role },
+  slug: string,
+  body: string,
+) {
+  const articleId = await articleIdOf(ctx, slug);
   if (!can(viewer.role, "comment:write")) throw forbidden("comment");
   const now = ctx.clock.now();
-  const id = ctx.events.transact((_tx, emit) => {
-    // Prepared once per connection; it runs inside this transaction (one connection, one transaction).
-    // RETURNING is read with .all(): .get() would leave the statement open and pin the WAL.
-    const [row] = queries(ctx.db).insert.all({ articleId, authorId: viewer.id, body, now });
-    emit({ type: "comment.created", commentId: row!.id, articleId, slug, authorId: viewer.id });
-    return row!.id;
+  const row = await ctx.store.write(async (tx) => {
+    const id = await tx.comments.insert({ articleId, authorId: viewer.id, body, now });
+    await tx.emit({ type: "comment.created", commentId: id, articleId, slug, authorId: viewer.id });
+    // Read in the unit: the row as committed, with the writer's own following flag.
+    return tx.comments.one(id, viewer.id);
   });
-  return { comment: toComment(queries(ctx.db).one.get({ id, viewer: viewer.id })!) };
+  return { comment: toComment(row!) };
 }
 
 /** 404 for an unknown article, then for a comment not on that article, then 403 unless author or moderator. */
-export function deleteComment(ctx: AppContext, viewer: { id: number; role: Role }, slug: string, id: number) {
-  const articleId = articleIdOf(ctx, slug);
-  const head = queries(ctx.db).head.get({ id, articleId });
-  if (!head) throw notFound("comment");
+export async function deleteComment(
+  ctx: AppContext,
+  viewer: { id: number; role: Role },
+  slug: string,
+  id: number,
+): Promise<void> {
+  const articleId = await articleIdOf(ctx, slug);
+  const head = await ctx.store.read.comments.head(id);
+  if (!head || head.articleId !== articleId) throw notFound("comment");
   const own = head.authorId === viewer.id && can(viewer.role, "comment:write");
   if (!own && !can(viewer.role, "comment:moderate")) throw forbidden("comment");
-  removeComment(ctx, { id, articleId, slug, authorId: head.authorId });
+  await ctx.store.write((tx) => removeComment(tx, head));
 }

@@ -15,7 +15,6 @@ import type { AppContext } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { bearerToken } from "../../http/auth.ts";
 import { refuse } from "../../http/maintenance.ts";
-import { isFlagEnabled } from "./service.ts";
 
 const registration = /^\/api\/users\/?$/;
 const commentWrite = /^\/api\/articles\/[^/]+\/comments(?:\/[^/]+)?\/?$/;
@@ -35,11 +34,11 @@ export const flagGates = (ctx: AppContext) =>
     const method = request.method;
     if (method !== "POST" && method !== "DELETE") return;
     const path = new URL(request.url).pathname;
-    if (method === "POST" && registration.test(path) && !isFlagEnabled(ctx, "registration"))
+    if (method === "POST" && registration.test(path) && !ctx.flags.isEnabled("registration"))
       return refuse(set, new AppError(403, { registration: ["is closed"] }));
     if (
       commentWrite.test(path) &&
-      !isFlagEnabled(ctx, "comments", unverifiedUserId(request.headers.get("authorization")))
+      !ctx.flags.isEnabled("comments", unverifiedUserId(request.headers.get("authorization")))
     )
       return refuse(set, new AppError(403, { comments: ["are disabled"] }));
   });

@@ -19,7 +19,7 @@ export const flagsRoutes = (ctx: AppContext) =>
     .patch(
       "/api/admin/flags/:name",
       ({ params, body, viewer, request }) =>
-        setFlag(ctx, params.name, body, { id: viewer.id, ip: clientOf(ctx, request).ip }),
+        setFlag(ctx, params.name, body, { id: viewer.id, ip: clientOf(request).ip }),
       {
         admin: true,
         params: FlagParams,

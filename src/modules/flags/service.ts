@@ -1,26 +1,22 @@
 /**
- * Feature flags: stored in SQLite, cached in memory, overridable from the environment.
+ * Feature flags: stored by the store, read from an in-memory snapshot, overridable from the environment.
  *
- * Every request that writes asks the maintenance flag, so reads come from a per-context cache: refreshed at
- * once by this process's PATCH, and re-read from the database at most every CACHE_MS so that a change made
- * by another process (a CLI, a second instance) is seen within seconds.
+ * Every write request asks the maintenance flag, so reads never touch the store: the FlagStore keeps a
+ * snapshot, loaded before the server starts, replaced after every change on every node (the
+ * `flag.changed` event, src/listeners.ts), and re-read at most every REFRESH_MS in the background, so that
+ * a change made by another process without an event (a CLI on the same database) is seen within seconds.
  */
 import { createHash } from "node:crypto";
-import { sql } from "drizzle-orm";
 import type { AppContext } from "../../context.ts";
-import { flags } from "../../db/schema.ts";
 import { AppError, notFound } from "../../errors.ts";
-import { perOwner } from "../../lib/memo.ts";
+import type { DomainEvent } from "../../events.ts";
+import type { Logger } from "../../lib/logger.ts";
+import type { FlagRow } from "../../store/operations.ts";
+import type { Store } from "../../store/store.ts";
 import { type AdminActor, auditAdmin } from "../jobs/audit.ts";
 import { type FlagName, flagDefinitions, flagNames, isFlagName, overrideVar } from "./registry.ts";
 
-const CACHE_MS = 5_000;
-
-interface Stored {
-  enabled: boolean;
-  percentage: number;
-  updatedAt: number;
-}
+const REFRESH_MS = 5_000;
 
 export interface FlagView {
   name: FlagName;
@@ -36,46 +32,76 @@ export interface FlagView {
   updatedAt: string | null;
 }
 
-class FlagStore {
-  #rows = new Map<string, Stored>();
+export class FlagStore {
+  #rows = new Map<string, FlagRow>();
   #loadedAt = Number.NEGATIVE_INFINITY;
+  #loading: Promise<void> | undefined;
 
-  constructor(private readonly ctx: AppContext) {}
+  constructor(
+    private readonly store: Store,
+    private readonly config: AppContext["config"],
+    private readonly log: Logger,
+  ) {}
 
-  rows(): Map<string, Stored> {
-    if (performance.now() - this.#loadedAt > CACHE_MS) this.reload();
-    return this.#rows;
-  }
-
-  reload(): void {
-    const rows = this.ctx.db.select().from(flags).all();
+  /** Read every stored flag (awaited once before serving; then on changes and in the background). */
+  async load(): Promise<void> {
+    const rows = await this.store.read.flags.all();
     this.#rows = new Map(rows.map((r) => [r.name, r]));
     this.#loadedAt = performance.now();
   }
+
+  /** The snapshot, refreshed in the background when it is older than REFRESH_MS (never waited for). */
+  rows(): Map<string, FlagRow> {
+    if (performance.now() - this.#loadedAt > REFRESH_MS && !this.#loading) {
+      this.#loading = this.load()
+        .catch((err) => this.log.warn({ err }, "feature flags: refresh failed, keeping the last ones"))
+        .finally(() => {
+          this.#loading = undefined;
+        });
+    }
+    return this.#rows;
+  }
+
+  /** A committed change (on any node): read the flags again. */
+  onEvent(event: DomainEvent): void {
+    if (event.type !== "flag.changed") return;
+    this.#loadedAt = Number.NEGATIVE_INFINITY;
+    this.rows();
+  }
+
+  view(name: FlagName): FlagView {
+    const def = flagDefinitions[name];
+    const stored = this.rows().get(name);
+    const override = overrideOf(this.config, name);
+    const percentage = def.perUser ? (stored?.percentage ?? 100) : 100;
+    return {
+      name,
+      description: def.description,
+      perUser: def.perUser,
+      enabled: override ? override === "on" : (stored?.enabled ?? def.default),
+      percentage: override ? 100 : percentage,
+      source: override ? "env" : stored ? "database" : "default",
+      override,
+      updatedAt: stored ? new Date(stored.updatedAt).toISOString() : null,
+    };
+  }
+
+  /**
+   * Whether a flag is on, for this user when it is a per-user flag. Anonymous callers get a per-user flag
+   * only when it is rolled out to everyone (100%).
+   */
+  isEnabled(name: FlagName, userId?: number): boolean {
+    const flag = this.view(name);
+    if (!flag.enabled) return false;
+    if (flag.percentage >= 100) return true;
+    if (flag.percentage <= 0 || userId === undefined) return false;
+    return rolloutBucket(name, userId) < flag.percentage;
+  }
 }
 
-const stores = perOwner((ctx: AppContext) => new FlagStore(ctx));
-
-function overrideOf(ctx: AppContext, name: FlagName): "on" | "off" | null {
-  const value = (ctx.config as unknown as Record<string, string>)[overrideVar(name)];
+function overrideOf(config: AppContext["config"], name: FlagName): "on" | "off" | null {
+  const value = (config as unknown as Record<string, string>)[overrideVar(name)];
   return value === "on" || value === "off" ? value : null;
-}
-
-function viewOf(ctx: AppContext, name: FlagName): FlagView {
-  const def = flagDefinitions[name];
-  const stored = stores(ctx).rows().get(name);
-  const override = overrideOf(ctx, name);
-  const percentage = def.perUser ? (stored?.percentage ?? 100) : 100;
-  return {
-    name,
-    description: def.description,
-    perUser: def.perUser,
-    enabled: override ? override === "on" : (stored?.enabled ?? def.default),
-    percentage: override ? 100 : percentage,
-    source: override ? "env" : stored ? "database" : "default",
-    override,
-    updatedAt: stored ? new Date(stored.updatedAt).toISOString() : null,
-  };
 }
 
 /**
@@ -86,51 +112,32 @@ export function rolloutBucket(name: string, userId: number): number {
   return createHash("sha256").update(`${name}:${userId}`).digest().readUInt32BE(0) % 100;
 }
 
-/**
- * Whether a flag is on, for this user when it is a per-user flag. Anonymous callers get a per-user flag only
- * when it is rolled out to everyone (100%).
- */
-export function isFlagEnabled(ctx: AppContext, name: FlagName, userId?: number): boolean {
-  const flag = viewOf(ctx, name);
-  if (!flag.enabled) return false;
-  if (flag.percentage >= 100) return true;
-  if (flag.percentage <= 0 || userId === undefined) return false;
-  return rolloutBucket(name, userId) < flag.percentage;
-}
+/** Whether a flag is on (for this user, when per-user): `ctx.flags.isEnabled`, for callers that hold ctx. */
+export const isFlagEnabled = (ctx: AppContext, name: FlagName, userId?: number) =>
+  ctx.flags.isEnabled(name, userId);
 
 export function listFlags(ctx: AppContext): { flags: FlagView[] } {
-  return { flags: flagNames.map((name) => viewOf(ctx, name)) };
+  return { flags: flagNames.map((name) => ctx.flags.view(name)) };
 }
 
-export function setFlag(
+export async function setFlag(
   ctx: AppContext,
   name: string,
   input: { enabled: boolean; percentage?: number },
   actor?: AdminActor,
-): { flag: FlagView } {
+): Promise<{ flag: FlagView }> {
   if (!isFlagName(name)) throw notFound("flag");
   if (input.percentage !== undefined && input.percentage !== 100 && !flagDefinitions[name].perUser)
     throw new AppError(422, { percentage: ["applies only to per-user flags"] });
   const now = ctx.clock.now();
-  const percentage = input.percentage ?? stores(ctx).rows().get(name)?.percentage ?? 100;
-  ctx.db.transaction((tx) => {
-    tx.insert(flags)
-      .values({ name, enabled: input.enabled, percentage, updatedAt: now })
-      .onConflictDoUpdate({
-        target: flags.name,
-        set: { enabled: sql`excluded.enabled`, percentage: sql`excluded.percentage`, updatedAt: now },
-      })
-      .run();
-    auditAdmin(
-      ctx,
-      "flag.changed",
-      actor,
-      { type: "flag", id: name },
-      { enabled: input.enabled, percentage },
-      tx,
-    );
+  const percentage = input.percentage ?? ctx.flags.rows().get(name)?.percentage ?? 100;
+  await ctx.store.write(async (tx) => {
+    await tx.flags.upsert({ name, enabled: input.enabled, percentage, updatedAt: now });
+    await auditAdmin(ctx, tx, "flag.changed", actor, { type: "flag", id: name }, { enabled: input.enabled, percentage });
+    await tx.emit({ type: "flag.changed", name });
   });
-  stores(ctx).reload();
+  // The event asked for a refresh; this answer must already show the change.
+  await ctx.flags.load();
   ctx.log.info({ flag: name, enabled: input.enabled, percentage }, "feature flag changed");
-  return { flag: viewOf(ctx, name) };
+  return { flag: ctx.flags.view(name) };
 }

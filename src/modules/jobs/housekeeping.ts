@@ -5,10 +5,11 @@
  *   delivery logs older than JOBS_RETENTION_DAYS, audit entries older than AUDIT_RETENTION_DAYS (anonymous
  *   failed logins add rows at a rate no one but the rate limiter bounds). Used refresh tokens of live sessions are kept until they
  *   expire: presenting one again is how token theft is detected (the whole family is revoked).
- * - `housekeeping.optimize`: a PASSIVE WAL checkpoint (never waits for readers) and `PRAGMA optimize`.
- * Deletes run in batches, yielding between them, so a large backlog never holds the write lock for long.
+ * - `housekeeping.optimize`: the engine's upkeep (SQLite: a PASSIVE WAL checkpoint and `PRAGMA optimize`).
+ * Deletes run in batches, one unit of work each, so a large backlog never holds the write lock for long.
  */
 import type { AppContext } from "../../context.ts";
+import type { HousekeepingRepo } from "../../store/operations.ts";
 
 export const HOUSEKEEPING_PURGE = "housekeeping.purge";
 export const HOUSEKEEPING_OPTIMIZE = "housekeeping.optimize";
@@ -16,16 +17,16 @@ export const HOUSEKEEPING_OPTIMIZE = "housekeeping.optimize";
 const BATCH = 2_000;
 const DAY_MS = 86_400_000;
 
-/** Delete `table` rows matching `where` in batches; returns how many went. */
-async function purge(ctx: AppContext, table: string, where: string, ...params: number[]): Promise<number> {
-  const stmt = ctx.sqlite.query(
-    `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${where} LIMIT ${BATCH})`,
-  );
+/** Run one bounded delete per unit of work until a batch comes back short; returns how many went. */
+async function purge(
+  ctx: AppContext,
+  step: (repo: HousekeepingRepo, limit: number) => Promise<number>,
+): Promise<number> {
   let total = 0;
   for (;;) {
-    const { changes } = stmt.run(...params);
-    total += changes;
-    if (changes < BATCH) return total;
+    const removed = await ctx.store.write((tx) => step(tx.housekeeping, BATCH));
+    total += removed;
+    if (removed < BATCH) return total;
     await new Promise((r) => setImmediate(r));
   }
 }
@@ -34,34 +35,19 @@ export async function purgeExpired(ctx: AppContext): Promise<Record<string, numb
   const now = ctx.clock.now();
   const retention = now - ctx.config.JOBS_RETENTION_DAYS * DAY_MS;
   const removed = {
-    sessions: await purge(
-      ctx,
-      "sessions",
-      "expires_at < ?1 OR (revoked_at IS NOT NULL AND revoked_at < ?2)",
-      now,
-      now - DAY_MS,
-    ),
-    refreshTokens: await purge(
-      ctx,
-      "refresh_tokens",
-      `expires_at < ?1 OR (used_at IS NOT NULL AND session_id IN
-         (SELECT id FROM sessions WHERE revoked_at IS NOT NULL OR expires_at < ?1))`,
-      now,
-    ),
-    jobs: await purge(ctx, "jobs", "state IN ('done', 'dead') AND finished_at < ?1", retention),
-    webhookDeliveries: await purge(ctx, "webhook_deliveries", "created_at < ?1", retention),
-    audit: await purge(ctx, "audit_log", "at < ?1", now - ctx.config.AUDIT_RETENTION_DAYS * DAY_MS),
+    sessions: await purge(ctx, (r, limit) => r.purgeSessions(now, now - DAY_MS, limit)),
+    refreshTokens: await purge(ctx, (r, limit) => r.purgeRefreshTokens(now, limit)),
+    jobs: await purge(ctx, (r, limit) => r.purgeJobs(retention, limit)),
+    webhookDeliveries: await purge(ctx, (r, limit) => r.purgeDeliveries(retention, limit)),
+    audit: await purge(ctx, (r, limit) => r.purgeAudit(now - ctx.config.AUDIT_RETENTION_DAYS * DAY_MS, limit)),
   };
   ctx.log.info({ removed }, "housekeeping: purged");
   return removed;
 }
 
-export function optimizeDatabase(ctx: AppContext): void {
-  const [checkpoint] = ctx.sqlite
-    .query<{ busy: number; log: number; checkpointed: number }, []>("PRAGMA wal_checkpoint(PASSIVE)")
-    .all();
-  ctx.sqlite.run("PRAGMA optimize");
-  ctx.log.info({ checkpoint }, "housekeeping: checkpointed and optimized");
+export async function optimizeDatabase(ctx: AppContext): Promise<void> {
+  const done = await ctx.engine.optimize();
+  ctx.log.info(done, "housekeeping: optimized");
 }
 
 export function setupHousekeeping(ctx: AppContext): void {

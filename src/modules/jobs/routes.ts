@@ -30,7 +30,7 @@ export const jobsRoutes = (ctx: AppContext) =>
     .post(
       "/api/admin/jobs/:id/retry",
       ({ params, viewer, request }) =>
-        retryJob(ctx, Number(params.id), { id: viewer.id, ip: clientOf(ctx, request).ip }),
+        retryJob(ctx, Number(params.id), { id: viewer.id, ip: clientOf(request).ip }),
       {
         admin: true,
         params: JobParams,

@@ -1,44 +1,22 @@
 /**
- * The job queue of a context and everything that runs on it. The queue is built (and handlers registered,
- * events subscribed) with the context, so every process that writes enqueues its outbox jobs; workers run
- * only where `startJobs` is called: `quire serve`, or a test that wants them.
+ * What runs on the job queue. Handlers are registered with the context, so every process that writes can
+ * enqueue outbox jobs; workers run only where `startJobs` is called: `quire serve`, or a test that wants
+ * them. (The outbox listeners that enqueue are in src/listeners.ts.)
  */
-import type { Database } from "bun:sqlite";
-import type { Config } from "../../config.ts";
 import type { AppContext } from "../../context.ts";
-import type { Clock } from "../../lib/clock.ts";
-import type { Logger } from "../../lib/logger.ts";
-import { JobQueue } from "../../lib/queue.ts";
 import { setupMail } from "../mail/setup.ts";
 import { setupWebhooks } from "../webhooks/setup.ts";
 import { setupHousekeeping } from "./housekeeping.ts";
 
-export function createJobQueue(
-  config: Readonly<Config>,
-  sqlite: Database,
-  clock: Clock,
-  log: Logger,
-): JobQueue {
-  return new JobQueue({
-    db: sqlite,
-    clock,
-    log: log.child({ component: "jobs" }),
-    concurrency: config.JOBS_CONCURRENCY,
-    pollIntervalMs: config.JOBS_POLL_INTERVAL_MS,
-    leaseMs: config.JOBS_LEASE_MS,
-    maxAttempts: config.JOBS_MAX_ATTEMPTS,
-  });
-}
-
-/** Register every job handler and the event subscriptions that enqueue jobs. Called once per context. */
-export function setupBackgroundWork(ctx: AppContext): void {
+/** Register every job handler. Called once per context. */
+export function registerJobHandlers(ctx: AppContext): void {
   setupMail(ctx);
   setupWebhooks(ctx);
   setupHousekeeping(ctx);
 }
 
-export function startJobs(ctx: AppContext): void {
-  ctx.jobs.start();
+export async function startJobs(ctx: AppContext): Promise<void> {
+  await ctx.jobs.start();
   ctx.log.info({ concurrency: ctx.jobs.concurrency, workerId: ctx.jobs.workerId }, "job workers started");
 }
 

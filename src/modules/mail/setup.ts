@@ -6,7 +6,10 @@
  * must not be the only one told), so that address is kept in the payload until the job is purged.
  */
 import type { AppContext } from "../../context.ts";
+import type { DomainEvent } from "../../events.ts";
+import type { EventHandler } from "../../lib/event-bus.ts";
 import type { Job } from "../../lib/queue.ts";
+import type { WriteTx } from "../../store/store.ts";
 import { createMailer, type Mailer, messageIdFor } from "./mailer.ts";
 import { emailChangedEmail, passwordChangedEmail, welcomeEmail } from "./templates.ts";
 
@@ -23,18 +26,13 @@ interface MailPayload {
   newEmail?: string;
 }
 
-function recipient(ctx: AppContext, userId: number) {
-  return ctx.sqlite
-    .query<{ username: string; email: string }, [number]>("SELECT username, email FROM users WHERE id = ?")
-    .get(userId);
-}
 
 export function setupMail(ctx: AppContext, mailer: Mailer = createMailer(ctx.config, ctx.log)): Mailer {
   const send = async (
     job: Job<MailPayload>,
     compose: (username: string) => { subject: string; text: string },
   ) => {
-    const user = recipient(ctx, job.payload.userId);
+    const user = await ctx.store.read.users.byId(job.payload.userId);
     if (!user) return; // the account was deleted meanwhile: nobody to write to
     const messageId = messageIdFor(job.id, ctx.config.MAIL_FROM);
     await mailer.send({ to: job.payload.to ?? user.email, messageId, ...compose(user.username) });
@@ -49,22 +47,26 @@ export function setupMail(ctx: AppContext, mailer: Mailer = createMailer(ctx.con
     ),
   );
 
-  ctx.events.on({
-    inTransaction(_tx, e) {
+  return mailer;
+}
+
+/** The outbox: mail jobs enqueued in the unit of work of the change they report; workers woken after. */
+export function mailOutbox(ctx: AppContext): EventHandler<DomainEvent, WriteTx> {
+  return {
+    async inTransaction(tx, e) {
       if (e.type === "user.created") {
-        ctx.jobs.enqueue(MAIL_WELCOME, { userId: e.userId }, { uniqueKey: `mail.welcome:${e.userId}` });
+        await ctx.jobs.enqueue(tx, MAIL_WELCOME, { userId: e.userId }, { uniqueKey: `mail.welcome:${e.userId}` });
       } else if (e.type === "user.updated") {
         const at = ctx.clock.now();
         const to = e.previousEmail;
-        if (e.passwordChanged) ctx.jobs.enqueue(MAIL_PASSWORD_CHANGED, { userId: e.userId, at, to });
+        if (e.passwordChanged) await ctx.jobs.enqueue(tx, MAIL_PASSWORD_CHANGED, { userId: e.userId, at, to });
         if (e.email.toLowerCase() !== to.toLowerCase()) {
-          ctx.jobs.enqueue(MAIL_EMAIL_CHANGED, { userId: e.userId, at, to, newEmail: e.email });
+          await ctx.jobs.enqueue(tx, MAIL_EMAIL_CHANGED, { userId: e.userId, at, to, newEmail: e.email });
         }
       }
     },
     afterCommit(e) {
       if (e.type === "user.created" || e.type === "user.updated") ctx.jobs.wake();
     },
-  });
-  return mailer;
+  };
 }

@@ -12,7 +12,7 @@ export const profilesRoutes = (ctx: AppContext) =>
     .use(authPlugin(ctx))
     .get(
       "/api/profiles/:username",
-      ({ params, viewer, request, set }) => reply(request, set, getProfile(ctx, params.username, viewer)),
+      async ({ params, viewer, request, set }) => reply(request, set, await getProfile(ctx, params.username, viewer)),
       {
         optionalAuth: true,
         params,

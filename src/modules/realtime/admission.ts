@@ -17,8 +17,6 @@ import type { AppContext } from "../../context.ts";
 import { AppError, unauthorized } from "../../errors.ts";
 import { bearerToken, type Viewer } from "../../http/auth.ts";
 import { clientOf } from "../../http/client-ip.ts";
-import { isFlagEnabled } from "../flags/service.ts";
-import { checkSession } from "../sessions/service.ts";
 import type { ConnViewer } from "./connection.ts";
 import type { RealtimeHub } from "./hub.ts";
 
@@ -63,7 +61,7 @@ function checkOrigin(ctx: AppContext, request: Request): void {
 
 /** The client address key (IPv6: /64), from the client-ip plugin, else the socket. */
 function ipOf(ctx: AppContext, request: Request, server: Server<unknown> | null): string {
-  const client = clientOf(ctx, request);
+  const client = clientOf(request);
   if (client.key !== "unknown") return client.key;
   return server?.requestIP(request)?.address ?? "unknown";
 }
@@ -79,7 +77,7 @@ export async function admit(
 ): Promise<Admission> {
   checkOrigin(ctx, request);
   const viewer = token === undefined ? undefined : await authenticate(token);
-  if (!isFlagEnabled(ctx, "realtime", viewer?.id))
+  if (!ctx.flags.isEnabled("realtime", viewer?.id))
     throw new AppError(503, { realtime: ["is disabled"] }, { "retry-after": "60" });
   const ip = ipOf(ctx, request, server);
   const refusal = hub.checkAdmission(ip, viewer?.id);
@@ -99,10 +97,10 @@ export async function admit(
 }
 
 /**
- * Whether the admitted viewer's session still lives when the connection is registered: a logout between
- * the upgrade's authentication and the socket opening would otherwise miss it (`sessions.ended` closes only
- * registered connections).
+ * Whether the admitted viewer's session still lives once the connection is registered: a logout between the
+ * upgrade's authentication and the socket opening would otherwise miss it (`sessions.ended` closes only
+ * registered connections). Asked after registering, so a logout is either seen here or closes the socket.
  */
-export function stillSignedIn(ctx: AppContext, admission: Admission): boolean {
-  return !admission.viewer || checkSession(ctx, admission.viewer.sessionId) !== undefined;
+export async function stillSignedIn(ctx: AppContext, admission: Admission): Promise<boolean> {
+  return !admission.viewer || (await ctx.sessions.check(admission.viewer.sessionId)) !== undefined;
 }

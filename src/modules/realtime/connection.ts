@@ -2,7 +2,7 @@
  * What the hub needs from a connection, whatever carries it (WebSocket or SSE), and the per-connection
  * message-rate bucket.
  */
-import type { Role } from "../../db/schema.ts";
+import type { Role } from "../../policy.ts";
 
 export interface ConnViewer {
   id: number;

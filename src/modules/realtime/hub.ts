@@ -1,15 +1,16 @@
 /**
  * The realtime hub of one app context: which connections exist, what they subscribe to, and publishing.
  *
- * Delivery model:
- * - Domain events become deliveries inside the write's transaction (payloads.ts) and are published from the
- *   after-commit hook, so only committed writes are published, in commit order (bun:sqlite is synchronous
- *   and JavaScript single-threaded: commit order = after-commit order).
+ * Delivery model (the listeners are registered in src/listeners.ts):
+ * - Domain events become deliveries inside the write's unit of work (`prepare`, payloads.ts) and are
+ *   published after its commit (`publish`), so only committed writes are published, in commit order (the
+ *   store runs after-commit handlers in commit order).
  * - Each delivery gets a sequence number and is kept in the topic's history (src/lib/topic-history.ts), then
  *   sent with one `server.publish(key)`: Bun fans it out natively to WebSocket subscribers. SSE
  *   connections are written to from JavaScript.
- * - A subscribe (with or without `since`) replays, acknowledges and joins the live stream in one
- *   synchronous step, so nothing can be published in between: no gap, no duplicate.
+ * - A subscribe (with or without `since`) reads what it needs from the store first (a feed's followees),
+ *   then replays, acknowledges and joins the live stream in one synchronous step, so nothing can be
+ *   published in between: no gap, no duplicate.
  *
  * Limits: connections in total / per IP / per user are counted here; a connection whose send queue passes
  * REALTIME_SEND_BUFFER_BYTES is closed with 4008. Bun tells us a publish met backpressure (its return value
@@ -22,12 +23,12 @@ import type { Server } from "bun";
 import type { AppContext } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import type { DomainEvent } from "../../events.ts";
-import { perOwner } from "../../lib/memo.ts";
-import { TopicHistory } from "../../lib/topic-history.ts";
+import type { TopicLog } from "../../lib/topic-history.ts";
+import type { Repos } from "../../store/repos.ts";
 import type { Conn } from "./connection.ts";
 import { type Delivery, deliveriesFor } from "./payloads.ts";
 import { CloseCode, eventMessage, resetMessage, subscribedMessage } from "./protocol.ts";
-import { feedKey, followeesOf, type Topic } from "./topics.ts";
+import { feedKey, type Topic } from "./topics.ts";
 
 export interface SubscribeRequest {
   topic: Topic;
@@ -53,8 +54,10 @@ const bump = <K>(map: Map<K, number>, key: K, by: number) => {
   else map.set(key, n);
 };
 
+type HubContext = Pick<AppContext, "config" | "log" | "clock" | "history" | "store">;
+
 export class RealtimeHub {
-  readonly history: TopicHistory<number | undefined>;
+  readonly history: TopicLog<number | undefined>;
   readonly #conns = new Set<Conn>();
   readonly #perIp = new Map<string, number>();
   readonly #perUser = new Map<number, number>();
@@ -72,29 +75,38 @@ export class RealtimeHub {
   #timer: Timer | undefined;
   #shuttingDown = false;
 
-  constructor(private readonly ctx: AppContext) {
-    const c = ctx.config;
-    this.history = new TopicHistory({
-      perTopic: c.REALTIME_HISTORY_SIZE,
-      maxAgeMs: c.REALTIME_HISTORY_TTL_SECONDS * 1000,
-      maxBytes: c.REALTIME_HISTORY_MAX_BYTES,
-      maxQuietTopics: 100_000,
-      // Positions from before a restart are all lower than any from after it (see topic-history.ts).
-      startSeq: ctx.clock.now() * 1000,
-      now: () => ctx.clock.now(),
-    });
-    ctx.events.on({
-      inTransaction: (_tx, e) => {
-        try {
-          const deliveries = deliveriesFor(ctx, e);
-          if (deliveries.length > 0) this.#pending.set(e, deliveries);
-        } catch (err) {
-          // Never let live updates fail a write: log and publish nothing for this event.
-          ctx.log.error({ err, event: e.type }, "realtime: building the event failed");
-        }
-      },
-      afterCommit: (e) => this.#afterCommit(e),
-    });
+  constructor(private readonly ctx: HubContext) {
+    this.history = ctx.history;
+  }
+
+  /** In the write's unit of work: build the event's deliveries while its rows can still be read. */
+  async prepare(tx: Repos, e: DomainEvent): Promise<void> {
+    try {
+      const deliveries = await deliveriesFor(tx, e);
+      if (deliveries.length > 0) this.#pending.set(e, deliveries);
+    } catch (err) {
+      // Never let live updates fail a write: log and publish nothing for this event.
+      this.ctx.log.error({ err, event: e.type }, "realtime: building the event failed");
+    }
+  }
+
+  /** After the commit, on the writing node: publish what `prepare` built. */
+  published(e: DomainEvent): void {
+    const deliveries = this.#pending.get(e);
+    if (!deliveries) return;
+    this.#pending.delete(e);
+    for (const d of deliveries) this.publish(d);
+  }
+
+  /** After a commit, on every node: sockets of ended sessions close, live feeds follow follows. */
+  onEvent(e: DomainEvent): void {
+    if (e.type === "sessions.ended") {
+      for (const sid of e.sessionIds)
+        for (const conn of [...(this.#bySession.get(sid) ?? [])])
+          conn.close(CloseCode.sessionEnded, "session ended");
+    } else if (e.type === "follow.changed") {
+      this.#followChanged(e.followerId, e.followeeId, e.following);
+    }
   }
 
   /** The Bun server(s) the sockets live on, learnt at upgrade (the app does not listen itself). */
@@ -146,12 +158,13 @@ export class RealtimeHub {
    * Subscribe to already-resolved topics: resets, then the missed events of all of them in sequence order,
    * then one `subscribed` per topic with the current position, then live events. One synchronous step.
    */
-  subscribe(conn: Conn, requests: SubscribeRequest[]): void {
+  async subscribe(conn: Conn, requests: SubscribeRequest[]): Promise<void> {
+    const followees = requests.some((r) => r.topic.kind === "feed")
+      ? new Set(await this.ctx.store.read.profiles.followees(conn.viewer!.id))
+      : undefined;
+    // From here on, one synchronous step.
     const resets: string[] = [];
     const replay: { seq: number; message: string }[] = [];
-    const followees = requests.some((r) => r.topic.kind === "feed")
-      ? followeesOf(this.ctx, conn.viewer!.id)
-      : undefined;
     for (const { topic, since } of requests) {
       if (since === undefined) {
         this.history.floor(topic.name); // remember the topic's position from now on
@@ -246,23 +259,6 @@ export class RealtimeHub {
     conn.unsubscribeKey(key);
   }
 
-  #afterCommit(e: DomainEvent): void {
-    if (e.type === "sessions.ended") {
-      for (const sid of e.sessionIds)
-        for (const conn of [...(this.#bySession.get(sid) ?? [])])
-          conn.close(CloseCode.sessionEnded, "session ended");
-      return;
-    }
-    if (e.type === "follow.changed") {
-      this.#followChanged(e.followerId, e.followeeId, e.following);
-      return;
-    }
-    const deliveries = this.#pending.get(e);
-    if (!deliveries) return;
-    this.#pending.delete(e);
-    for (const d of deliveries) this.publish(d);
-  }
-
   /** Keep every live feed subscription of the follower in step with who they follow. */
   #followChanged(followerId: number, followeeId: number, following: boolean): void {
     for (const conn of this.#feeds.get(followerId) ?? []) {
@@ -328,17 +324,14 @@ export class RealtimeHub {
   }
 }
 
-/** The hub of an app context (one per context, created with the first app that mounts realtime). */
-export const realtimeHub = perOwner((ctx: AppContext) => new RealtimeHub(ctx));
-
 /**
  * Close every realtime connection of this context: call on shutdown, before `server.stop()` (which waits
  * for open WebSockets forever). 1001 tells clients to reconnect, elsewhere if need be, and resume.
  */
 export function closeAllSockets(
-  ctx: AppContext,
+  ctx: Pick<AppContext, "realtime">,
   code: number = CloseCode.goingAway,
   reason = "server shutting down",
 ): void {
-  realtimeHub(ctx).closeAll(code, reason);
+  ctx.realtime.closeAll(code, reason);
 }

@@ -8,12 +8,9 @@
  * (`favorited` and `author.following` false), except on `feed`, where the viewer follows the author by
  * definition.
  */
-import { eq, sql } from "drizzle-orm";
-import type { AppContext } from "../../context.ts";
-import { comments, users } from "../../db/schema.ts";
 import type { DomainEvent } from "../../events.ts";
-import { perOwner } from "../../lib/memo.ts";
-import { articleQueries, toListItem } from "../articles/queries.ts";
+import type { Repos } from "../../store/repos.ts";
+import { toListItem } from "../articles/reads.ts";
 import { feedKey } from "./topics.ts";
 
 export interface Delivery {
@@ -27,27 +24,10 @@ export interface Delivery {
   authorId?: number;
 }
 
-const queries = perOwner((db: AppContext["db"]) => ({
-  comment: db
-    .select({
-      id: comments.id,
-      createdAt: comments.createdAt,
-      updatedAt: comments.updatedAt,
-      body: comments.body,
-      username: users.username,
-      bio: users.bio,
-      image: users.image,
-    })
-    .from(comments)
-    .innerJoin(users, eq(users.id, comments.authorId))
-    .where(eq(comments.id, sql.placeholder("id")))
-    .prepare(),
-}));
-
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function commentData(ctx: AppContext, id: number) {
-  const r = queries(ctx.db).comment.get({ id });
+async function commentData(tx: Repos, id: number) {
+  const r = await tx.comments.one(id, 0);
   if (!r) return undefined;
   return {
     comment: {
@@ -55,21 +35,21 @@ function commentData(ctx: AppContext, id: number) {
       createdAt: iso(r.createdAt),
       updatedAt: iso(r.updatedAt),
       body: r.body,
-      author: { username: r.username, bio: r.bio, image: r.image, following: false },
+      author: { username: r.authorUsername, bio: r.authorBio, image: r.authorImage, following: false },
     },
   };
 }
 
-function articleItem(ctx: AppContext, slug: string) {
-  const row = articleQueries(ctx.db).bySlug.get({ slug });
+async function articleItem(tx: Repos, slug: string) {
+  const row = await tx.articles.bySlug(slug);
   return row ? toListItem(row) : undefined;
 }
 
-/** The deliveries for one event, read in its transaction; empty for events realtime does not carry. */
-export function deliveriesFor(ctx: AppContext, e: DomainEvent): Delivery[] {
+/** The deliveries for one event, read in its unit of work; empty for events realtime does not carry. */
+export async function deliveriesFor(tx: Repos, e: DomainEvent): Promise<Delivery[]> {
   switch (e.type) {
     case "article.created": {
-      const article = articleItem(ctx, e.slug);
+      const article = await articleItem(tx, e.slug);
       if (!article) return [];
       const data = { article };
       const feed = { article: { ...article, author: { ...article.author, following: true } } };
@@ -87,7 +67,7 @@ export function deliveriesFor(ctx: AppContext, e: DomainEvent): Delivery[] {
       ];
     }
     case "article.updated": {
-      const article = articleItem(ctx, e.slug);
+      const article = await articleItem(tx, e.slug);
       if (!article) return [];
       // Subscribers of the old slug learn the new one from `data.article.slug` (and should resubscribe).
       const topics = new Set([`articles:${e.previousSlug}`, `articles:${e.slug}`]);
@@ -96,7 +76,7 @@ export function deliveriesFor(ctx: AppContext, e: DomainEvent): Delivery[] {
     case "article.deleted":
     case "article.favorited":
     case "article.unfavorited": {
-      const article = articleItem(ctx, e.slug);
+      const article = await articleItem(tx, e.slug);
       if (!article) return [];
       if (e.type !== "article.deleted") article.favoritesCount = e.favoritesCount;
       const topic = `articles:${e.slug}`;
@@ -104,7 +84,7 @@ export function deliveriesFor(ctx: AppContext, e: DomainEvent): Delivery[] {
     }
     case "comment.created":
     case "comment.deleted": {
-      const data = commentData(ctx, e.commentId);
+      const data = await commentData(tx, e.commentId);
       if (!data) return [];
       const topic = `articles:${e.slug}`;
       return [{ topic, key: topic, event: e.type, data }];

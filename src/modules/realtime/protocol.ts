@@ -20,6 +20,8 @@ export const CloseCode = {
   policy: 1008,
   /** A client message larger than REALTIME_MAX_MESSAGE_BYTES (sent by Bun itself). */
   tooBig: 1009,
+  /** The server failed handling a message (the database was unreachable, say): reconnect and resume. */
+  internal: 1011,
   /** The session ended (logout, password change, suspension) or the access token expired. */
   sessionEnded: 4001,
   /** Nothing received (not even a pong) for REALTIME_IDLE_TIMEOUT_SECONDS. */

@@ -19,7 +19,6 @@ import {
   upgradeRequiredSchema,
   websocketDoc,
 } from "./docs.ts";
-import { realtimeHub } from "./hub.ts";
 import { CloseCode } from "./protocol.ts";
 import { parseLastEventId, parseSseTopics, SseConn } from "./sse.ts";
 import { handleMessage, WsConn } from "./ws.ts";
@@ -40,7 +39,7 @@ export const realtimeWebsocketOptions = (config: AppContext["config"]) => ({
 });
 
 export const realtimeRoutes = (ctx: AppContext) => {
-  const hub = realtimeHub(ctx);
+  const hub = ctx.realtime;
   const config = ctx.config;
   const idleMs = config.REALTIME_IDLE_TIMEOUT_SECONDS * 1000;
   const wsLimits = {
@@ -81,11 +80,14 @@ export const realtimeRoutes = (ctx: AppContext) => {
           const conn = new WsConn(hub, raw, admission.ip, admission.viewer, wsLimits);
           if (!hub.register(conn)) return raw.close(CloseCode.policy, "too many connections");
           conns.set(raw, conn);
-          if (!stillSignedIn(ctx, admission)) conn.close(CloseCode.sessionEnded, "session ended");
+          void stillSignedIn(ctx, admission).then(
+            (live) => live || conn.close(CloseCode.sessionEnded, "session ended"),
+            () => conn.close(CloseCode.internal, "session check failed"),
+          );
         },
         message(ws, message) {
           const conn = conns.get(ws.raw as RawSocket);
-          if (conn) handleMessage(ctx, hub, conn, message);
+          if (conn) conn.handle(() => handleMessage(ctx, hub, conn, message));
         },
         pong(ws) {
           // Elysia hands ping/pong handlers Bun's socket itself, not its wrapper.
@@ -123,7 +125,7 @@ export const realtimeRoutes = (ctx: AppContext) => {
           if (server) hub.attach(server);
           const token = tokenOf(request, url, false);
           const admission = await admit(ctx, hub, request, server, token, authenticate);
-          const topics = parseSseTopics(ctx, url, admission.viewer);
+          const topics = await parseSseTopics(ctx, url, admission.viewer);
           const since = parseLastEventId(request, url);
           const limits = { sendBufferBytes: config.REALTIME_SEND_BUFFER_BYTES, idleMs };
           // Once ended, the request's idle timeout applies again: a client that stopped reading lets go.
@@ -131,11 +133,11 @@ export const realtimeRoutes = (ctx: AppContext) => {
           const conn = new SseConn(hub, admission.ip, admission.viewer, limits, onEnd);
           if (!hub.register(conn))
             throw hub.checkAdmission(admission.ip, admission.viewer?.id) ?? unavailable();
-          if (!stillSignedIn(ctx, admission)) {
+          if (!(await stillSignedIn(ctx, admission))) {
             hub.unregister(conn);
             throw new AppError(401, { token: ["is invalid"] });
           }
-          hub.subscribe(
+          await hub.subscribe(
             conn,
             topics.map((topic) => ({ topic, since })),
           );

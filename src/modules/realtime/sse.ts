@@ -127,11 +127,11 @@ export class SseConn implements Conn {
 }
 
 /** `topics=a,b` (and any repeated `topic=` for names with a comma) → resolved topics, or a 4xx. */
-export function parseSseTopics(
+export async function parseSseTopics(
   ctx: AppContext,
   url: URL,
   viewer: { id: number; role: ConnViewer["role"] } | undefined,
-): Topic[] {
+): Promise<Topic[]> {
   const names = new Set([
     ...url.searchParams
       .getAll("topics")
@@ -148,7 +148,7 @@ export function parseSseTopics(
   }
   const topics = new Map<string, Topic>();
   for (const name of names) {
-    const topic = resolveTopic(ctx, name, viewer);
+    const topic = await resolveTopic(ctx, name, viewer);
     if (isRefusal(topic)) {
       if (topic.status === 401) throw new AppError(401, { token: ["is missing"] });
       // The field is fixed: a topic name is client input, never echoed as a key.

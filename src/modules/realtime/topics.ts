@@ -9,12 +9,8 @@
  * subscribed to one internal key per author it follows (`feed:<authorId>`), so an article is fanned out to
  * the followers of its author by Bun's native pub/sub, and follow/unfollow changes the keys live.
  */
-import { eq, sql } from "drizzle-orm";
 import type { AppContext } from "../../context.ts";
-import { follows, users } from "../../db/schema.ts";
-import { perOwner } from "../../lib/memo.ts";
-import { can } from "../../policy.ts";
-import { articleQueries } from "../articles/queries.ts";
+import { can, type Role } from "../../policy.ts";
 import { limits } from "../shared/model.ts";
 import type { ProtocolError } from "./protocol.ts";
 
@@ -28,7 +24,7 @@ export interface Topic {
 
 export interface Subscriber {
   id: number;
-  role: Parameters<typeof can>[0];
+  role: Role;
 }
 
 /** A refused subscription: the protocol error, and the HTTP status SSE answers with. */
@@ -39,33 +35,20 @@ export interface TopicRefusal extends ProtocolError {
 /** The internal pub/sub key that carries `feed` events written by one author. */
 export const feedKey = (authorId: number) => `feed:${authorId}`;
 
-const queries = perOwner((db: AppContext["db"]) => ({
-  username: db
-    .select({ username: users.username })
-    .from(users)
-    .where(sql`lower(${users.username}) = lower(${sql.placeholder("username")})`)
-    .prepare(),
-  followees: db
-    .select({ id: follows.followeeId })
-    .from(follows)
-    .where(eq(follows.followerId, sql.placeholder("follower")))
-    .prepare(),
-}));
-
 /** The authors `userId` follows (one indexed query: follows' primary key starts with the follower). */
-export function followeesOf(ctx: AppContext, userId: number): Set<number> {
-  return new Set(
-    queries(ctx.db)
-      .followees.all({ follower: userId })
-      .map((r) => r.id),
-  );
+export async function followeesOf(ctx: AppContext, userId: number): Promise<Set<number>> {
+  return new Set(await ctx.store.read.profiles.followees(userId));
 }
 
 const refuse = (status: TopicRefusal["status"], code: TopicRefusal["code"], topic: string, message: string) =>
   ({ status, code, topic, message }) satisfies TopicRefusal;
 
 /** Parse, authorize and canonicalize a topic name for `viewer` (undefined: anonymous). */
-export function resolveTopic(ctx: AppContext, raw: string, viewer?: Subscriber): Topic | TopicRefusal {
+export async function resolveTopic(
+  ctx: AppContext,
+  raw: string,
+  viewer?: Subscriber,
+): Promise<Topic | TopicRefusal> {
   if (raw === "articles") return { kind: "articles", name: raw };
   if (raw === "feed") {
     if (!viewer) return refuse(401, "unauthorized", raw, "the feed needs a token: connect with one");
@@ -77,12 +60,12 @@ export function resolveTopic(ctx: AppContext, raw: string, viewer?: Subscriber):
   const arg = raw.slice(colon + 1);
   if (colon > 0 && arg.length > 0) {
     if (prefix === "articles") {
-      const head = articleQueries(ctx.db).headBySlug.get({ slug: arg });
+      const head = await ctx.store.read.articles.headBySlug(arg);
       if (!head) return refuse(404, "not_found", raw, "no article has this slug");
       return { kind: "article", name: `articles:${head.slug}` };
     }
     if (prefix === "profiles") {
-      const row = queries(ctx.db).username.get({ username: arg });
+      const row = await ctx.store.read.profiles.byUsername(arg);
       if (!row) return refuse(404, "not_found", raw, "no user has this username");
       return { kind: "profile", name: `profiles:${row.username}` };
     }

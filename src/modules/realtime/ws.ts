@@ -18,6 +18,8 @@ export class WsConn implements Conn {
   readonly bucket: MessageBucket;
   #lastSeen = performance.now();
   #pinged = false;
+  /** Client messages are handled one after another, in the order they came (handling may await the store). */
+  #handling: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly hub: RealtimeHub,
@@ -60,6 +62,11 @@ export class WsConn implements Conn {
     return this.ws.getBufferedAmount();
   }
 
+  /** Run `fn` after the messages before it; a failure closes the socket (1011) rather than go unnoticed. */
+  handle(fn: () => Promise<void>): void {
+    this.#handling = this.#handling.then(fn).catch(() => this.close(CloseCode.internal, "internal error"));
+  }
+
   /** Any frame from the client (message or pong) proves it alive. */
   seen(now = performance.now()): void {
     this.#lastSeen = now;
@@ -77,7 +84,12 @@ export class WsConn implements Conn {
 }
 
 /** Handle one client message. */
-export function handleMessage(ctx: AppContext, hub: RealtimeHub, conn: WsConn, raw: unknown): void {
+export async function handleMessage(
+  ctx: AppContext,
+  hub: RealtimeHub,
+  conn: WsConn,
+  raw: unknown,
+): Promise<void> {
   const now = performance.now();
   conn.seen(now);
   hub.countIn();
@@ -103,7 +115,7 @@ export function handleMessage(ctx: AppContext, hub: RealtimeHub, conn: WsConn, r
     // The client may spell a topic differently from its canonical name (a username's case).
     let name = msg.topic;
     if (!conn.topics.has(name)) {
-      const topic = resolveTopic(ctx, name, conn.viewer);
+      const topic = await resolveTopic(ctx, name, conn.viewer);
       if (!isRefusal(topic)) name = topic.name;
     }
     if (!hub.unsubscribe(conn, name))
@@ -117,7 +129,7 @@ export function handleMessage(ctx: AppContext, hub: RealtimeHub, conn: WsConn, r
     conn.send(errorMessage({ code: "too_many_subscriptions", topic: msg.topic, message }));
     return;
   }
-  const topic = resolveTopic(ctx, msg.topic, conn.viewer);
+  const topic = await resolveTopic(ctx, msg.topic, conn.viewer);
   if (isRefusal(topic)) {
     conn.send(errorMessage(topic));
     return;
@@ -126,5 +138,5 @@ export function handleMessage(ctx: AppContext, hub: RealtimeHub, conn: WsConn, r
     conn.send(errorMessage({ code: "already_subscribed", topic: topic.name, message: "already subscribed" }));
     return;
   }
-  hub.subscribe(conn, [{ topic, since: msg.since }]);
+  await hub.subscribe(conn, [{ topic, since: msg.since }]);
 }

@@ -14,12 +14,11 @@
  *   issues a token, it only delays the revocation. 0 treats every reuse as theft.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { and, eq, gt, inArray, isNull } from "drizzle-orm";
-import type { AppContext, Tx } from "../../context.ts";
-import { refreshTokens, sessions, users } from "../../db/schema.ts";
+import type { AppContext } from "../../context.ts";
 import { AppError } from "../../errors.ts";
+import type { WriteTx } from "../../store/store.ts";
 import { recordAudit } from "../audit/service.ts";
-import { endSession } from "./service.ts";
+import { endSessions } from "./service.ts";
 
 export const REFRESH_TOKEN_PATTERN = "^rt_[A-Za-z0-9_-]{43}$";
 const format = new RegExp(REFRESH_TOKEN_PATTERN);
@@ -28,18 +27,17 @@ export const invalidRefreshToken = () => new AppError(401, { refreshToken: ["is 
 
 export const hashRefreshToken = (token: string) => createHash("sha256").update(token).digest("base64url");
 
-/** Create a refresh token in `sessionId`, in the caller's transaction; returns the only plaintext copy. */
-export function issueRefreshToken(
+/** Create a refresh token in `sessionId`, in the caller's unit of work; returns the only plaintext copy. */
+export async function issueRefreshToken(
   ctx: AppContext,
-  tx: Tx,
+  tx: WriteTx,
   sessionId: string,
   sessionExpiresAt: number,
-): string {
+): Promise<string> {
   const token = `rt_${randomBytes(32).toString("base64url")}`;
-  const expiresAt = Math.min(ctx.clock.now() + ctx.config.REFRESH_TTL_SECONDS * 1000, sessionExpiresAt);
-  tx.insert(refreshTokens)
-    .values({ sessionId, tokenHash: hashRefreshToken(token), expiresAt })
-    .run();
+  const now = ctx.clock.now();
+  const expiresAt = Math.min(now + ctx.config.REFRESH_TTL_SECONDS * 1000, sessionExpiresAt);
+  await tx.sessions.insertRefreshToken({ sessionId, tokenHash: hashRefreshToken(token), expiresAt, now });
   return token;
 }
 
@@ -53,63 +51,36 @@ export interface Rotated {
  * Exchange a refresh token for its successor. Throws 401 for anything but a current token of a live
  * session; a retired token ends its session (outside the grace period) before the 401.
  */
-export function rotateRefreshToken(ctx: AppContext, token: string, meta: { ip?: string } = {}): Rotated {
+export async function rotateRefreshToken(
+  ctx: AppContext,
+  token: string,
+  meta: { ip?: string } = {},
+): Promise<Rotated> {
   if (!format.test(token)) throw invalidRefreshToken();
   const hash = hashRefreshToken(token);
   const now = ctx.clock.now();
-  const rotated = ctx.events.transact((tx, emit): Rotated | undefined => {
-    const liveSessions = tx
-      .select({ id: sessions.id })
-      .from(sessions)
-      .innerJoin(users, eq(users.id, sessions.userId))
-      .where(and(isNull(sessions.revokedAt), gt(sessions.expiresAt, now), eq(users.suspended, false)));
-    const claimed = tx
-      .update(refreshTokens)
-      .set({ usedAt: now })
-      .where(
-        and(
-          eq(refreshTokens.tokenHash, hash),
-          isNull(refreshTokens.usedAt),
-          gt(refreshTokens.expiresAt, now),
-          inArray(refreshTokens.sessionId, liveSessions),
-        ),
-      )
-      .returning({ sessionId: refreshTokens.sessionId })
-      .all();
-    const session = tx
-      .select({
-        id: sessions.id,
-        userId: sessions.userId,
-        expiresAt: sessions.expiresAt,
-        usedAt: refreshTokens.usedAt,
-      })
-      .from(refreshTokens)
-      .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
-      .where(eq(refreshTokens.tokenHash, hash))
-      .get();
-    if (claimed.length === 1 && session) {
+  const rotated = await ctx.store.write(async (tx): Promise<Rotated | undefined> => {
+    const claimed = await tx.sessions.claimRefreshToken(hash, now);
+    const state = await tx.sessions.refreshTokenState(hash);
+    if (claimed !== undefined && state) {
       return {
-        userId: session.userId,
-        sessionId: session.id,
-        refreshToken: issueRefreshToken(ctx, tx, session.id, session.expiresAt),
+        userId: state.userId,
+        sessionId: state.sessionId,
+        refreshToken: await issueRefreshToken(ctx, tx, state.sessionId, state.sessionExpiresAt),
       };
     }
     const graceMs = ctx.config.REFRESH_REUSE_GRACE_SECONDS * 1000;
-    const used = session?.usedAt;
-    if (session && typeof used === "number" && !(graceMs > 0 && now - used < graceMs)) {
-      const ended = endSession(ctx, session.id, "refresh-token-reuse", { tx, emit });
-      recordAudit(
-        ctx,
-        {
-          action: "refresh_token.reused",
-          actorId: session.userId,
-          targetType: "session",
-          targetId: session.id,
-          ip: meta.ip,
-          detail: { sessionEnded: ended.length > 0 },
-        },
-        tx,
-      );
+    const used = state?.usedAt;
+    if (state && typeof used === "number" && !(graceMs > 0 && now - used < graceMs)) {
+      const ended = await endSessions(ctx, tx, { sid: state.sessionId }, "refresh-token-reuse");
+      await recordAudit(ctx, tx, {
+        action: "refresh_token.reused",
+        actorId: state.userId,
+        targetType: "session",
+        targetId: state.sessionId,
+        ip: meta.ip,
+        detail: { sessionEnded: ended.length > 0 },
+      });
     }
     return undefined;
   });

@@ -11,7 +11,7 @@ import { errors } from "../shared/model.ts";
 import { UserEnvelope } from "../users/model.ts";
 import { refreshUser } from "../users/service.ts";
 import { RefreshBody } from "./model.ts";
-import { endSession, logoutAll } from "./service.ts";
+import { logout, logoutAll } from "./service.ts";
 
 const token = [{ Token: [] }];
 
@@ -22,7 +22,7 @@ export const sessionsRoutes = (ctx: AppContext) =>
     .post(
       "/api/users/refresh",
       ({ body, issueToken, request }) =>
-        refreshUser(ctx, body.refreshToken, issueToken, { ip: clientOf(ctx, request).ip }),
+        refreshUser(ctx, body.refreshToken, issueToken, { ip: clientOf(request).ip }),
       {
         body: RefreshBody,
         rateLimit: "refresh",
@@ -36,8 +36,8 @@ export const sessionsRoutes = (ctx: AppContext) =>
     )
     .post(
       "/api/users/logout",
-      ({ viewer, set }) => {
-        endSession(ctx, viewer.sessionId, "logout");
+      async ({ viewer, set }) => {
+        await logout(ctx, viewer.sessionId);
         set.status = 204;
       },
       {
@@ -52,8 +52,8 @@ export const sessionsRoutes = (ctx: AppContext) =>
     )
     .post(
       "/api/users/logout-all",
-      ({ viewer, set, request }) => {
-        logoutAll(ctx, viewer.id, { ip: clientOf(ctx, request).ip });
+      async ({ viewer, set, request }) => {
+        await logoutAll(ctx, viewer.id, { ip: clientOf(request).ip });
         set.status = 204;
       },
       {

@@ -3,50 +3,20 @@
  * - A login (or registration) creates a session: a random id, an absolute expiry (SESSION_TTL_SECONDS) and a
  *   first refresh token. Access tokens (JWTs, src/http/auth.ts) name the session in `sid`.
  * - Every authenticated request checks that its session is live (not ended, not expired, user not
- *   suspended) and reads the user's current role with it. The check is cached per session id for a few
- *   seconds; every write that ends a session or changes a role drops the entries it affects, so revocation
- *   and role changes apply on the very next request, never after the cache expires.
+ *   suspended) and reads the user's current role with it (./checks.ts: cached briefly; every write that ends
+ *   a session or changes a role drops the entries it affects, on every node, before it is answered).
  * - Sessions end early on logout, logout-all, a password change (all but the session that made it),
  *   suspension and refresh-token reuse. Each emits `sessions.ended`, on which realtime closes sockets.
  */
 import { randomBytes } from "node:crypto";
-import { and, eq, gt, isNull, ne, type SQL, sql } from "drizzle-orm";
-import type { AppContext, Tx } from "../../context.ts";
-import type { Role } from "../../db/schema.ts";
-import { sessions, users } from "../../db/schema.ts";
-import type { DomainEvent } from "../../events.ts";
-import { perOwner } from "../../lib/memo.ts";
+import type { AppContext } from "../../context.ts";
+import type { WriteTx } from "../../store/store.ts";
 import { recordAudit } from "../audit/service.ts";
 import { issueRefreshToken } from "./refresh.ts";
 
-export interface SessionInfo {
-  userId: number;
-  role: Role;
-}
+export type { SessionInfo } from "./checks.ts";
 
 export type EndReason = "logout" | "logout-all" | "password-change" | "suspended" | "refresh-token-reuse";
-type Emit = (event: DomainEvent) => void;
-
-const queries = perOwner((db: AppContext["db"]) => ({
-  check: db
-    .select({ userId: sessions.userId, role: users.role })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(
-      and(
-        eq(sessions.id, sql.placeholder("sid")),
-        isNull(sessions.revokedAt),
-        gt(sessions.expiresAt, sql.placeholder("now")),
-        eq(users.suspended, false),
-      ),
-    )
-    .prepare(),
-  ofUser: db
-    .select({ id: sessions.id })
-    .from(sessions)
-    .where(and(eq(sessions.userId, sql.placeholder("userId")), isNull(sessions.revokedAt)))
-    .prepare(),
-}));
 
 export interface NewSession {
   id: string;
@@ -55,75 +25,48 @@ export interface NewSession {
   refreshToken: string;
 }
 
-/** Start a session for a user who just proved who they are, in the caller's transaction if given. */
-export function createSession(ctx: AppContext, userId: number, tx?: Tx): NewSession {
-  if (!tx) return ctx.db.transaction((t) => createSession(ctx, userId, t));
+/** Start a session for a user who just proved who they are, in the caller's unit of work. */
+export async function createSession(ctx: AppContext, tx: WriteTx, userId: number): Promise<NewSession> {
   const id = randomBytes(18).toString("base64url");
-  const expiresAt = ctx.clock.now() + ctx.config.SESSION_TTL_SECONDS * 1000;
-  tx.insert(sessions).values({ id, userId, expiresAt }).run();
-  return { id, expiresAt, refreshToken: issueRefreshToken(ctx, tx, id, expiresAt) };
-}
-
-/** The live session's user and role, or undefined if it ended, expired, or its user is suspended. */
-export function checkSession(ctx: AppContext, sid: string): SessionInfo | undefined {
-  const cached = ctx.caches.sessions.get(sid);
-  if (cached) return cached;
-  const row = queries(ctx.db).check.get({ sid, now: ctx.clock.now() });
-  if (row) ctx.caches.sessions.set(sid, row);
-  return row;
+  const now = ctx.clock.now();
+  const expiresAt = now + ctx.config.SESSION_TTL_SECONDS * 1000;
+  await tx.sessions.insert({ id, userId, expiresAt, now });
+  return { id, expiresAt, refreshToken: await issueRefreshToken(ctx, tx, id, expiresAt) };
 }
 
 /**
- * End the live sessions matching `where`, in the caller's transaction, emitting `sessions.ended` per user.
- * Cache entries go at once: a request that re-reads the row meanwhile sees it revoked (same connection).
+ * End live sessions (one, or every one of a user but `keep`) in the caller's unit of work, emitting
+ * `sessions.ended` per user. Returns the ids that were live.
  */
-function endWhere(ctx: AppContext, tx: Tx, emit: Emit, where: SQL | undefined, reason: EndReason): string[] {
-  const ended = tx
-    .update(sessions)
-    .set({ revokedAt: ctx.clock.now() })
-    .where(and(isNull(sessions.revokedAt), where))
-    .returning({ id: sessions.id, userId: sessions.userId })
-    .all();
+export async function endSessions(
+  ctx: AppContext,
+  tx: WriteTx,
+  which: { sid: string } | { userId: number; keep?: string },
+  reason: EndReason,
+): Promise<string[]> {
+  const ended = await tx.sessions.end(which, ctx.clock.now());
   const byUser = new Map<number, string[]>();
-  for (const { id, userId } of ended) {
-    ctx.caches.sessions.delete(id);
-    byUser.set(userId, [...(byUser.get(userId) ?? []), id]);
-  }
-  for (const [userId, sessionIds] of byUser) emit({ type: "sessions.ended", userId, sessionIds, reason });
+  for (const { id, userId } of ended) byUser.set(userId, [...(byUser.get(userId) ?? []), id]);
+  for (const [userId, sessionIds] of byUser) await tx.emit({ type: "sessions.ended", userId, sessionIds, reason });
   return ended.map((e) => e.id);
 }
 
-/** End one session (logout, refresh-token reuse). */
-export function endSession(ctx: AppContext, sid: string, reason: EndReason, inTx?: { tx: Tx; emit: Emit }) {
-  if (inTx) return endWhere(ctx, inTx.tx, inTx.emit, eq(sessions.id, sid), reason);
-  return ctx.events.transact((tx, emit) => endWhere(ctx, tx, emit, eq(sessions.id, sid), reason));
-}
-
-/**
- * End every live session of a user except `keep` (the session that changed the password), in the caller's
- * transaction when given (a password change or a suspension ends sessions atomically with the change).
- */
-export function endUserSessions(
-  ctx: AppContext,
-  userId: number,
-  reason: EndReason,
-  options: { keep?: string; tx?: Tx; emit?: Emit } = {},
-): string[] {
-  const where = and(eq(sessions.userId, userId), options.keep ? ne(sessions.id, options.keep) : undefined);
-  if (options.tx && options.emit) return endWhere(ctx, options.tx, options.emit, where, reason);
-  return ctx.events.transact((tx, emit) => endWhere(ctx, tx, emit, where, reason));
-}
-
-/** Drop a user's cached session checks, so a role change applies on their next request. */
-export function forgetUserSessions(ctx: AppContext, userId: number): void {
-  for (const { id } of queries(ctx.db).ofUser.all({ userId })) ctx.caches.sessions.delete(id);
+/** Sign out of this session. */
+export async function logout(ctx: AppContext, sid: string): Promise<void> {
+  await ctx.store.write((tx) => endSessions(ctx, tx, { sid }, "logout"));
 }
 
 /** Sign out everywhere: every session of the account, the caller's included. */
-export function logoutAll(ctx: AppContext, userId: number, meta: { ip?: string } = {}): void {
-  ctx.events.transact((tx, emit) => {
-    const ended = endWhere(ctx, tx, emit, eq(sessions.userId, userId), "logout-all");
-    const audit = { action: "user.logout_all" as const, actorId: userId, targetType: "user" as const };
-    recordAudit(ctx, { ...audit, targetId: userId, ip: meta.ip, detail: { sessions: ended.length } }, tx);
+export async function logoutAll(ctx: AppContext, userId: number, meta: { ip?: string } = {}): Promise<void> {
+  await ctx.store.write(async (tx) => {
+    const ended = await endSessions(ctx, tx, { userId }, "logout-all");
+    await recordAudit(ctx, tx, {
+      action: "user.logout_all",
+      actorId: userId,
+      targetType: "user",
+      targetId: userId,
+      ip: meta.ip,
+      detail: { sessions: ended.length },
+    });
   });
 }

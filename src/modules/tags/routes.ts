@@ -6,7 +6,7 @@ import { listTags } from "./service.ts";
 export const tagsRoutes = (ctx: AppContext) =>
   new Elysia({ name: "quire/tags", tags: ["Tags"] }).get(
     "/api/tags",
-    ({ request, set }) => reply(request, set, listTags(ctx)),
+    async ({ request, set }) => reply(request, set, await listTags(ctx)),
     {
       response: { 200: t.Object({ tags: t.Array(t.String()) }) },
       detail: {

@@ -3,18 +3,19 @@
  * HTTP, the CLI (`quire admin create`) and tests.
  */
 import { createHash } from "node:crypto";
-import { eq, sql } from "drizzle-orm";
 import type { AppContext } from "../../context.ts";
-import { type Role, users } from "../../db/schema.ts";
-import { AppError, conflict, invalid, uniqueViolation } from "../../errors.ts";
-import { perOwner } from "../../lib/memo.ts";
+import { AppError, conflict, invalid } from "../../errors.ts";
 import { hashPassword, type PasswordCost, verifyPassword } from "../../lib/password.ts";
-import { recordAudit } from "../audit/service.ts";
+import type { Role } from "../../policy.ts";
+import type { UserChanges, UserRow } from "../../store/accounts.ts";
+import { violatedConstraint } from "../../store/errors.ts";
+import type { WriteTx } from "../../store/store.ts";
+import { recordAudit, recordAuditNow } from "../audit/service.ts";
 import { invalidRefreshToken, rotateRefreshToken } from "../sessions/refresh.ts";
-import { createSession, endUserSessions } from "../sessions/service.ts";
+import { createSession, endSessions } from "../sessions/service.ts";
 import type { LoginInput, RegisterInput, UpdateUserInput } from "./model.ts";
 
-export type UserRow = typeof users.$inferSelect;
+export type { UserRow };
 /** Signs an access token for (userId, sessionId): supplied by the HTTP layer. */
 export type IssueToken = (userId: number, sessionId: string) => Promise<string>;
 
@@ -32,42 +33,37 @@ export interface RequestMeta {
   ip?: string;
 }
 
-const queries = perOwner((db: AppContext["db"]) => ({
-  byId: db
-    .select()
-    .from(users)
-    .where(eq(users.id, sql.placeholder("id")))
-    .prepare(),
-  byEmail: db
-    .select()
-    .from(users)
-    .where(sql`lower(${users.email}) = lower(${sql.placeholder("email")})`)
-    .prepare(),
-  taken: db
-    .select({ id: users.id, username: users.username, email: users.email })
-    .from(users)
-    .where(
-      sql`lower(${users.username}) = lower(${sql.placeholder("username")}) or lower(${users.email}) = lower(${sql.placeholder("email")})`,
-    )
-    .prepare(),
-}));
-
 const cost = (ctx: AppContext): PasswordCost => ({
   memoryCost: ctx.config.PASSWORD_MEMORY_COST_KIB,
   timeCost: ctx.config.PASSWORD_TIME_COST,
 });
 
-/** A hash to verify against when the email is unknown, so both failures take the same time. */
-const decoyHash = perOwner((ctx: AppContext) => hashPassword("decoy-password-never-matches", cost(ctx)));
+/** A hash to verify against when the email is unknown, so both failures take the same time (per config). */
+const decoys = new WeakMap<object, Promise<string>>();
+function decoyHash(ctx: AppContext): Promise<string> {
+  let hash = decoys.get(ctx.config);
+  if (!hash) {
+    hash = hashPassword("decoy-password-never-matches", cost(ctx));
+    decoys.set(ctx.config, hash);
+  }
+  return hash;
+}
 
 /**
  * Map a unique violation on users to 409s naming every field that is taken (asking the database which,
  * after the fact: the constraint, not a pre-check, is what decides).
  */
-function takenFields(ctx: AppContext, err: unknown, username: string, email: string, selfId?: number): never {
-  if (!uniqueViolation(err)) throw err;
+async function takenFields(
+  ctx: AppContext,
+  err: unknown,
+  username: string,
+  email: string,
+  selfId?: number,
+): Promise<never> {
+  const constraint = violatedConstraint(err);
+  if (constraint !== "users_username_lower_uq" && constraint !== "users_email_lower_uq") throw err;
   const fields: Record<string, string[]> = {};
-  for (const row of queries(ctx.db).taken.all({ username, email })) {
+  for (const row of await ctx.store.read.users.holding(username, email)) {
     if (row.id === selfId) continue;
     if (row.username.toLowerCase() === username.toLowerCase()) fields.username = ["has already been taken"];
     if (row.email.toLowerCase() === email.toLowerCase()) fields.email = ["has already been taken"];
@@ -75,31 +71,42 @@ function takenFields(ctx: AppContext, err: unknown, username: string, email: str
   throw Object.keys(fields).length > 0 ? new AppError(409, fields) : conflict("user");
 }
 
+/** Insert the account in the caller's unit of work (the password already hashed: units do no hashing). */
+async function insertUser(ctx: AppContext, tx: WriteTx, input: RegisterInput, passwordHash: string, role?: Role) {
+  const row = await tx.users.insert({
+    username: input.username,
+    email: input.email,
+    passwordHash,
+    role: role ?? ctx.config.DEFAULT_ROLE,
+    now: ctx.clock.now(),
+  });
+  await tx.emit({ type: "user.created", userId: row.id, username: row.username, email: row.email });
+  return row;
+}
+
+/** An account without a session (the CLI's `quire admin create`). */
 export async function createUser(ctx: AppContext, input: RegisterInput, role?: Role): Promise<UserRow> {
   const passwordHash = await hashPassword(input.password, cost(ctx));
   try {
-    return ctx.events.transact((tx, emit) => {
-      const [row] = tx
-        .insert(users)
-        .values({
-          username: input.username,
-          email: input.email,
-          passwordHash,
-          role: role ?? ctx.config.DEFAULT_ROLE,
-        })
-        .returning()
-        .all();
-      emit({ type: "user.created", userId: row!.id, username: row!.username, email: row!.email });
-      return row!;
-    });
+    return await ctx.store.write((tx) => insertUser(ctx, tx, input, passwordHash, role));
   } catch (err) {
-    takenFields(ctx, err, input.username, input.email);
+    return takenFields(ctx, err, input.username, input.email);
   }
 }
 
+/** Registration: the account and its first session in one unit of work. */
 export async function registerUser(ctx: AppContext, input: RegisterInput, issueToken: IssueToken) {
-  const user = await createUser(ctx, input);
-  const session = createSession(ctx, user.id);
+  const passwordHash = await hashPassword(input.password, cost(ctx));
+  let created: { user: UserRow; session: Awaited<ReturnType<typeof createSession>> };
+  try {
+    created = await ctx.store.write(async (tx) => {
+      const user = await insertUser(ctx, tx, input, passwordHash);
+      return { user, session: await createSession(ctx, tx, user.id) };
+    });
+  } catch (err) {
+    return takenFields(ctx, err, input.username, input.email);
+  }
+  const { user, session } = created;
   return { user: toUser(user, await issueToken(user.id, session.id), session.refreshToken) };
 }
 
@@ -109,7 +116,7 @@ export async function loginUser(
   issueToken: IssueToken,
   meta: RequestMeta = {},
 ) {
-  const user = queries(ctx.db).byEmail.get({ email: input.email });
+  const user = await ctx.store.read.users.byEmail(input.email);
   const ok = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash(ctx)));
   // One answer for unknown email, wrong password and suspended account: nothing to enumerate. The audit
   // log (admins only) says which it was; never the password, and never what was typed as an unknown email
@@ -120,7 +127,7 @@ export async function loginUser(
     const attempted = user
       ? {}
       : { emailHash: createHash("sha256").update(input.email.toLowerCase()).digest("hex").slice(0, 16) };
-    recordAudit(ctx, {
+    await recordAuditNow(ctx, {
       action: "user.login_failed",
       actorId: user?.id ?? null,
       ...target,
@@ -129,13 +136,15 @@ export async function loginUser(
     });
     throw new AppError(401, { credentials: ["invalid"] });
   }
-  const session = ctx.db.transaction((tx) => {
-    recordAudit(
-      ctx,
-      { action: "user.login", actorId: user.id, targetType: "user", targetId: user.id, ip: meta.ip },
-      tx,
-    );
-    return createSession(ctx, user.id, tx);
+  const session = await ctx.store.write(async (tx) => {
+    await recordAudit(ctx, tx, {
+      action: "user.login",
+      actorId: user.id,
+      targetType: "user",
+      targetId: user.id,
+      ip: meta.ip,
+    });
+    return createSession(ctx, tx, user.id);
   });
   return { user: toUser(user, await issueToken(user.id, session.id), session.refreshToken) };
 }
@@ -147,18 +156,18 @@ export async function refreshUser(
   issueToken: IssueToken,
   meta: RequestMeta = {},
 ) {
-  const rotated = rotateRefreshToken(ctx, refreshToken, meta);
-  const user = findUser(ctx, rotated.userId);
+  const rotated = await rotateRefreshToken(ctx, refreshToken, meta);
+  const user = await findUser(ctx, rotated.userId);
   if (!user) throw invalidRefreshToken();
   return { user: toUser(user, await issueToken(user.id, rotated.sessionId), rotated.refreshToken) };
 }
 
-export function findUser(ctx: AppContext, id: number): UserRow | undefined {
-  return queries(ctx.db).byId.get({ id });
+export function findUser(ctx: AppContext, id: number): Promise<UserRow | undefined> {
+  return ctx.store.read.users.byId(id);
 }
 
-export function getCurrentUser(ctx: AppContext, viewer: { id: number; token: string }) {
-  const user = findUser(ctx, viewer.id);
+export async function getCurrentUser(ctx: AppContext, viewer: { id: number; token: string }) {
+  const user = await findUser(ctx, viewer.id);
   if (!user) throw new AppError(401, { token: ["is invalid"] });
   return { user: toUser(user, viewer.token) };
 }
@@ -178,48 +187,46 @@ export async function updateUser(
   viewer: { id: number; sessionId: string; token: string },
   input: UpdateUserInput,
 ) {
-  const current = findUser(ctx, viewer.id);
+  const current = await findUser(ctx, viewer.id);
   if (!current) throw new AppError(401, { token: ["is invalid"] });
-  const changes: Partial<typeof users.$inferInsert> = {};
+  const changes: Omit<UserChanges, "updatedAt"> = {};
   if (input.username !== undefined) changes.username = input.username;
   if (input.email !== undefined) changes.email = input.email;
   if (input.bio !== undefined) changes.bio = input.bio === null || input.bio.trim() === "" ? null : input.bio;
   const image = normaliseImage(input.image);
   if (image !== undefined) changes.image = image;
+  // Hashed before the unit of work: a unit only does store work.
   if (input.password !== undefined) changes.passwordHash = await hashPassword(input.password, cost(ctx));
   if (Object.keys(changes).length === 0) return { user: toUser(current, viewer.token) };
 
   let updated: UserRow;
   try {
-    updated = ctx.events.transact((tx, emit) => {
-      const [row] = tx
-        .update(users)
-        .set({ ...changes, updatedAt: ctx.clock.now() })
-        .where(eq(users.id, viewer.id))
-        .returning()
-        .all();
+    updated = await ctx.store.write(async (tx) => {
+      const row = await tx.users.update(viewer.id, { ...changes, updatedAt: ctx.clock.now() });
+      if (!row) throw new AppError(401, { token: ["is invalid"] });
       // A password change ends every other session: whoever knew the old password is signed out.
       if (changes.passwordHash) {
-        endUserSessions(ctx, viewer.id, "password-change", { keep: viewer.sessionId, tx, emit });
-        recordAudit(
-          ctx,
-          { action: "user.password_changed", actorId: viewer.id, targetType: "user", targetId: viewer.id },
-          tx,
-        );
+        await endSessions(ctx, tx, { userId: viewer.id, keep: viewer.sessionId }, "password-change");
+        await recordAudit(ctx, tx, {
+          action: "user.password_changed",
+          actorId: viewer.id,
+          targetType: "user",
+          targetId: viewer.id,
+        });
       }
-      emit({
+      await tx.emit({
         type: "user.updated",
-        userId: row!.id,
-        username: row!.username,
+        userId: row.id,
+        username: row.username,
         previousUsername: current.username,
-        email: row!.email,
+        email: row.email,
         previousEmail: current.email,
         passwordChanged: changes.passwordHash !== undefined,
       });
-      return row!;
+      return row;
     });
   } catch (err) {
-    takenFields(ctx, err, input.username ?? "", input.email ?? "", viewer.id);
+    return takenFields(ctx, err, input.username ?? "", input.email ?? "", viewer.id);
   }
   return { user: toUser(updated, viewer.token) };
 }

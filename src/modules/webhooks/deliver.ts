@@ -17,7 +17,6 @@ import {
   handleAll,
 } from "cockatiel";
 import type { AppContext } from "../../context.ts";
-import { perOwner } from "../../lib/memo.ts";
 import { type Job, PermanentJobError, RetryLaterError } from "../../lib/queue.ts";
 import { pinnedRequest, SsrfError, vetUrl } from "../../lib/ssrf.ts";
 import type { DeliveryPayload } from "./events.ts";
@@ -26,24 +25,31 @@ import { sign } from "./signing.ts";
 export const RESPONSE_LIMIT_BYTES = 64 * 1024;
 const USER_AGENT = "Quire-Webhooks/1";
 
-/** Circuit breakers by endpoint id, one map per context (two apps in one process never share one). */
-const breakers = perOwner((_ctx: AppContext) => new Map<number, CircuitBreakerPolicy>());
+/**
+ * The circuit breakers of this process, by endpoint id (a component of the context: two apps in one
+ * process never share one). Per node in a cluster: each node learns an endpoint is down on its own, after
+ * WEBHOOK_BREAKER_THRESHOLD failures of its own, which bounds the wasted attempts by that times the nodes.
+ */
+export class WebhookBreakers {
+  readonly #breakers = new Map<number, CircuitBreakerPolicy>();
 
-export function breakerFor(ctx: AppContext, webhookId: number): CircuitBreakerPolicy {
-  const map = breakers(ctx);
-  let breaker = map.get(webhookId);
-  if (!breaker) {
-    breaker = circuitBreaker(handleAll, {
-      halfOpenAfter: ctx.config.WEBHOOK_BREAKER_HALF_OPEN_MS,
-      breaker: new ConsecutiveBreaker(ctx.config.WEBHOOK_BREAKER_THRESHOLD),
-    });
-    map.set(webhookId, breaker);
+  constructor(private readonly config: Pick<AppContext["config"], "WEBHOOK_BREAKER_HALF_OPEN_MS" | "WEBHOOK_BREAKER_THRESHOLD">) {}
+
+  of(webhookId: number): CircuitBreakerPolicy {
+    let breaker = this.#breakers.get(webhookId);
+    if (!breaker) {
+      breaker = circuitBreaker(handleAll, {
+        halfOpenAfter: this.config.WEBHOOK_BREAKER_HALF_OPEN_MS,
+        breaker: new ConsecutiveBreaker(this.config.WEBHOOK_BREAKER_THRESHOLD),
+      });
+      this.#breakers.set(webhookId, breaker);
+    }
+    return breaker;
   }
-  return breaker;
-}
 
-export function forgetBreaker(ctx: AppContext, webhookId: number): void {
-  breakers(ctx).delete(webhookId);
+  forget(webhookId: number): void {
+    this.#breakers.delete(webhookId);
+  }
 }
 
 class DeliveryError extends Error {
@@ -63,24 +69,20 @@ interface Attempt {
   durationMs: number;
 }
 
-function record(ctx: AppContext, job: Job<DeliveryPayload>, attempt: Attempt): void {
-  ctx.sqlite
-    .query(
-      `INSERT INTO webhook_deliveries
-         (webhook_id, message_id, event, attempt, status_code, ok, error, duration_ms, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      job.payload.webhookId,
-      job.payload.messageId,
-      job.payload.event,
-      job.attempt,
-      attempt.statusCode,
-      attempt.ok ? 1 : 0,
-      attempt.error,
-      attempt.durationMs,
-      ctx.clock.now(),
-    );
+function record(ctx: AppContext, job: Job<DeliveryPayload>, attempt: Attempt): Promise<void> {
+  return ctx.store.write((tx) =>
+    tx.webhooks.recordDelivery({
+      webhookId: job.payload.webhookId,
+      messageId: job.payload.messageId,
+      event: job.payload.event,
+      attempt: job.attempt,
+      statusCode: attempt.statusCode,
+      ok: attempt.ok,
+      error: attempt.error,
+      durationMs: attempt.durationMs,
+      createdAt: ctx.clock.now(),
+    }),
+  );
 }
 
 /** Read at most `limit` bytes of the body, then drop the rest: a receiver cannot make us buffer gigabytes. */
@@ -132,30 +134,26 @@ async function send(
 }
 
 export async function deliverWebhook(ctx: AppContext, job: Job<DeliveryPayload>): Promise<void> {
-  const hook = ctx.sqlite
-    .query<{ url: string; secret: string; enabled: number }, [number]>(
-      "SELECT url, secret, enabled FROM webhooks WHERE id = ?",
-    )
-    .get(job.payload.webhookId);
+  const hook = await ctx.store.read.webhooks.byId(job.payload.webhookId);
   // The endpoint was deleted or disabled after the event: nothing is owed to it.
   if (!hook?.enabled) return;
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   try {
-    const statusCode = await breakerFor(ctx, job.payload.webhookId).execute(() =>
+    const statusCode = await ctx.breakers.of(job.payload.webhookId).execute(() =>
       send(ctx, hook.url, hook.secret, job),
     );
-    record(ctx, job, { statusCode, ok: true, error: null, durationMs: elapsed() });
+    await record(ctx, job, { statusCode, ok: true, error: null, durationMs: elapsed() });
   } catch (err) {
     if (err instanceof BrokenCircuitError) {
-      record(ctx, job, { statusCode: null, ok: false, error: "circuit open: not sent", durationMs: 0 });
+      await record(ctx, job, { statusCode: null, ok: false, error: "circuit open: not sent", durationMs: 0 });
       // Spread the postponed deliveries so they do not all come back in the same instant.
       const delay = ctx.config.WEBHOOK_BREAKER_HALF_OPEN_MS * (1 + Math.random() * 0.2);
       throw new RetryLaterError(Math.round(delay), "circuit open");
     }
     const message = err instanceof Error ? describe(err) : String(err);
     const statusCode = err instanceof DeliveryError ? err.statusCode : null;
-    record(ctx, job, { statusCode, ok: false, error: message, durationMs: elapsed() });
+    await record(ctx, job, { statusCode, ok: false, error: message, durationMs: elapsed() });
     if (err instanceof SsrfError) throw new PermanentJobError(`url ${err.message}`);
     throw new Error(message);
   }

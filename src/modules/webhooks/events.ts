@@ -6,6 +6,8 @@
  */
 import type { AppContext } from "../../context.ts";
 import type { DomainEvent } from "../../events.ts";
+import type { EventHandler } from "../../lib/event-bus.ts";
+import type { WriteTx } from "../../store/store.ts";
 import { newMessageId } from "./signing.ts";
 
 export const webhookEvents = [
@@ -35,28 +37,12 @@ const isWebhookEvent = (e: DomainEvent): e is Subscribed =>
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** What the receiver gets in `data`: public facts only (no email addresses, no ids of private rows). */
-function dataFor(ctx: AppContext, e: Subscribed): Record<string, unknown> | undefined {
+async function dataFor(tx: WriteTx, e: Subscribed): Promise<Record<string, unknown> | undefined> {
   switch (e.type) {
     case "article.created":
     case "article.updated":
     case "article.deleted": {
-      const a = ctx.sqlite
-        .query<
-          {
-            slug: string;
-            title: string;
-            description: string;
-            body: string;
-            created_at: number;
-            updated_at: number;
-            author: string;
-          },
-          [number]
-        >(
-          `SELECT a.slug, a.title, a.description, a.body, a.created_at, a.updated_at, u.username AS author
-           FROM articles a JOIN users u ON u.id = a.author_id WHERE a.id = ?`,
-        )
-        .get(e.articleId);
+      const a = await tx.articles.bySlug(e.slug);
       if (!a) return undefined;
       return {
         article: {
@@ -65,24 +51,19 @@ function dataFor(ctx: AppContext, e: Subscribed): Record<string, unknown> | unde
           description: a.description,
           body: a.body,
           tagList: e.tags,
-          author: { username: a.author },
-          createdAt: iso(a.created_at),
-          updatedAt: iso(a.updated_at),
+          author: { username: a.authorUsername },
+          createdAt: iso(a.createdAt),
+          updatedAt: iso(a.updatedAt),
         },
         ...(e.type === "article.updated" && e.previousSlug !== e.slug && { previousSlug: e.previousSlug }),
       };
     }
     case "comment.created":
     case "comment.deleted": {
-      const c = ctx.sqlite
-        .query<{ id: number; body: string; created_at: number; author: string }, [number]>(
-          `SELECT c.id, c.body, c.created_at, u.username AS author
-           FROM comments c JOIN users u ON u.id = c.author_id WHERE c.id = ?`,
-        )
-        .get(e.commentId);
+      const c = await tx.comments.one(e.commentId, 0);
       if (!c) return undefined;
       return {
-        comment: { id: c.id, body: c.body, createdAt: iso(c.created_at), author: { username: c.author } },
+        comment: { id: c.id, body: c.body, createdAt: iso(c.createdAt), author: { username: c.authorUsername } },
         article: { slug: e.slug },
       };
     }
@@ -91,33 +72,23 @@ function dataFor(ctx: AppContext, e: Subscribed): Record<string, unknown> | unde
   }
 }
 
-/** Enabled endpoints subscribed to `event` (the events column is a JSON array). */
-function endpointsFor(ctx: AppContext, event: string): number[] {
-  return ctx.sqlite
-    .query<{ id: number }, [string]>(
-      `SELECT id FROM webhooks WHERE enabled = 1
-       AND EXISTS (SELECT 1 FROM json_each(webhooks.events) WHERE value = ?)`,
-    )
-    .all(event)
-    .map((r) => r.id);
-}
-
-export function subscribeWebhooks(ctx: AppContext): void {
-  ctx.events.on({
-    inTransaction(_tx, e) {
+/** The outbox: one delivery job per subscribed endpoint, in the write's unit of work; workers woken after. */
+export function webhookOutbox(ctx: AppContext): EventHandler<DomainEvent, WriteTx> {
+  return {
+    async inTransaction(tx, e) {
       if (!isWebhookEvent(e)) return;
-      const endpoints = endpointsFor(ctx, e.type);
+      const endpoints = await tx.webhooks.subscribedTo(e.type);
       if (endpoints.length === 0) return;
-      const data = dataFor(ctx, e);
+      const data = await dataFor(tx, e);
       if (!data) return;
       const body = JSON.stringify({ type: e.type, timestamp: iso(ctx.clock.now()), data });
       for (const webhookId of endpoints) {
         const payload: DeliveryPayload = { webhookId, messageId: newMessageId(), event: e.type, body };
-        ctx.jobs.enqueue(WEBHOOK_DELIVER, payload);
+        await ctx.jobs.enqueue(tx, WEBHOOK_DELIVER, payload);
       }
     },
     afterCommit(e) {
       if (isWebhookEvent(e)) ctx.jobs.wake();
     },
-  });
+  };
 }

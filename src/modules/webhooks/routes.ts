@@ -22,7 +22,7 @@ export const webhooksRoutes = (ctx: AppContext) =>
     .post(
       "/api/admin/webhooks",
       async ({ body, status, viewer, request }) =>
-        status(201, await createWebhook(ctx, body, { id: viewer.id, ip: clientOf(ctx, request).ip })),
+        status(201, await createWebhook(ctx, body, { id: viewer.id, ip: clientOf(request).ip })),
       {
         admin: true,
         body: CreateWebhookBody,
@@ -50,7 +50,7 @@ export const webhooksRoutes = (ctx: AppContext) =>
     .delete(
       "/api/admin/webhooks/:id",
       ({ params, set, viewer, request }) => {
-        deleteWebhook(ctx, Number(params.id), { id: viewer.id, ip: clientOf(ctx, request).ip });
+        deleteWebhook(ctx, Number(params.id), { id: viewer.id, ip: clientOf(request).ip });
         set.status = 204;
       },
       {

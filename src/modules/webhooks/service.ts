@@ -1,29 +1,25 @@
 /** Managing webhook endpoints (admins only, enforced by the routes) and reading their delivery log. */
 
 import { CircuitState } from "cockatiel";
-import { count, desc, eq } from "drizzle-orm";
 import type { AppContext } from "../../context.ts";
-import { webhookDeliveries, webhooks } from "../../db/schema.ts";
 import { AppError, invalid, notFound } from "../../errors.ts";
 import { SsrfError, vetUrl } from "../../lib/ssrf.ts";
+import type { WebhookRow } from "../../store/operations.ts";
 import { type AdminActor, auditAdmin } from "../jobs/audit.ts";
 import { pageOf } from "../shared/model.ts";
-import { breakerFor, forgetBreaker } from "./deliver.ts";
 import { MAX_WEBHOOKS } from "./model.ts";
 import { generateSecret, maskSecret } from "./signing.ts";
 
-type Row = typeof webhooks.$inferSelect;
-
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function view(ctx: AppContext, row: Row, secret: string) {
+function view(ctx: AppContext, row: WebhookRow, secret: string) {
   return {
     id: row.id,
     url: row.url,
-    events: JSON.parse(row.events) as string[],
+    events: row.events,
     enabled: row.enabled,
     createdAt: iso(row.createdAt),
-    circuit: CircuitState[breakerFor(ctx, row.id).state].replace(/^./, (c) => c.toLowerCase()),
+    circuit: CircuitState[ctx.breakers.of(row.id).state].replace(/^./, (c) => c.toLowerCase()),
     secret,
   };
 }
@@ -44,75 +40,55 @@ export async function createWebhook(
   actor?: AdminActor,
 ) {
   await checkUrl(ctx, input.url);
-  const [{ n }] = ctx.db.select({ n: count() }).from(webhooks).all() as [{ n: number }];
-  if (n >= MAX_WEBHOOKS)
-    throw new AppError(422, { webhooks: [`limit of ${MAX_WEBHOOKS} endpoints reached`] });
   const secret = generateSecret();
-  const row = ctx.db.transaction((tx) => {
-    const [inserted] = tx
-      .insert(webhooks)
-      .values({ url: input.url, events: JSON.stringify(input.events), secret, createdAt: ctx.clock.now() })
-      .returning()
-      .all();
+  const row = await ctx.store.write(async (tx) => {
+    // Counted in the unit that inserts: two concurrent creations cannot both slip under the limit.
+    if ((await tx.webhooks.count()) >= MAX_WEBHOOKS)
+      throw new AppError(422, { webhooks: [`limit of ${MAX_WEBHOOKS} endpoints reached`] });
+    const inserted = await tx.webhooks.insert({ url: input.url, events: input.events, secret, now: ctx.clock.now() });
     // The URL is audited (it says where data goes); the secret never is.
-    auditAdmin(ctx, "webhook.created", actor, { type: "webhook", id: inserted!.id }, { url: input.url }, tx);
+    await auditAdmin(ctx, tx, "webhook.created", actor, { type: "webhook", id: inserted.id }, { url: input.url });
     return inserted;
   });
-  ctx.log.info({ webhookId: row!.id, events: input.events }, "webhook endpoint created");
-  return { webhook: view(ctx, row!, secret) };
+  ctx.log.info({ webhookId: row.id, events: input.events }, "webhook endpoint created");
+  return { webhook: view(ctx, row, secret) };
 }
 
-export function listWebhooks(ctx: AppContext, query: { limit?: string; offset?: string }) {
+export async function listWebhooks(ctx: AppContext, query: { limit?: string; offset?: string }) {
   const page = pageOf(query);
-  const rows = ctx.db
-    .select()
-    .from(webhooks)
-    .orderBy(webhooks.id)
-    .limit(page.limit)
-    .offset(page.offset)
-    .all();
-  const [{ n }] = ctx.db.select({ n: count() }).from(webhooks).all() as [{ n: number }];
+  const [rows, n] = await Promise.all([ctx.store.read.webhooks.list(page), ctx.store.read.webhooks.count()]);
   return { webhooks: rows.map((r) => view(ctx, r, maskSecret(r.secret))), webhooksCount: n };
 }
 
-function findWebhook(ctx: AppContext, id: number): Row {
-  const row = ctx.db.select().from(webhooks).where(eq(webhooks.id, id)).get();
+async function findWebhook(ctx: AppContext, id: number): Promise<WebhookRow> {
+  const row = await ctx.store.read.webhooks.byId(id);
   if (!row) throw notFound("webhook");
   return row;
 }
 
-export function getWebhook(ctx: AppContext, id: number) {
-  const row = findWebhook(ctx, id);
+export async function getWebhook(ctx: AppContext, id: number) {
+  const row = await findWebhook(ctx, id);
   return { webhook: view(ctx, row, maskSecret(row.secret)) };
 }
 
 /** Deleting an endpoint drops its delivery log (cascade); its pending deliveries find it gone and finish. */
-export function deleteWebhook(ctx: AppContext, id: number, actor?: AdminActor): void {
-  const row = findWebhook(ctx, id);
-  ctx.db.transaction((tx) => {
-    tx.delete(webhooks).where(eq(webhooks.id, id)).run();
-    auditAdmin(ctx, "webhook.deleted", actor, { type: "webhook", id }, { url: row.url }, tx);
+export async function deleteWebhook(ctx: AppContext, id: number, actor?: AdminActor): Promise<void> {
+  const row = await findWebhook(ctx, id);
+  await ctx.store.write(async (tx) => {
+    await tx.webhooks.delete(id);
+    await auditAdmin(ctx, tx, "webhook.deleted", actor, { type: "webhook", id }, { url: row.url });
   });
-  forgetBreaker(ctx, id);
+  ctx.breakers.forget(id);
   ctx.log.info({ webhookId: id }, "webhook endpoint deleted");
 }
 
-export function listDeliveries(ctx: AppContext, id: number, query: { limit?: string; offset?: string }) {
-  findWebhook(ctx, id);
+export async function listDeliveries(ctx: AppContext, id: number, query: { limit?: string; offset?: string }) {
+  await findWebhook(ctx, id);
   const page = pageOf(query);
-  const rows = ctx.db
-    .select()
-    .from(webhookDeliveries)
-    .where(eq(webhookDeliveries.webhookId, id))
-    .orderBy(desc(webhookDeliveries.id))
-    .limit(page.limit)
-    .offset(page.offset)
-    .all();
-  const [{ n }] = ctx.db
-    .select({ n: count() })
-    .from(webhookDeliveries)
-    .where(eq(webhookDeliveries.webhookId, id))
-    .all() as [{ n: number }];
+  const [rows, n] = await Promise.all([
+    ctx.store.read.webhooks.deliveries(id, page),
+    ctx.store.read.webhooks.countDeliveries(id),
+  ]);
   return {
     deliveries: rows.map((d) => ({
       id: d.id,

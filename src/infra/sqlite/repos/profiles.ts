@@ -26,6 +26,11 @@ export function sqliteProfiles(db: SqliteDb): ProfilesRepo {
         ),
       )
       .prepare(),
+    followees: db
+      .select({ id: follows.followeeId })
+      .from(follows)
+      .where(eq(follows.followerId, ph("follower")))
+      .prepare(),
     follow: db
       .insert(follows)
       .values({ followerId: ph("follower"), followeeId: ph("followee") })
@@ -45,6 +50,11 @@ export function sqliteProfiles(db: SqliteDb): ProfilesRepo {
       if (ids.length === 0) return [];
       return q()
         .followingAmong.all({ viewer, ids: jsonList(ids) })
+        .map((r) => r.id);
+    },
+    async followees(follower) {
+      return q()
+        .followees.all({ follower })
         .map((r) => r.id);
     },
     // RETURNING is read with .all(): .get() would leave the statement open and pin the WAL.

@@ -1,0 +1,53 @@
+/** EngineOps on SQLite: VACUUM INTO backups, the file's size, checkpoint + optimize, the migrations table. */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { EngineOps } from "../../store/ops.ts";
+import { backupTo } from "./backup.ts";
+import { migrationsFolder } from "./migrate.ts";
+import type { SqliteStore } from "./store.ts";
+
+/** Migrations the binary carries (drizzle-kit's journal, embedded with the SQL). */
+export function expectedMigrations(folder = migrationsFolder): number {
+  const journal = JSON.parse(readFileSync(join(folder, "meta", "_journal.json"), "utf8")) as {
+    entries: unknown[];
+  };
+  return journal.entries.length;
+}
+
+export function sqliteEngineOps(store: SqliteStore): EngineOps {
+  const { writer, reader } = store.connections;
+  let expected: number | undefined;
+  return {
+    backupExtension: ".db",
+    backup: (file) => backupTo({ path: store.url, sqlite: writer }, file),
+    async sizeBytes() {
+      const row = reader
+        .query<{ bytes: number }, []>(
+          "SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()",
+        )
+        .get();
+      return row?.bytes ?? 0;
+    },
+    optimize: () =>
+      // Between two batches of writes: neither statement may run inside a transaction. PASSIVE never waits
+      // for readers; `optimize` refreshes the planner's statistics where they drifted.
+      store.exclusive((connection) => {
+        const [checkpoint] = connection
+          .query<{ busy: number; log: number; checkpointed: number }, []>("PRAGMA wal_checkpoint(PASSIVE)")
+          .all();
+        connection.run("PRAGMA optimize");
+        return { checkpoint };
+      }),
+    async migrations() {
+      expected ??= expectedMigrations();
+      let applied = 0;
+      try {
+        applied =
+          reader.query<{ n: number }, []>("SELECT count(*) AS n FROM __drizzle_migrations").get()?.n ?? 0;
+      } catch {
+        // no table: nothing applied
+      }
+      return { applied, expected };
+    },
+  };
+}
