@@ -6,11 +6,14 @@
  *   cached session checks, so the new role applies on its next request.
  * - The instance never loses its last active admin: a change that would leave no unsuspended admin is
  *   refused (409) and rolled back, whoever makes it (an admin demoting or suspending themselves included).
+ * - A password reset (the CLI's way back in for a locked-out admin) ends every session of the account in
+ *   the same transaction, so whoever held one is signed out.
  */
 import { and, asc, count, eq, type SQL, sql } from "drizzle-orm";
 import type { AppContext } from "../../context.ts";
 import { type Role, users } from "../../db/schema.ts";
 import { AppError, notFound } from "../../errors.ts";
+import { hashPassword } from "../../lib/password.ts";
 import { recordAudit } from "../audit/service.ts";
 import { endUserSessions, forgetUserSessions } from "../sessions/service.ts";
 import { pageOf } from "../shared/model.ts";
@@ -53,6 +56,17 @@ export function listUsers(ctx: AppContext, filters: UserListFilters) {
     .all();
   const [total] = ctx.db.select({ n: count() }).from(users).where(condition).all();
   return { users: rows.map(toAdminUser), usersCount: total?.n ?? 0 };
+}
+
+/** Every account, or those of one role, oldest first: for `quire admin list` (no paging, no secrets). */
+export function listAccounts(ctx: AppContext, role?: Role) {
+  const rows = ctx.db
+    .select()
+    .from(users)
+    .where(role ? eq(users.role, role) : undefined)
+    .orderBy(asc(users.id))
+    .all();
+  return rows.map(toAdminUser);
 }
 
 function findByUsername(ctx: AppContext, username: string): UserRow {
@@ -115,4 +129,36 @@ export function changeUser(
   });
   if (role) forgetUserSessions(ctx, target.id);
   return { user: toAdminUser(updated) };
+}
+
+/** Set a new password for `username` and end all of its sessions, audited. */
+export async function resetPassword(
+  ctx: AppContext,
+  /** null: the CLI (`quire admin reset-password`). */
+  actor: { id: number } | null,
+  username: string,
+  password: string,
+) {
+  const target = findByUsername(ctx, username);
+  const passwordHash = await hashPassword(password, {
+    memoryCost: ctx.config.PASSWORD_MEMORY_COST_KIB,
+    timeCost: ctx.config.PASSWORD_TIME_COST,
+  });
+  const ended = ctx.events.transact((tx, emit) => {
+    tx.update(users).set({ passwordHash, updatedAt: ctx.clock.now() }).where(eq(users.id, target.id)).run();
+    const ended = endUserSessions(ctx, target.id, "password-change", { tx, emit });
+    recordAudit(
+      ctx,
+      {
+        action: "user.password_reset",
+        actorId: actor?.id ?? null,
+        targetType: "user",
+        targetId: target.id,
+        detail: { via: actor ? "api" : "cli", sessionsEnded: ended.length },
+      },
+      tx,
+    );
+    return ended;
+  });
+  return { user: toAdminUser(target), sessionsEnded: ended.length };
 }
