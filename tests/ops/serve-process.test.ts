@@ -196,3 +196,51 @@ describe("claimServeLock", () => {
     release();
   });
 });
+
+const hasNpm = Bun.spawnSync(["sh", "-c", "command -v npm"]).exitCode === 0;
+
+describe("npm start", () => {
+  // npm runs the script through `sh -c`, which does not pass SIGTERM on: the script must exec the server.
+  test.skipIf(!hasNpm)("SIGTERM to npm stops the server: nothing listens afterwards", async () => {
+    const proc = Bun.spawn(["npm", "start", "--silent"], {
+      cwd: join(import.meta.dir, "../.."),
+      env: {
+        ...envFor(join(root, "npm")),
+        PATH: `${join(import.meta.dir, "../../node_modules/.bin")}:${process.env.PATH}`,
+      },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    procs.push(proc);
+    const stdout = { text: "" };
+    void drain(proc.stdout, stdout);
+    let port = 0;
+    for (let i = 0; i < 1000 && port === 0 && proc.exitCode === null; i++) {
+      port = Number(/"port":(\d+)/.exec(stdout.text)?.[1] ?? 0);
+      if (port === 0) await Bun.sleep(20);
+    }
+    expect(port).toBeGreaterThan(0);
+    // The server's own pid (npm's grandchild without the fix), from its lock: to clean up if it outlives npm.
+    const lock = lockPath(join(root, "npm", "quire.db"));
+    const serverPid = JSON.parse(readFileSync(lock, "utf8")).pid as number;
+    try {
+      proc.kill("SIGTERM");
+      await proc.exited;
+      // The server itself has drained and exited, not merely its npm parent.
+      let refused = false;
+      for (let i = 0; i < 100 && !refused; i++) {
+        refused = await fetch(`http://127.0.0.1:${port}/health/live`).then(
+          () => false,
+          () => true,
+        );
+        if (!refused) await Bun.sleep(50);
+      }
+      expect(refused).toBe(true);
+      expect(stdout.text).toContain('"msg":"stopped"');
+    } finally {
+      // A server that stopped removed its lock; one that still holds it is the orphan.
+      if (existsSync(lock)) process.kill(serverPid, "SIGKILL");
+    }
+  });
+});
