@@ -1,8 +1,9 @@
 # syntax=docker/dockerfile:1
 # Quire in a container: build the single executable with the Bun that package-lock.json pins (the `bun`
 # npm package), then run it alone on a slim glibc base as an unprivileged user. Data lives in the /data
-# volume; configuration is the environment (see `quire help`). NOT YET BUILT: no Docker engine was
-# available where this was written; CI does not build it.
+# volume; configuration is the environment (see `quire help`). NOT YET BUILT with Docker: no engine was
+# available where this was written, and CI does not build it; the build stage's commands were run by hand.
+# Only `serve` needs JWT_SECRET: backup, restore, migrate and admin run without it.
 #
 #   docker build -t quire .
 #   docker run -d --name quire -p 3000:3000 -v quire-data:/data \
@@ -13,12 +14,17 @@
 # ---- build ---------------------------------------------------------------------------------------------
 FROM node:22-bookworm-slim AS build
 WORKDIR /src
-# Dependencies first, so a source change does not reinstall them.
+# Dependencies first, so a source change does not reinstall them. Only what the build needs: the runtime
+# dependencies (bundled into the binary; `--omit=dev` skips the test tools, the Bruno CLI and its cloud
+# SDKs) and Bun alone, at the version package-lock.json pins, in its own prefix. The bun package links its
+# executable from a postinstall script; where npm skipped it, run it.
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund \
- && (node_modules/.bin/bun --version || (cd node_modules/bun && node install.js))
+RUN npm ci --omit=dev --no-audit --no-fund \
+ && npm install --prefix /opt/bun --no-save --no-package-lock --no-audit --no-fund \
+      "bun@$(node -p "require('./package-lock.json').packages['node_modules/bun'].version")" \
+ && (/opt/bun/node_modules/.bin/bun --version || (cd /opt/bun/node_modules/bun && node install.js))
 COPY . .
-RUN node_modules/.bin/bun scripts/build.ts --outfile /out/quire \
+RUN /opt/bun/node_modules/.bin/bun scripts/build.ts --outfile /out/quire \
  && /out/quire version
 
 # ---- run -----------------------------------------------------------------------------------------------

@@ -22,13 +22,13 @@ export const configVars = {
     schema: T.Union([T.Literal("development"), T.Literal("production"), T.Literal("test")], {
       default: "development",
     }),
-    doc: "development | production | test. Production requires JWT_SECRET and turns pretty logs off.",
+    doc: "development | production | test. Production requires JWT_SECRET (for `serve`) and turns pretty logs off.",
   },
   PORT: { schema: { ...Port, default: 3000 }, doc: "TCP port to listen on (0 picks a free one)." },
   HOST: { schema: T.String({ minLength: 1, default: "0.0.0.0" }), doc: "Interface to bind." },
   DATA_DIR: {
     schema: T.String({ minLength: 1, default: "./data" }),
-    doc: "Directory for the database and the generated development secret.",
+    doc: "Directory for the database, its backups and the generated development secret.",
   },
   DATABASE_URL: {
     schema: T.String({ default: "" }),
@@ -36,7 +36,7 @@ export const configVars = {
   },
   JWT_SECRET: {
     schema: T.String({ default: "" }),
-    doc: "HMAC key for access tokens, ≥ 32 bytes. Required in production; in development one is generated and kept in `$DATA_DIR/jwt-secret`.",
+    doc: "HMAC key for access tokens, ≥ 32 bytes. Read by `serve` only (the one command that signs tokens): required in production; in development `serve` generates one and keeps it in `$DATA_DIR/jwt-secret`.",
   },
   JWT_TTL_SECONDS: {
     schema: Positive(3600, 31_536_000),
@@ -287,11 +287,54 @@ export class ConfigError extends Error {
 
 const schema = T.Object(Object.fromEntries(Object.entries(configVars).map(([k, v]) => [k, v.schema])));
 
+export interface LoadOptions {
+  /**
+   * The command signs access tokens (`serve`), so it needs JWT_SECRET: required in production, generated
+   * into the data directory in development. Commands that sign nothing (backup, restore, migrate, admin)
+   * pass false: JWT_SECRET is then neither required, nor checked, nor generated, and reads as "".
+   */
+  signsTokens?: boolean;
+}
+
+/**
+ * What a variable accepts, in words. TypeBox's own messages ("Expected union value") never name the values.
+ */
+function expectation(schema: TSchema): string | undefined {
+  const s = schema as {
+    anyOf?: { const?: unknown }[];
+    type?: string;
+    minimum?: number;
+    maximum?: number;
+    minLength?: number;
+    maxLength?: number;
+  };
+  if (s.anyOf?.every((o) => o.const !== undefined))
+    return `must be one of: ${s.anyOf
+      .map((o) => String(o.const))
+      .filter((v) => v !== "")
+      .join(", ")}`;
+  if (s.type === "boolean") return "must be true or false";
+  if (s.type === "integer") {
+    const max = s.maximum === undefined || s.maximum >= Number.MAX_SAFE_INTEGER ? undefined : s.maximum;
+    return max === undefined
+      ? `must be a whole number of at least ${s.minimum ?? 0}`
+      : `must be a whole number from ${s.minimum ?? 0} to ${max}`;
+  }
+  if (s.type === "string" && (s.minLength !== undefined || s.maxLength !== undefined))
+    return `must be ${s.minLength ?? 0} to ${s.maxLength ?? "any number of"} characters long`;
+  return undefined;
+}
+
 /**
  * Validate `env` and resolve derived values (database path, development secret). Throws ConfigError listing
- * every problem. Has one side effect in development: creating the data directory and the secret file.
+ * every problem. Has one side effect, for a command that signs tokens in development: creating the data
+ * directory and the secret file.
  */
-export function loadConfig(env: Record<string, string | undefined>): Readonly<Config> {
+export function loadConfig(
+  env: Record<string, string | undefined>,
+  options: LoadOptions = {},
+): Readonly<Config> {
+  const signsTokens = options.signsTokens ?? true;
   const problems: string[] = [];
   const input: Record<string, unknown> = {};
   for (const [key, { schema: varSchema }] of Object.entries(configVars)) {
@@ -308,18 +351,19 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
   for (const e of Value.Errors(schema, converted)) {
     const key = e.path.slice(1);
     if (problems.some((p) => p.startsWith(`${key}:`))) continue;
-    problems.push(`${key}: ${e.message} (got ${JSON.stringify(input[key] ?? null)})`);
+    const wanted = expectation(configVars[key as keyof Vars]?.schema ?? e.schema) ?? e.message;
+    problems.push(`${key}: ${wanted} (got ${JSON.stringify(input[key] ?? null)})`);
   }
   // Go on with the checks below even when the schema failed: every problem is listed in one go.
   const raw = converted as RawConfig;
 
   const dataDir = resolve(String(raw.DATA_DIR));
   const databaseUrl = raw.DATABASE_URL === "" ? join(dataDir, "quire.db") : raw.DATABASE_URL;
-  let secret = raw.JWT_SECRET;
+  let secret = signsTokens ? raw.JWT_SECRET : "";
   let generated = false;
   if (secret !== "" && Buffer.byteLength(secret) < 32) {
     problems.push("JWT_SECRET: must be at least 32 bytes");
-  } else if (secret === "" && raw.NODE_ENV === "production") {
+  } else if (signsTokens && secret === "" && raw.NODE_ENV === "production") {
     problems.push("JWT_SECRET: required when NODE_ENV=production (at least 32 bytes)");
   }
   const origins = String(raw.CORS_ORIGINS ?? "")
@@ -345,7 +389,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
   if (raw.METRICS_TOKEN !== "" && Buffer.byteLength(raw.METRICS_TOKEN) < 16)
     problems.push("METRICS_TOKEN: must be at least 16 bytes"); // a secret: not echoed
   if (problems.length > 0) throw new ConfigError(problems);
-  if (secret === "") {
+  if (signsTokens && secret === "") {
     // Only once everything else is valid: a rejected configuration leaves no files behind.
     secret = developmentSecret(dataDir);
     generated = true;

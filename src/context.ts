@@ -31,6 +31,7 @@ import { JobQueue } from "./lib/queue.ts";
 import { MemoryRateLimiter, type RateLimiter } from "./lib/rate-limiter.ts";
 import { TopicHistory, type TopicLog } from "./lib/topic-history.ts";
 import { registerListeners } from "./listeners.ts";
+import { restoreBackupMetrics } from "./modules/backups/run.ts";
 import { type Caches, createCaches } from "./modules/cache/index.ts";
 import { FlagStore } from "./modules/flags/service.ts";
 import { registerJobHandlers } from "./modules/jobs/setup.ts";
@@ -128,6 +129,7 @@ export async function createContext(
   };
   // These two read the rest of the context.
   Object.assign(ctx, { realtime: new RealtimeHub(ctx), metrics: createAppMetrics(ctx) });
+  restoreBackupMetrics(ctx);
   await ctx.flags.load();
   registerListeners(ctx);
   registerJobHandlers(ctx);

@@ -3,61 +3,36 @@
  * config validation, so a flag and its variable can never disagree. Exit codes: 0 ok, 1 runtime failure,
  * 2 usage or configuration error (nothing was started).
  */
-import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
+import type { ParseArgsOptionsConfig } from "node:util";
 // Imported (not read at run time) so the version is embedded in the compiled binary.
 import pkg from "../package.json" with { type: "json" };
-import { admin, adminUsage } from "./cli/admin.ts";
+import { adminCommand } from "./cli/admin.ts";
+import { closest, commandUsage, parseFlags, subcommand } from "./cli/args.ts";
 import { backup, backupUsage } from "./cli/backup.ts";
+import {
+  type Command,
+  type Flags,
+  help,
+  print,
+  storage,
+  storageHelp,
+  UsageError,
+  withConfig,
+} from "./cli/command.ts";
 import { healthcheck, healthcheckUsage } from "./cli/healthcheck.ts";
 import { migrate } from "./cli/migrate.ts";
 import { restore, restoreUsage } from "./cli/restore.ts";
 import { serve } from "./cli/serve.ts";
-import { type Config, ConfigError, describeConfig, loadConfig } from "./config.ts";
-import { createLogger, type Logger, wantsPrettyLogs } from "./lib/logger.ts";
-
-type Flags = Record<string, string | boolean | (string | boolean)[] | undefined>;
-
-interface Command {
-  summary: string;
-  options: ParseArgsOptionsConfig;
-  /** One help line per option, in the order shown. */
-  flagHelp: string[];
-  /** Accepts positional arguments (a subcommand), passed to run. */
-  positionals?: boolean;
-  /** What follows the command name in its usage line, e.g. `<file> [flags]`. */
-  synopsis?: string;
-  run(flags: Flags, positionals: string[]): number | Promise<number>;
-}
-
-/** Flag → the environment variable it overrides. */
-const flagVars = {
-  port: "PORT",
-  host: "HOST",
-  database: "DATABASE_URL",
-  "data-dir": "DATA_DIR",
-  "log-level": "LOG_LEVEL",
-} as const;
-
-const help = { help: { type: "boolean", short: "h" } } as const;
-const storage = {
-  database: { type: "string" },
-  "data-dir": { type: "string" },
-  "log-level": { type: "string" },
-  ...help,
-} as const;
-const storageHelp = [
-  "--database <url>     SQLite file or :memory: (DATABASE_URL)",
-  "--data-dir <path>    data directory (DATA_DIR)",
-  "--log-level <level>  fatal | error | warn | info | debug | trace | silent (LOG_LEVEL)",
-];
+import { describeConfig } from "./config.ts";
 
 /** A command taking exactly one positional argument (a file). */
 const oneFile =
   (name: string, fn: (file: string, flags: Flags) => number | Promise<number>) =>
-  (flags: Flags, positionals: string[]) =>
-    positionals.length > 1
-      ? usageError(`${name} takes one <file>, got ${positionals.length}`)
-      : fn(positionals[0] ?? "", flags);
+  (flags: Flags, positionals: string[]) => {
+    if (positionals.length > 1)
+      throw new UsageError(`${name} takes one <file>, got ${positionals.length}`, name);
+    return fn(positionals[0] ?? "", flags);
+  };
 
 const commands: Record<string, Command> = {
   serve: {
@@ -68,7 +43,8 @@ const commands: Record<string, Command> = {
       "--host <addr>        interface to bind (HOST)",
       ...storageHelp,
     ],
-    run: (flags) => withConfig(flags, serve),
+    // The one command that signs tokens, hence the one that needs JWT_SECRET.
+    run: (flags) => withConfig(flags, serve, { signsTokens: true }),
   },
   migrate: {
     summary: "apply database migrations and exit",
@@ -76,21 +52,7 @@ const commands: Record<string, Command> = {
     flagHelp: storageHelp,
     run: (flags) => withConfig(flags, migrate),
   },
-  admin: {
-    summary: "manage admin accounts (create, promote); safe while the server runs",
-    options: {
-      email: { type: "string" },
-      username: { type: "string" },
-      password: { type: "string" },
-      ...storage,
-    },
-    positionals: true,
-    flagHelp: [...adminUsage, ...storageHelp],
-    run: (flags, [sub]) =>
-      withConfig(flags, (config, log) =>
-        admin(config, log, sub, flags as { email?: string; username?: string; password?: string }),
-      ),
-  },
+  admin: adminCommand,
   backup: {
     summary: "write a consistent copy of the database to <file>; safe while the server runs",
     options: storage,
@@ -146,93 +108,51 @@ function usage(): string {
     "  -h, --help       show help",
     "  -v, --version    print the version",
     "",
+    "Exit codes: 0 success, 1 runtime failure or refusal, 2 usage or configuration error.",
+    "",
     "Environment (flags override their variable):",
     describeConfig(),
   ].join("\n");
 }
 
-function commandUsage(name: string, command: Command): string {
-  const flags = [...command.flagHelp, "-h, --help           show this help"].map((l) => `  ${l}`);
-  const env =
-    command.flagHelp.length > 0
-      ? ["", "Every setting is also read from the environment: see quire --help."]
-      : [];
-  const synopsis = command.synopsis ?? "[flags]";
-  return [
-    `Usage: quire ${name} ${synopsis}`,
-    "",
-    `  ${command.summary}`,
-    "",
-    "Flags:",
-    ...flags,
-    ...env,
-  ].join("\n");
-}
-
-function print(text: string): number {
-  process.stdout.write(`${text}\n`);
-  return 0;
-}
-
-function usageError(message: string): number {
-  process.stderr.write(`quire: ${message}\n\n${usage()}\n`);
+/** One line saying what is wrong, one saying where to look: never the whole help. */
+function usageError(err: UsageError): number {
+  const command = err.helpFor ? `quire ${err.helpFor} --help` : "quire --help";
+  process.stderr.write(`quire: ${err.message}\nRun "${command}" for usage.\n`);
   return 2;
 }
 
-/** Validate the environment (with flag overrides), then run `fn` with a logger at the configured level. */
-async function withConfig(
-  flags: Flags,
-  fn: (config: Readonly<Config>, log: Logger) => number | Promise<number>,
-) {
-  const env: Record<string, string | undefined> = { ...process.env };
-  for (const [flag, name] of Object.entries(flagVars)) {
-    if (typeof flags[flag] === "string") env[name] = flags[flag];
-  }
-  let config: Readonly<Config>;
-  try {
-    config = loadConfig(env);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`quire: ${err.message}\n`);
-    return 2;
-  }
-  const log = createLogger(config.LOG_LEVEL, undefined, { pretty: wantsPrettyLogs(config.NODE_ENV) });
-  try {
-    return await fn(config, log);
-  } catch (err) {
-    log.fatal({ err }, "failed");
-    return 1;
-  } finally {
-    // The logger writes asynchronously; drain it before the caller exits the process.
-    await new Promise<void>((resolve) => log.flush(() => resolve()));
-  }
-}
-
-export async function main(argv: string[]): Promise<number> {
+async function dispatch(argv: string[]): Promise<number> {
   // A leading word is the command; with none (`quire`, `quire --port 0`) it is `serve` plus the global flags.
   const first = argv[0];
   const named = first !== undefined && !first.startsWith("-");
-  const name = named ? first : "serve";
-  const command = commands[name];
-  if (!command) return usageError(`unknown command "${name}"`);
-  const options: ParseArgsOptionsConfig = named
-    ? command.options
-    : { ...command.options, version: { type: "boolean", short: "v" } };
-  let flags: Flags;
-  let positionals: string[];
-  try {
-    ({ values: flags, positionals } = parseArgs({
-      args: named ? argv.slice(1) : argv,
-      options,
-      strict: true,
-      allowPositionals: command.positionals ?? false,
-    }));
-  } catch (err) {
-    return usageError((err as Error).message);
+  let name = named ? first : "serve";
+  let command = commands[name];
+  if (!command) {
+    const guess = closest(name, Object.keys(commands));
+    throw new UsageError(`unknown command "${name}"${guess ? ` (did you mean ${guess}?)` : ""}`, "");
   }
+  let args = named ? argv.slice(1) : argv;
+  if (command.subcommands) {
+    if (args[0] === "--help" || args[0] === "-h") return print(commandUsage(name, command));
+    command = subcommand(command, name, args[0]);
+    name = `${name} ${args[0]}`;
+    args = args.slice(1);
+  }
+  const globals: ParseArgsOptionsConfig = named ? {} : { version: { type: "boolean", short: "v" } };
+  const { flags, positionals } = parseFlags(args, command, named ? name : "", globals);
   if (flags.version) return print(version());
   if (flags.help) return print(named ? commandUsage(name, command) : usage());
-  return command.run(flags, positionals);
+  return command.run!(flags, positionals);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    return await dispatch(argv);
+  } catch (err) {
+    if (err instanceof UsageError) return usageError(err);
+    throw err;
+  }
 }
 
 if (import.meta.main) {

@@ -1,94 +1,234 @@
 /**
- * `quire admin create --email E --username U --password P`: create an admin account.
- * `quire admin promote --username U`: make an existing account admin (and reinstate it if suspended).
+ * `quire admin <create|promote|demote|list|reset-password>`: account administration from the shell, for
+ * the first admin and for the admin who is locked out.
  *
- * Decision: `create` never touches an existing account (a typo must not hand admin to someone else's
- * account or reset its password); promoting one is the explicit `promote`. `--password -` reads the
- * password from standard input, keeping it out of `ps` and shell history.
+ * Decisions:
+ * - `create` never touches an existing account (a typo must not hand admin to someone else's account or
+ *   reset its password); promoting one is the explicit `promote`, demoting `demote`, which refuses to
+ *   demote the last active admin (the same rule as the admin API).
+ * - `reset-password` sets a new password and ends every session of the account; the password comes from
+ *   standard input, a no-echo prompt or is generated and printed once (see password.ts), never a log line.
+ *   It does not reinstate a suspended account: `promote` does, for admins.
+ * - Every change is in the audit log with `actor: null` and `via: "cli"`.
  *
- * Both run against the same SQLite file while the server runs: WAL lets the server keep reading, and the
- * connection's busy_timeout waits out the server's write lock. A running server applies a promotion within
- * its session-cache lifetime (a few seconds); suspensions and demotions belong to the admin API, which
- * applies them at once.
+ * Running beside a server: these commands open the same SQLite file. WAL lets the server keep reading and
+ * the connection's busy_timeout waits out the server's write lock, so they are safe while it runs. What the
+ * running server sees: it re-reads a session (live? which role?) at least every min(CACHE_TTL_MS, 10 s)
+ * (src/modules/cache), so a demotion, promotion or reset-password's ended sessions apply to its HTTP
+ * requests within that bound. WebSocket/SSE connections it holds are closed only by its own events, so a
+ * connection opened before a reset-password lasts until it reconnects or its access token expires.
  */
 import { Value } from "@sinclair/typebox/value";
 import type { Config } from "../config.ts";
-import { closeContext, createContext } from "../context.ts";
+import { type AppContext, closeContext, createContext } from "../context.ts";
+import type { Role } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../lib/logger.ts";
-import { changeUser } from "../modules/admin/users.ts";
+import { changeUser, listAccounts, resetPassword } from "../modules/admin/users.ts";
 import { recordAudit } from "../modules/audit/service.ts";
 import { RegisterBody } from "../modules/users/model.ts";
 import { createUser } from "../modules/users/service.ts";
+import { type Command, type Flags, storage, storageHelp, UsageError, withConfig } from "./command.ts";
+import {
+  type ChosenPassword,
+  choosePassword,
+  passwordHelp,
+  passwordOptions,
+  passwordProblem,
+} from "./password.ts";
 
-export interface AdminArgs {
-  email?: string;
-  username?: string;
-  password?: string;
+const roles = ["admin", "editor", "viewer"] as const;
+
+const text = (flags: Flags, name: string) => (typeof flags[name] === "string" ? flags[name] : undefined);
+
+function required(flags: Flags, name: string, command: string): string {
+  const value = text(flags, name);
+  if (value === undefined || value === "") throw new UsageError(`--${name} is required`, command);
+  return value;
 }
 
-export const adminUsage = [
-  "create --email <e> --username <u> --password <p|->   create an admin account (- reads stdin)",
-  "promote --username <u>                               make an existing account admin",
-];
-
-function fail(message: string, code = 1): number {
+function fail(message: string): number {
   process.stderr.write(`quire admin: ${message}\n`);
-  return code;
+  return 1;
 }
 
-async function readPassword(value: string): Promise<string> {
-  if (value !== "-") return value;
-  return (await Bun.stdin.text()).replace(/\r?\n$/, "");
-}
-
-/** Field problems, as the API would report them, without ever echoing the password. */
-function problems(input: Required<AdminArgs>): string[] {
-  return [...Value.Errors(RegisterBody.properties.user, input)].map(
-    (e) => `--${e.path.slice(1)} ${e.path === "/password" ? "must be 8 to 256 characters" : "is invalid"}`,
-  );
-}
-
-export async function admin(config: Readonly<Config>, log: Logger, sub: string | undefined, args: AdminArgs) {
-  if (sub !== "create" && sub !== "promote")
-    return fail(`expected create or promote\n  ${adminUsage.join("\n  ")}`, 2);
-  if (!args.username) return fail("--username is required", 2);
-  if (sub === "create" && (!args.email || args.password === undefined))
-    return fail("create needs --email, --username and --password", 2);
-
-  const ctx = createContext(config, log);
-  try {
-    if (sub === "create") {
-      const input = {
-        email: args.email!,
-        username: args.username,
-        password: await readPassword(args.password!),
-      };
-      const invalid = problems(input);
-      if (invalid.length > 0) return fail(invalid.join("; "), 2);
-      const user = await createUser(ctx, input, "admin");
-      recordAudit(ctx, {
-        action: "user.admin_created",
-        targetType: "user",
-        targetId: user.id,
-        detail: { via: "cli", username: user.username },
-      });
-      process.stdout.write(`created admin ${user.username} <${user.email}>\n`);
-      return 0;
-    }
-    const { user } = changeUser(ctx, null, args.username, { role: "admin", suspended: false });
-    process.stdout.write(`${user.username} is now an admin\n`);
-    return 0;
-  } catch (err) {
-    if (err instanceof AppError) {
+/** Open the database, run `fn`, and turn the service's AppErrors (409, 404) into one line and exit 1. */
+function withContext(flags: Flags, fn: (ctx: AppContext) => number | Promise<number>) {
+  return withConfig(flags, async (config: Readonly<Config>, log: Logger) => {
+    const ctx = createContext(config, log);
+    try {
+      return await fn(ctx);
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
       return fail(
         Object.entries(err.fields)
           .map(([k, v]) => `${k} ${v.join(", ")}`)
           .join("; "),
       );
+    } finally {
+      closeContext(ctx);
     }
-    throw err;
-  } finally {
-    closeContext(ctx);
-  }
+  });
 }
+
+/** Left-aligned columns, two spaces apart, a header first. */
+function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
+  return `${[header, ...rows].map(line).join("\n")}\n`;
+}
+
+/** A generated password is the one thing printed that the operator must copy: once, on its own line. */
+function showGenerated(chosen: ChosenPassword, username: string): void {
+  if (chosen.generated) process.stdout.write(`password for ${username} (shown once): ${chosen.password}\n`);
+}
+
+async function create(flags: Flags): Promise<number> {
+  const command = "admin create";
+  const email = required(flags, "email", command);
+  const username = required(flags, "username", command);
+  const chosen = await choosePassword(flags, command);
+  const input = { email, username, password: chosen.password };
+  // Field problems as the API would report them, never echoing the password.
+  const invalid = [...Value.Errors(RegisterBody.properties.user, input)].map((e) =>
+    e.path === "/password"
+      ? (passwordProblem(input.password) ?? "invalid password")
+      : `--${e.path.slice(1)} is invalid`,
+  );
+  if (invalid.length > 0) throw new UsageError([...new Set(invalid)].join("; "), command);
+  return withContext(flags, async (ctx) => {
+    const user = await createUser(ctx, input, "admin");
+    recordAudit(ctx, {
+      action: "user.admin_created",
+      targetType: "user",
+      targetId: user.id,
+      detail: { via: "cli", username: user.username },
+    });
+    process.stdout.write(`created admin ${user.username} <${user.email}>\n`);
+    showGenerated(chosen, user.username);
+    return 0;
+  });
+}
+
+function promote(flags: Flags): Promise<number> {
+  const username = required(flags, "username", "admin promote");
+  return withContext(flags, (ctx) => {
+    const { user } = changeUser(ctx, null, username, { role: "admin", suspended: false });
+    process.stdout.write(`${user.username} is now an admin\n`);
+    return 0;
+  });
+}
+
+function demote(flags: Flags): Promise<number> {
+  const command = "admin demote";
+  const username = required(flags, "username", command);
+  const role = text(flags, "role");
+  if (role !== undefined && role !== "editor" && role !== "viewer")
+    throw new UsageError(`--role must be editor or viewer, got "${role}"`, command);
+  return withContext(flags, (ctx) => {
+    const current = listAccounts(ctx, "admin").find(
+      (u) => u.username.toLowerCase() === username.toLowerCase(),
+    );
+    if (!current) return fail(`${username} is not an admin (or does not exist)`);
+    const to: Role = role ?? ctx.config.DEFAULT_ROLE;
+    // changeUser refuses (409) when this would leave no active admin, inside its transaction.
+    const { user } = changeUser(ctx, null, current.username, { role: to });
+    process.stdout.write(`${user.username} is now ${user.role === "editor" ? "an editor" : "a viewer"}\n`);
+    return 0;
+  });
+}
+
+function list(flags: Flags): Promise<number> {
+  const command = "admin list";
+  const role = text(flags, "role") ?? "admin";
+  if (role !== "all" && !(roles as readonly string[]).includes(role))
+    throw new UsageError(`--role must be one of: all, ${roles.join(", ")}; got "${role}"`, command);
+  return withContext(flags, (ctx) => {
+    const accounts = listAccounts(ctx, role === "all" ? undefined : (role as Role));
+    if (flags.json === true) {
+      process.stdout.write(`${JSON.stringify(accounts.map(({ bio: _b, image: _i, ...a }) => a))}\n`);
+      return 0;
+    }
+    if (accounts.length === 0) {
+      process.stdout.write(role === "all" ? "no accounts\n" : `no accounts with role ${role}\n`);
+      return 0;
+    }
+    const rows = accounts.map((u) => [u.username, u.email, u.role, u.suspended ? "yes" : "no", u.createdAt]);
+    process.stdout.write(formatTable(["USERNAME", "EMAIL", "ROLE", "SUSPENDED", "CREATED"], rows));
+    return 0;
+  });
+}
+
+async function reset(flags: Flags): Promise<number> {
+  const command = "admin reset-password";
+  const username = required(flags, "username", command);
+  const chosen = await choosePassword(flags, command);
+  const problem = passwordProblem(chosen.password);
+  if (problem) throw new UsageError(problem, command);
+  return withContext(flags, async (ctx) => {
+    const { user, sessionsEnded } = await resetPassword(ctx, null, username, chosen.password);
+    process.stdout.write(`password of ${user.username} reset; ${sessionsEnded} session(s) ended\n`);
+    showGenerated(chosen, user.username);
+    return 0;
+  });
+}
+
+const sub = (
+  summary: string,
+  options: Command["options"],
+  flagHelp: string[],
+  run: (flags: Flags) => number | Promise<number>,
+): Command => ({
+  summary,
+  options: { ...options, ...storage },
+  flagHelp: [...flagHelp, ...storageHelp],
+  run,
+});
+
+const username = { username: { type: "string" } } as const;
+const usernameHelp = "--username <u>       the account (any letter case)";
+
+export const adminCommand: Command = {
+  summary: "manage accounts: create, promote, demote, list, reset-password; safe while the server runs",
+  options: storage,
+  flagHelp: storageHelp,
+  subcommands: {
+    create: sub(
+      "create an admin account",
+      { email: { type: "string" }, ...username, ...passwordOptions },
+      ["--email <e>          its email", "--username <u>       its username", ...passwordHelp],
+      create,
+    ),
+    promote: sub(
+      "make an existing account admin (and reinstate it if suspended)",
+      username,
+      [usernameHelp],
+      promote,
+    ),
+    demote: sub(
+      "make an admin an editor or viewer again; refuses to demote the last active admin",
+      { ...username, role: { type: "string" } },
+      [usernameHelp, "--role <r>           editor | viewer (default: DEFAULT_ROLE)"],
+      demote,
+    ),
+    list: sub(
+      "list admins (or every account of a role) as a table: no passwords, no tokens",
+      { role: { type: "string" }, json: { type: "boolean" } },
+      [
+        "--role <r>           admin (default) | editor | viewer | all",
+        "--json               one JSON array instead of the table",
+      ],
+      list,
+    ),
+    "reset-password": sub(
+      "set a new password for an account and end all its sessions",
+      { ...username, ...passwordOptions },
+      [usernameHelp, ...passwordHelp],
+      reset,
+    ),
+  },
+};

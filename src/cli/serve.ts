@@ -15,9 +15,27 @@ import { onShutdownSignals, shutdownGracefully } from "../lib/shutdown.ts";
 import { scheduleBackups } from "../modules/backups/run.ts";
 import { startJobs, stopJobs } from "../modules/jobs/setup.ts";
 import { closeAllSockets } from "../modules/realtime/hub.ts";
-import { holdServeLock } from "./lock.ts";
+import { claimServeLock, DatabaseInUse } from "./lock.ts";
 
 export async function serve(config: Readonly<Config>, log: Logger): Promise<number> {
+  // First of all, before migrating: one server per database (src/cli/lock.ts).
+  let releaseLock: () => void;
+  try {
+    releaseLock = claimServeLock(config.DATABASE_URL, (message) => log.error(message));
+  } catch (err) {
+    if (!(err instanceof DatabaseInUse)) throw err;
+    process.stderr.write(`quire: ${err.message}; stop it first, or give this one its own DATA_DIR\n`);
+    return 1;
+  }
+  try {
+    return await serveClaimed(config, log);
+  } finally {
+    releaseLock();
+  }
+}
+
+/** Resolves after the shutdown (or a failed start), with the exit code. */
+async function serveClaimed(config: Readonly<Config>, log: Logger): Promise<number> {
   // Before the app: the tracing plugin must wrap every route.
   const telemetry = await loadTelemetry(config, log);
   const ctx = createContext(config, log);
@@ -53,22 +71,23 @@ export async function serve(config: Readonly<Config>, log: Logger): Promise<numb
       development: config.NODE_ENV === "development",
     });
   } catch (err) {
-    // A bind failure (EADDRINUSE, EACCES) or the app failing to compile its routes.
-    log.fatal({ err }, `cannot start the server on ${config.HOST}:${config.PORT}`);
+    // A bind failure (EADDRINUSE, EACCES, EADDRNOTAVAIL): one line that says what to change, no stack.
+    // Anything else (the app failing to compile its routes) is a bug: logged with its stack.
+    const reason = bindProblem(err, config.HOST, config.PORT);
+    if (reason) process.stderr.write(`quire: ${reason}\n`);
+    else log.fatal({ err }, `cannot start the server on ${config.HOST}:${config.PORT}`);
     await checkpointer?.stop();
     closeContext(ctx);
     await telemetry.shutdown();
     return 1;
   }
-  // Tells `quire restore` that this database is in use.
-  const releaseLock = holdServeLock(config.DATABASE_URL);
   const server = app.server!;
-  // The bound port, not the configured one, so PORT=0 prints where it really is.
-  const url = `http://${displayHost(config.HOST)}:${server.port}`;
-  log.info({ url }, `listening on ${url}`);
-  startJobs(ctx);
+  // The socket's own address (`localhost` → 127.0.0.1); Bun 1.4 has it at run time, not yet in its types.
+  const bound = (server as { address?: { address: string; port: number } }).address;
+  const { address, port } = bound ?? { address: server.hostname ?? config.HOST, port: server.port ?? 0 };
 
   return new Promise<number>((resolve) => {
+    // Signal handlers first: whoever reads the start line below may send SIGTERM at once.
     onShutdownSignals(
       async (signal) => {
         log.info({ signal, graceMs: config.SHUTDOWN_GRACE_MS }, "shutting down");
@@ -82,10 +101,7 @@ export async function serve(config: Readonly<Config>, log: Logger): Promise<numb
             forceClose: () => void server.stop(true),
             // Running jobs finish or are released (JOBS_DRAIN_MS); the last spans are flushed.
             stopWorkers: () => Promise.all([stopJobs(ctx), telemetry.shutdown(), checkpointer?.stop()]),
-            close: () => {
-              closeContext(ctx);
-              releaseLock();
-            },
+            close: () => closeContext(ctx),
           },
           { graceMs: config.SHUTDOWN_GRACE_MS, delayMs: config.SHUTDOWN_DELAY_MS, log },
         );
@@ -94,12 +110,38 @@ export async function serve(config: Readonly<Config>, log: Logger): Promise<numb
       },
       { log },
     );
+    log.info({ address, port, url: localUrl(address, port) }, `listening on ${describeBind(address, port)}`);
+    startJobs(ctx);
   });
 }
 
-/** A wildcard bind address is not somewhere a browser can go; show loopback instead. */
-function displayHost(host: string): string {
-  if (host === "0.0.0.0") return "127.0.0.1";
-  if (host === "::") return "[::1]";
-  return host.includes(":") ? `[${host}]` : host;
+const hostPart = (host: string) => (host.includes(":") ? `[${host}]` : host);
+
+/** Where a browser on this machine reaches the server: a wildcard address is not somewhere to go. */
+function localUrl(address: string, port: number): string {
+  const host = address === "0.0.0.0" ? "127.0.0.1" : address === "::" ? "::1" : address;
+  return `http://${hostPart(host)}:${port}`;
+}
+
+/** What is bound (the socket's own address and port, so PORT=0 shows the real one) and what that means. */
+function describeBind(address: string, port: number): string {
+  const bound = `http://${hostPart(address)}:${port}`;
+  if (address === "0.0.0.0")
+    return `${bound}: every IPv4 interface (on this machine: ${localUrl(address, port)})`;
+  if (address === "::")
+    return `${bound}: every interface, IPv6 and IPv4 (on this machine: ${localUrl(address, port)})`;
+  return bound;
+}
+
+function bindProblem(err: unknown, host: string, port: number): string | undefined {
+  switch ((err as NodeJS.ErrnoException | undefined)?.code) {
+    case "EADDRINUSE":
+      return `port ${port} is already in use on ${host} (set PORT or --port)`;
+    case "EACCES":
+      return `no permission to listen on port ${port} on ${host}: ports below 1024 need privileges (set PORT or --port)`;
+    case "EADDRNOTAVAIL":
+      return `cannot listen on ${host}: no interface of this machine has that address (set HOST or --host)`;
+    default:
+      return undefined;
+  }
 }

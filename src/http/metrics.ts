@@ -9,7 +9,12 @@
  *   (the realtime hub's `stats()`: connections, messagesIn, messagesOut, dropped).
  * - quire_rate_limit_rejections_total {policy}, quire_sqlite_busy_total {source}, quire_backups_total
  *   {outcome}, quire_backup_last_success_timestamp_seconds, quire_database_size_bytes.
+ * - quire_build_info {version, bun, sqlite, platform}: always 1.
  * - process_* and nodejs_* (collectDefaultMetrics on this app's own registry).
+ *
+ * Every label value known up front starts at 0, so the first event is an increase (an alert on
+ * `increase(…[10m]) > 0` sees it; a series born at 1 would not). The last-backup time starts from the
+ * newest backup in $DATA_DIR/backups, so a restart does not look like a missed backup.
  *
  * Access: open unless METRICS_TOKEN is set, then `Authorization: Bearer <token>` (constant-time compare),
  * 401 otherwise. Metrics reveal traffic shape, not content; still, keep the endpoint off the public network.
@@ -17,16 +22,32 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import { Elysia, t } from "elysia";
+// Imported (not read at run time) so the version is embedded in the compiled binary.
+import pkg from "../../package.json" with { type: "json" };
 import type { AppContext } from "../context.ts";
 import { AppError } from "../errors.ts";
 import type { CacheStats } from "../lib/cache.ts";
 import { LATENCY_BUCKETS, Metrics } from "../lib/metrics.ts";
 import { StoreUnavailable } from "../store/errors.ts";
 import { ErrorEnvelope } from "../modules/shared/model.ts";
+import type { StrictPolicy } from "./rate-limit.ts";
 import { requestInfo, responseStatus, UNMATCHED_ROUTE } from "./request-log.ts";
 
 /** What the scrape-time readers need: every other component's own counters. */
 type Observed = Pick<AppContext, "caches" | "sessions" | "jobs" | "realtime" | "engine">;
+
+/** Every rate-limit policy (compile-time complete), for the series that start at 0. */
+const rateLimitPolicies = Object.keys({
+  ip: 0,
+  user: 0,
+  login: 0,
+  register: 0,
+  refresh: 0,
+} satisfies Record<"ip" | "user" | StrictPolicy, 0>);
+
+/** Where SQLITE_BUSY is counted. A new source is added here, so that it too starts at 0. */
+const sqliteBusySources = ["http"] as const;
+export type SqliteBusySource = (typeof sqliteBusySources)[number];
 
 export type AppMetrics = ReturnType<typeof createAppMetrics>;
 
@@ -61,8 +82,25 @@ export function createAppMetrics(ctx: Observed) {
   });
   const lastBackup = m.gauge({
     name: "quire_backup_last_success_timestamp_seconds",
-    help: "When the last successful backup finished (Unix time; 0: none since start).",
+    help: "When the newest successful backup in DATA_DIR/backups finished (Unix time; 0: none).",
   });
+  for (const policy of rateLimitPolicies) rateLimited.inc({ policy }, 0);
+  for (const source of sqliteBusySources) sqliteBusy.inc({ source }, 0);
+  for (const outcome of ["ok", "failed"]) backups.inc({ outcome }, 0);
+  // The newest backup on disk sets lastBackup when the backups module starts (src/modules/backups/run.ts).
+  m.gauge({
+    name: "quire_build_info",
+    help: "The running build: package version, Bun, the database engine and platform (always 1).",
+    labelNames: ["version", "bun", "engine", "platform"] as const,
+  }).set(
+    {
+      version: pkg.version,
+      bun: Bun.version,
+      engine: ctx.engine.description,
+      platform: `${process.platform}-${process.arch}`,
+    },
+    1,
+  );
   collectModuleStats(ctx, m);
   return { metrics: m, http, rateLimited, sqliteBusy, backups, lastBackup };
 }
@@ -154,7 +192,7 @@ function collectModuleStats(ctx: Observed, m: Metrics): void {
 }
 
 /** Count an SQLITE_BUSY seen anywhere (a retry helper, the job queue); the errors path counts its own. */
-export function countSqliteBusy(ctx: Pick<AppContext, "metrics">, source: string): void {
+export function countSqliteBusy(ctx: Pick<AppContext, "metrics">, source: SqliteBusySource): void {
   ctx.metrics.sqliteBusy.inc({ source });
 }
 

@@ -7,6 +7,8 @@ import { basename } from "node:path";
 import { AppError } from "../errors.ts";
 
 export interface EngineOps {
+  /** The engine and its version, e.g. "sqlite 3.50.4" (metrics, logs). */
+  readonly description: string;
   /** File name suffix of a backup (`.db` for SQLite). */
   readonly backupExtension: string;
   /**

@@ -79,11 +79,12 @@ describe("CLI", () => {
     expect(stdout).not.toContain("listening");
   });
 
-  test("an unknown flag is a usage error", async () => {
-    const { code, stderr } = await run(["serve", "--no-such-flag"]);
+  test("an unknown flag is a usage error: one line with the closest flag, one pointing at --help", async () => {
+    const { code, stderr } = await run(["serve", "--prot", "3000"]);
     expect(code).toBe(2);
-    expect(stderr).toContain("--no-such-flag");
-    expect(stderr).toContain("Usage:");
+    expect(stderr).toBe(
+      'quire: unknown flag --prot for serve (did you mean --port?)\nRun "quire serve --help" for usage.\n',
+    );
   });
 
   test("migrate creates the database and exits 0", async () => {

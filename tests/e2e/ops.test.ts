@@ -286,6 +286,20 @@ describe("backup and restore", () => {
   }, 90_000);
 });
 
+describe("one server per data directory", () => {
+  test("a second binary on the same data directory exits 1 naming the first; the first keeps serving", async () => {
+    const dataDir = freshData();
+    const first = await start(dataDir);
+    const second = await runCli(binary, ["serve"], serverEnv(dataDir));
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`is already being served by pid ${first.proc.pid}`);
+    expect(second.stdout).not.toContain("listening");
+    expect((await api(first.origin, "GET", "/health/ready")).status).toBe(200);
+    first.proc.kill("SIGTERM");
+    expect(await first.exited).toBe(0);
+  }, 30_000);
+});
+
 describe("observability of the binary", () => {
   test("metrics over the socket; traces exported over OTLP/HTTP when configured", async () => {
     const received: { path: string; type: string | null; bytes: number }[] = [];

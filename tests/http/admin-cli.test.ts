@@ -1,16 +1,21 @@
 /**
- * `quire admin create|promote` as a separate process against the SQLite file a running app has open
- * (WAL + busy_timeout), then checked through that app's HTTP API.
+ * `quire admin create|promote|demote|list|reset-password` as a separate process against the SQLite file a
+ * running app has open (WAL + busy_timeout), then checked through that app's HTTP API. The app runs on a
+ * fake clock, so the documented bound on when it notices (its session cache, ≤ 10 s) is shown, not waited.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { type AppContext, closeContext, createContext } from "../../src/context.ts";
+import { FakeClock } from "../../src/lib/clock.ts";
 import { createLogger } from "../../src/lib/logger.ts";
 import { TEST_SECRET } from "../helpers/app.ts";
+
+// Each test spawns a few CLI processes (≈0.5 s each on a busy 2-core machine).
+setDefaultTimeout(30_000);
 
 const dir = mkdtempSync(join(tmpdir(), "quire-admin-cli-"));
 const env = {
@@ -25,9 +30,12 @@ const env = {
 };
 let ctx: AppContext;
 let app: ReturnType<typeof createApp>;
+const clock = new FakeClock(Date.now());
+/** The running app's session checks are cached at most this long (src/modules/cache): the CLI's bound. */
+const SESSION_CACHE_MS = 10_000;
 
 beforeAll(() => {
-  ctx = createContext(loadConfig(env), createLogger("silent"));
+  ctx = createContext(loadConfig(env), createLogger("silent"), { clock });
   app = createApp(ctx);
 });
 afterAll(() => {
@@ -142,4 +150,197 @@ describe("quire admin", () => {
     ).toEqual({ n: 0 });
     expect((await quire(["promote", "--username", "ghost"])).code).toBe(1);
   });
+});
+
+const role = (username: string) =>
+  (ctx.sqlite.query("select role from users where username = ?").get(username) as { role: string } | null)
+    ?.role;
+
+/** The same command on a terminal (util-linux `script` gives it a pty), answering each prompt in turn. */
+async function quireOnTty(args: string[], answers: string[]) {
+  const command = [process.execPath, "src/main.ts", "admin", ...args].map((a) => `'${a}'`).join(" ");
+  const proc = Bun.spawn(["script", "-qec", command, "/dev/null"], {
+    env,
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let out = "";
+  const reader = proc.stdout.getReader();
+  const decoder = new TextDecoder();
+  for (const [i, answer] of answers.entries()) {
+    // Answer only once asked: typed-ahead input would be echoed before the prompt turns echo off.
+    const prompt = i === 0 ? "New password: " : "Repeat it: ";
+    while (!out.includes(prompt)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += decoder.decode(value);
+    }
+    proc.stdin.write(`${answer}\r`);
+    await proc.stdin.flush();
+  }
+  proc.stdin.end();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    out += decoder.decode(value);
+  }
+  return { code: await proc.exited, out };
+}
+const hasScript = Bun.spawnSync(["sh", "-c", "command -v script"]).exitCode === 0;
+
+describe("quire admin list", () => {
+  test("a table of the admins, no secrets; --role all and --json", async () => {
+    const r = await quire(["list"]);
+    expect(r.code).toBe(0);
+    const lines = r.out.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^USERNAME +EMAIL +ROLE +SUSPENDED +CREATED$/);
+    expect(lines.slice(1).map((l) => l.split(/ +/).slice(0, 4))).toEqual([
+      ["ops", "ops@example.com", "admin", "no"],
+      ["stdin_admin", "in@example.com", "admin", "no"],
+      ["later", "later@example.com", "admin", "no"],
+    ]);
+    expect(r.out).not.toContain("$argon2");
+
+    const all = await quire(["list", "--role", "all", "--json"]);
+    expect(all.code).toBe(0);
+    const rows = JSON.parse(all.out) as Record<string, unknown>[];
+    expect(rows.map((u) => u.username)).toEqual(["ops", "stdin_admin", "later"]);
+    expect(Object.keys(rows[0]!).sort()).toEqual(["createdAt", "email", "role", "suspended", "username"]);
+
+    expect(await quire(["list", "--role", "viewer"])).toMatchObject({
+      code: 0,
+      out: "no accounts with role viewer\n",
+    });
+    expect((await quire(["list", "--role", "root"])).code).toBe(2);
+  });
+});
+
+describe("quire admin demote", () => {
+  test("an admin becomes an editor; the running app applies it within its session cache bound", async () => {
+    const session = await login("later@example.com", "password-123");
+    const token = session.body.user.token;
+    expect((await call("GET", "/api/admin/users", undefined, token)).status).toBe(200); // cached now
+    const r = await quire(["demote", "--username", "LATER"]);
+    expect(r).toMatchObject({ code: 0, out: "later is now an editor\n" });
+    expect(role("later")).toBe("editor");
+    // Within the bound the app may still use its cached check; past it, never.
+    clock.advance(SESSION_CACHE_MS + 1);
+    expect((await call("GET", "/api/admin/users", undefined, token)).status).toBe(403);
+    const audit = await call(
+      "GET",
+      "/api/admin/audit?action=user.role_changed",
+      undefined,
+      (await login("ops@example.com", "a-long-password")).body.user.token,
+    );
+    expect(audit.body.entries[0]).toMatchObject({ actor: null, detail: { from: "admin", to: "editor" } });
+  });
+
+  test("--role viewer; a non-admin is refused (exit 1); a bad role is a usage error", async () => {
+    expect((await quire(["promote", "--username", "later"])).code).toBe(0);
+    expect(await quire(["demote", "--username", "later", "--role", "viewer"])).toMatchObject({
+      code: 0,
+      out: "later is now a viewer\n",
+    });
+    const again = await quire(["demote", "--username", "later"]);
+    expect(again.code).toBe(1);
+    expect(again.err).toContain("later is not an admin");
+    expect(role("later")).toBe("viewer");
+    expect((await quire(["demote", "--username", "ops", "--role", "admin"])).code).toBe(2);
+    expect(role("ops")).toBe("admin");
+  });
+
+  test("the last active admin cannot be demoted", async () => {
+    expect((await quire(["demote", "--username", "stdin_admin"])).code).toBe(0);
+    const last = await quire(["demote", "--username", "ops"]);
+    expect(last.code).toBe(1);
+    expect(last.err).toContain("would leave no active admin");
+    expect(role("ops")).toBe("admin");
+    expect((await quire(["promote", "--username", "stdin_admin"])).code).toBe(0);
+  });
+});
+
+describe("quire admin reset-password", () => {
+  test("from stdin: new password works, old fails, every session ends (within the bound), audited", async () => {
+    const before = await login("ops@example.com", "a-long-password");
+    expect(before.status).toBe(200);
+    const token = before.body.user.token;
+    expect((await call("GET", "/api/user", undefined, token)).status).toBe(200);
+    const r = await quire(["reset-password", "--username", "OPS", "--password", "-"], "brand-new-password\n");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^password of ops reset; [1-9]\d* session\(s\) ended\n$/);
+    expect(r.out + r.err).not.toContain("brand-new-password");
+    expect((await login("ops@example.com", "a-long-password")).status).toBe(401);
+    const after = await login("ops@example.com", "brand-new-password");
+    expect(after.status).toBe(200);
+    clock.advance(SESSION_CACHE_MS + 1);
+    expect((await call("GET", "/api/user", undefined, token)).status).toBe(401);
+    const audit = await call(
+      "GET",
+      "/api/admin/audit?action=user.password_reset",
+      undefined,
+      after.body.user.token,
+    );
+    expect(audit.status).toBe(200);
+    expect(audit.body.entries[0]).toMatchObject({ actor: null, detail: { via: "cli" } });
+    expect(audit.body.entries[0].detail.sessionsEnded).toBeGreaterThanOrEqual(1);
+  });
+
+  test("--generate-password prints one once, and it is the password", async () => {
+    const r = await quire(["reset-password", "--username", "stdin_admin", "--generate-password"]);
+    expect(r.code).toBe(0);
+    const generated = /^password for stdin_admin \(shown once\): (\S{24})$/m.exec(r.out)?.[1];
+    expect(generated).toBeDefined();
+    expect((await login("in@example.com", generated!)).status).toBe(200);
+    expect((await login("in@example.com", "from-stdin-pass")).status).toBe(401);
+  });
+
+  test("refusals change nothing: short password (2), both sources (2), no source off a terminal (2), unknown user (1)", async () => {
+    const hash = () => ctx.sqlite.query("select password_hash from users where username = 'ops'").get();
+    const kept = hash();
+    expect((await quire(["reset-password", "--username", "ops", "--password", "-"], "short\n")).code).toBe(2);
+    expect(
+      (
+        await quire([
+          "reset-password",
+          "--username",
+          "ops",
+          "--password",
+          "x".repeat(10),
+          "--generate-password",
+        ])
+      ).code,
+    ).toBe(2);
+    const none = await quire(["reset-password", "--username", "ops"]);
+    expect(none.code).toBe(2);
+    expect(none.err).toContain("--password -");
+    const ghost = await quire(
+      ["reset-password", "--username", "ghost", "--password", "-"],
+      "long-enough-pass\n",
+    );
+    expect(ghost.code).toBe(1);
+    expect(ghost.err).toContain("user");
+    expect(hash()).toEqual(kept);
+  });
+
+  test.skipIf(!hasScript)(
+    "on a terminal: asks twice without echo; differing answers change nothing",
+    async () => {
+      const differ = await quireOnTty(
+        ["reset-password", "--username", "ops"],
+        ["typed-once-pass", "typed-twice-pass"],
+      );
+      expect(differ.code).toBe(2);
+      expect(differ.out).toContain("the two passwords differ");
+      expect((await login("ops@example.com", "brand-new-password")).status).toBe(200);
+
+      const same = await quireOnTty(
+        ["reset-password", "--username", "ops"],
+        ["prompted-password", "prompted-password"],
+      );
+      expect(same.code).toBe(0);
+      expect(same.out).not.toContain("prompted-password"); // never echoed
+      expect((await login("ops@example.com", "prompted-password")).status).toBe(200);
+    },
+  );
 });

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError, loadConfig } from "../../src/config.ts";
+import { ConfigError, configVars, loadConfig } from "../../src/config.ts";
 
 const SECRET = "x".repeat(40);
 const dirs: string[] = [];
@@ -244,6 +244,68 @@ describe("loadConfig: the development secret", () => {
   test("production never generates one", () => {
     const dataDir = tempDir();
     problemsOf({ NODE_ENV: "production", DATA_DIR: dataDir });
+    expect(() => statSync(join(dataDir, "jwt-secret"))).toThrow();
+  });
+});
+
+describe("loadConfig: messages name what is allowed", () => {
+  test.each([
+    [
+      "LOG_LEVEL",
+      "verbose",
+      'LOG_LEVEL: must be one of: fatal, error, warn, info, debug, trace, silent (got "verbose")',
+    ],
+    ["NODE_ENV", "staging", 'NODE_ENV: must be one of: development, production, test (got "staging")'],
+    ["DEFAULT_ROLE", "admin", 'DEFAULT_ROLE: must be one of: editor, viewer (got "admin")'],
+    // Unions with an "unset" member list only the values one can set.
+    ["RATE_LIMIT_ENABLED", "yes", 'RATE_LIMIT_ENABLED: must be one of: true, false (got "yes")'],
+    ["QUIRE_FLAG_COMMENTS", "maybe", 'QUIRE_FLAG_COMMENTS: must be one of: on, off (got "maybe")'],
+    [
+      "WEBHOOK_ALLOW_PRIVATE_NETWORKS",
+      "nah",
+      'WEBHOOK_ALLOW_PRIVATE_NETWORKS: must be true or false (got "nah")',
+    ],
+    ["PASSWORD_TIME_COST", "100", "PASSWORD_TIME_COST: must be a whole number from 1 to 64"],
+    ["BODY_LIMIT_BYTES", "0", "BODY_LIMIT_BYTES: must be a whole number of at least 1"],
+    ["MAIL_FROM", "ab", 'MAIL_FROM: must be 3 to 254 characters long (got "ab")'],
+  ])("%s=%p", (name, value, message) => {
+    const problems = problemsOf({ NODE_ENV: "test", JWT_SECRET: SECRET, DATA_DIR: tempDir(), [name]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toStartWith(message);
+    expect(problems[0]).not.toContain("Expected");
+  });
+
+  test("every union and boolean in the schema names its allowed values", () => {
+    // Every variable given a value no schema accepts: each message must say what is allowed instead.
+    const env: Record<string, string> = { JWT_SECRET: SECRET, DATA_DIR: tempDir() };
+    for (const [name, { schema }] of Object.entries(configVars)) {
+      const s = schema as { anyOf?: unknown; type?: string };
+      if (s.anyOf || s.type === "boolean") env[name] = "\u0001not-a-value";
+    }
+    const problems = problemsOf(env);
+    expect(problems.length).toBeGreaterThan(5);
+    for (const p of problems) expect(p).toMatch(/^[A-Z_]+: must be (one of: .+|true or false) \(got /);
+  });
+});
+
+describe("loadConfig: commands that sign no tokens", () => {
+  test("production does not require JWT_SECRET, and a bad one is not even read", () => {
+    const dataDir = tempDir();
+    for (const JWT_SECRET of [undefined, "short"]) {
+      const c = loadConfig({ NODE_ENV: "production", DATA_DIR: dataDir, JWT_SECRET }, { signsTokens: false });
+      expect(c.JWT_SECRET).toBe("");
+      expect(c.JWT_SECRET_GENERATED).toBe(false);
+    }
+    // The default is the signing command's rule.
+    expect(problemsOf({ NODE_ENV: "production", DATA_DIR: dataDir })).toEqual([
+      expect.stringMatching(/^JWT_SECRET: required/),
+    ]);
+  });
+
+  test("development generates no secret file for them", () => {
+    const dataDir = tempDir();
+    const c = loadConfig({ NODE_ENV: "development", DATA_DIR: dataDir }, { signsTokens: false });
+    expect(c.JWT_SECRET).toBe("");
     expect(() => statSync(join(dataDir, "jwt-secret"))).toThrow();
   });
 });

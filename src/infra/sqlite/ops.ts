@@ -17,7 +17,9 @@ export function expectedMigrations(folder = migrationsFolder): number {
 export function sqliteEngineOps(store: SqliteStore): EngineOps {
   const { writer, reader } = store.connections;
   let expected: number | undefined;
+  const version = reader.query<{ v: string }, []>("SELECT sqlite_version() AS v").get()?.v ?? "unknown";
   return {
+    description: `sqlite ${version}`,
     backupExtension: ".db",
     backup: (file) => backupTo({ path: store.url, sqlite: writer }, file),
     async sizeBytes() {

@@ -6,9 +6,12 @@
  *   cached session checks, so the new role applies on its next request.
  * - The instance never loses its last active admin: a change that would leave no unsuspended admin is
  *   refused (409) and rolled back, whoever makes it (an admin demoting or suspending themselves included).
+ * - A password reset (the CLI's way back in for a locked-out admin) ends every session of the account in
+ *   the same transaction, so whoever held one is signed out.
  */
 import type { AppContext } from "../../context.ts";
 import { AppError, notFound } from "../../errors.ts";
+import { hashPassword } from "../../lib/password.ts";
 import type { Role } from "../../policy.ts";
 import type { UserFilter, UserRow } from "../../store/accounts.ts";
 import { recordAudit } from "../audit/service.ts";
@@ -38,6 +41,14 @@ export async function listUsers(ctx: AppContext, filters: UserListFilters) {
     ctx.store.read.users.count(filter),
   ]);
   return { users: rows.map(toAdminUser), usersCount: total };
+}
+
+/** Every account, or those of one role, oldest first: for `quire admin list` (no paging, no secrets). */
+export async function listAccounts(ctx: AppContext, role?: Role) {
+  const filter: UserFilter = role ? { role } : {};
+  const total = await ctx.store.read.users.count(filter);
+  const rows = await ctx.store.read.users.list(filter, { limit: Math.max(total, 1), offset: 0 });
+  return rows.map(toAdminUser);
 }
 
 async function findByUsername(ctx: AppContext, username: string): Promise<UserRow> {
@@ -85,4 +96,32 @@ export async function changeUser(
     return row;
   });
   return { user: toAdminUser(updated) };
+}
+
+/** Set a new password for `username` and end all of its sessions, audited. */
+export async function resetPassword(
+  ctx: AppContext,
+  /** null: the CLI (`quire admin reset-password`). */
+  actor: { id: number } | null,
+  username: string,
+  password: string,
+) {
+  const target = await findByUsername(ctx, username);
+  const passwordHash = await hashPassword(password, {
+    memoryCost: ctx.config.PASSWORD_MEMORY_COST_KIB,
+    timeCost: ctx.config.PASSWORD_TIME_COST,
+  });
+  const ended = await ctx.store.write(async (tx) => {
+    await tx.users.update(target.id, { passwordHash, updatedAt: ctx.clock.now() });
+    const ended = await endSessions(ctx, tx, { userId: target.id }, "password-change");
+    await recordAudit(ctx, tx, {
+      action: "user.password_reset",
+      actorId: actor?.id ?? null,
+      targetType: "user",
+      targetId: target.id,
+      detail: { via: actor ? "api" : "cli", sessionsEnded: ended.length },
+    });
+    return ended;
+  });
+  return { user: toAdminUser(target), sessionsEnded: ended.length };
 }

@@ -14,6 +14,7 @@ export const auditActions = [
   "user.login_failed",
   "user.logout_all",
   "user.password_changed",
+  "user.password_reset",
   "user.role_changed",
   "user.suspended",
   "user.unsuspended",

@@ -72,6 +72,16 @@ export async function createBackup(
   }
 }
 
+/**
+ * Start `quire_backup_last_success_timestamp_seconds` from the newest backup on disk, not 0: a restart must
+ * not trip the backup-staleness alert. Its file's mtime is when the copy was finished (the final name is a
+ * hard link made afterwards).
+ */
+export function restoreBackupMetrics(ctx: AppContext): void {
+  const newest = listBackups(backupsDir(ctx))[0];
+  ctx.metrics.lastBackup.set(newest ? Date.parse(newest.createdAt) / 1000 : 0);
+}
+
 /** Register the scheduled backup (call before the job workers start; `serve` only). */
 export function scheduleBackups(ctx: AppContext): void {
   const minutes = ctx.config.BACKUP_INTERVAL_MINUTES;
