@@ -21,11 +21,11 @@
 import { Value } from "@sinclair/typebox/value";
 import type { Config } from "../config.ts";
 import { type AppContext, closeContext, createContext } from "../context.ts";
-import type { Role } from "../db/schema.ts";
+import type { Role } from "../policy.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { changeUser, listAccounts, resetPassword } from "../modules/admin/users.ts";
-import { recordAudit } from "../modules/audit/service.ts";
+import { recordAuditNow } from "../modules/audit/service.ts";
 import { RegisterBody } from "../modules/users/model.ts";
 import { createUser } from "../modules/users/service.ts";
 import { type Command, type Flags, storage, storageHelp, UsageError, withConfig } from "./command.ts";
@@ -55,7 +55,7 @@ function fail(message: string): number {
 /** Open the database, run `fn`, and turn the service's AppErrors (409, 404) into one line and exit 1. */
 function withContext(flags: Flags, fn: (ctx: AppContext) => number | Promise<number>) {
   return withConfig(flags, async (config: Readonly<Config>, log: Logger) => {
-    const ctx = createContext(config, log);
+    const ctx = await createContext(config, log);
     try {
       return await fn(ctx);
     } catch (err) {
@@ -66,7 +66,7 @@ function withContext(flags: Flags, fn: (ctx: AppContext) => number | Promise<num
           .join("; "),
       );
     } finally {
-      closeContext(ctx);
+      await closeContext(ctx);
     }
   });
 }
@@ -102,7 +102,7 @@ async function create(flags: Flags): Promise<number> {
   if (invalid.length > 0) throw new UsageError([...new Set(invalid)].join("; "), command);
   return withContext(flags, async (ctx) => {
     const user = await createUser(ctx, input, "admin");
-    recordAudit(ctx, {
+    await recordAuditNow(ctx, {
       action: "user.admin_created",
       targetType: "user",
       targetId: user.id,
@@ -116,8 +116,8 @@ async function create(flags: Flags): Promise<number> {
 
 function promote(flags: Flags): Promise<number> {
   const username = required(flags, "username", "admin promote");
-  return withContext(flags, (ctx) => {
-    const { user } = changeUser(ctx, null, username, { role: "admin", suspended: false });
+  return withContext(flags, async (ctx) => {
+    const { user } = await changeUser(ctx, null, username, { role: "admin", suspended: false });
     process.stdout.write(`${user.username} is now an admin\n`);
     return 0;
   });
@@ -129,14 +129,14 @@ function demote(flags: Flags): Promise<number> {
   const role = text(flags, "role");
   if (role !== undefined && role !== "editor" && role !== "viewer")
     throw new UsageError(`--role must be editor or viewer, got "${role}"`, command);
-  return withContext(flags, (ctx) => {
-    const current = listAccounts(ctx, "admin").find(
+  return withContext(flags, async (ctx) => {
+    const current = (await listAccounts(ctx, "admin")).find(
       (u) => u.username.toLowerCase() === username.toLowerCase(),
     );
     if (!current) return fail(`${username} is not an admin (or does not exist)`);
     const to: Role = role ?? ctx.config.DEFAULT_ROLE;
     // changeUser refuses (409) when this would leave no active admin, inside its transaction.
-    const { user } = changeUser(ctx, null, current.username, { role: to });
+    const { user } = await changeUser(ctx, null, current.username, { role: to });
     process.stdout.write(`${user.username} is now ${user.role === "editor" ? "an editor" : "a viewer"}\n`);
     return 0;
   });
@@ -147,8 +147,8 @@ function list(flags: Flags): Promise<number> {
   const role = text(flags, "role") ?? "admin";
   if (role !== "all" && !(roles as readonly string[]).includes(role))
     throw new UsageError(`--role must be one of: all, ${roles.join(", ")}; got "${role}"`, command);
-  return withContext(flags, (ctx) => {
-    const accounts = listAccounts(ctx, role === "all" ? undefined : (role as Role));
+  return withContext(flags, async (ctx) => {
+    const accounts = await listAccounts(ctx, role === "all" ? undefined : (role as Role));
     if (flags.json === true) {
       process.stdout.write(`${JSON.stringify(accounts.map(({ bio: _b, image: _i, ...a }) => a))}\n`);
       return 0;

@@ -3,14 +3,15 @@
  * deploys that want the schema change as a separate, observable step (or a backup taken right before it).
  */
 import type { Config } from "../config.ts";
-import { openDatabase } from "../db/client.ts";
-import { applyMigrations } from "../db/migrate.ts";
+import { openConnection } from "../infra/sqlite/client.ts";
+import { applyMigrations } from "../infra/sqlite/migrate.ts";
+import { drizzle } from "drizzle-orm/bun-sqlite";
 import type { Logger } from "../lib/logger.ts";
 
 export function migrate(config: Readonly<Config>, log: Logger): number {
-  const { db, sqlite } = openDatabase(config.DATABASE_URL);
+  const sqlite = openConnection(config.DATABASE_URL);
   try {
-    applyMigrations(db);
+    applyMigrations(drizzle({ client: sqlite }));
     log.info({ database: config.DATABASE_URL }, "migrations applied");
     return 0;
   } finally {

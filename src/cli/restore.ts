@@ -16,7 +16,7 @@ import { Database } from "bun:sqlite";
 import { copyFileSync, existsSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Config } from "../config.ts";
-import { expectedMigrations } from "../http/health.ts";
+import { expectedMigrations } from "../infra/sqlite/ops.ts";
 import { fsyncPath } from "../lib/fsync.ts";
 import type { Logger } from "../lib/logger.ts";
 import { liveServeLock } from "./lock.ts";

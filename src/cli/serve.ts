@@ -7,7 +7,6 @@
 import { createApp } from "../app.ts";
 import type { Config } from "../config.ts";
 import { closeContext, createContext } from "../context.ts";
-import { type Checkpointer, startCheckpointer } from "../db/checkpointer.ts";
 import { markDraining } from "../http/health.ts";
 import { loadTelemetry } from "../http/telemetry.ts";
 import type { Logger } from "../lib/logger.ts";
@@ -38,22 +37,9 @@ export async function serve(config: Readonly<Config>, log: Logger): Promise<numb
 async function serveClaimed(config: Readonly<Config>, log: Logger): Promise<number> {
   // Before the app: the tracing plugin must wrap every route.
   const telemetry = await loadTelemetry(config, log);
-  const ctx = createContext(config, log);
-  // WAL checkpoints in a worker thread, so no request waits for the fsync of one (src/db/checkpointer.ts).
-  // Started by the first committed write: a server that only reads never pays for the thread.
-  let checkpointer: Checkpointer | undefined;
-  if (config.DATABASE_URL !== ":memory:" && config.WAL_CHECKPOINT_INTERVAL_MS > 0) {
-    ctx.events.on({
-      afterCommit() {
-        checkpointer ??= startCheckpointer(
-          ctx.sqlite,
-          config.DATABASE_URL,
-          config.WAL_CHECKPOINT_INTERVAL_MS,
-          (message) => log.warn({ message }, "background WAL checkpoint failed"),
-        );
-      },
-    });
-  }
+  // WAL checkpoints in a worker thread, so no request waits for the fsync of one
+  // (src/infra/sqlite/checkpointer.ts), started by the first commit: a server that only reads never pays.
+  const ctx = await createContext(config, log, { checkpoints: true });
   scheduleBackups(ctx);
   const app = createApp(ctx, { telemetry: telemetry.plugin });
   try {
@@ -76,8 +62,7 @@ async function serveClaimed(config: Readonly<Config>, log: Logger): Promise<numb
     const reason = bindProblem(err, config.HOST, config.PORT);
     if (reason) process.stderr.write(`quire: ${reason}\n`);
     else log.fatal({ err }, `cannot start the server on ${config.HOST}:${config.PORT}`);
-    await checkpointer?.stop();
-    closeContext(ctx);
+    await closeContext(ctx);
     await telemetry.shutdown();
     return 1;
   }
@@ -100,7 +85,7 @@ async function serveClaimed(config: Readonly<Config>, log: Logger): Promise<numb
             stopServer: () => app.stop(),
             forceClose: () => void server.stop(true),
             // Running jobs finish or are released (JOBS_DRAIN_MS); the last spans are flushed.
-            stopWorkers: () => Promise.all([stopJobs(ctx), telemetry.shutdown(), checkpointer?.stop()]),
+            stopWorkers: () => Promise.all([stopJobs(ctx), telemetry.shutdown()]),
             close: () => closeContext(ctx),
           },
           { graceMs: config.SHUTDOWN_GRACE_MS, delayMs: config.SHUTDOWN_DELAY_MS, log },
@@ -111,7 +96,7 @@ async function serveClaimed(config: Readonly<Config>, log: Logger): Promise<numb
       { log },
     );
     log.info({ address, port, url: localUrl(address, port) }, `listening on ${describeBind(address, port)}`);
-    startJobs(ctx);
+    startJobs(ctx).catch((err) => log.error({ err }, "job workers failed to start"));
   });
 }
 

@@ -22,7 +22,8 @@ export interface ShutdownSteps {
   /** Cut whatever connections are still open (settles stopServer). */
   forceClose(): void;
   stopWorkers(): Promise<unknown>;
-  close(): void;
+  /** Flush and close storage (the store finishes what is queued first). */
+  close(): void | Promise<void>;
 }
 
 export interface ShutdownLog {
@@ -73,7 +74,7 @@ export async function shutdownGracefully(steps: ShutdownSteps, options: Shutdown
   }
   await stopped;
   await workers;
-  steps.close();
+  await steps.close();
   clearTimeout(watchdog);
   return forced ? 1 : 0;
 }

@@ -18,7 +18,7 @@ let reader: TestUser;
 let article: ApiArticle;
 
 beforeEach(async () => {
-  t = createTestApp();
+  t = await createTestApp();
   author = await registerUser(t);
   reader = await registerUser(t);
   article = await createArticle(t, author.token, { tagList: ["x"] });
@@ -176,7 +176,7 @@ describe("Cache-Control", () => {
     expect(write.headers.get("cache-control")).toBe("no-store");
   });
 
-  test("the policy table", () => {
+  test("the policy table", async () => {
     const cases: [string, string, boolean, string | undefined][] = [
       ["GET", "/api/articles", false, "public, no-cache"],
       ["GET", "/api/articles", true, "private, no-cache"],
@@ -194,7 +194,7 @@ describe("Cache-Control", () => {
       expect(cacheControlFor(method, path, auth)).toBe(expected);
   });
 
-  test("If-None-Match parsing", () => {
+  test("If-None-Match parsing", async () => {
     expect(matchesIfNoneMatch(null, '"a"')).toBe(false);
     expect(matchesIfNoneMatch('"a"', '"a"')).toBe(true);
     expect(matchesIfNoneMatch(' "b" ,W/"a"', '"a"')).toBe(true);

@@ -21,7 +21,7 @@ let stranger: TestUser;
 let article: ApiArticle;
 
 beforeEach(async () => {
-  t = createTestApp();
+  t = await createTestApp();
   author = await registerUser(t);
   fan = await registerUser(t);
   stranger = await registerUser(t);

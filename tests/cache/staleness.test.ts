@@ -19,7 +19,7 @@ let author: TestUser;
 let reader: TestUser;
 
 beforeEach(async () => {
-  t = createTestApp();
+  t = await createTestApp();
   author = await registerUser(t);
   reader = await registerUser(t);
 });
@@ -189,8 +189,8 @@ describe("the caches really serve", () => {
     await get("/api/articles");
     await get(`/api/profiles/${author.username}`);
     // Another process (the CLI, say) writes to the same database: no domain event reaches this app.
-    t.ctx.sqlite.run("update articles set title = 'Changed elsewhere'");
-    t.ctx.sqlite.run("update users set bio = 'changed elsewhere'");
+    t.sqlite.run("update articles set title = 'Changed elsewhere'");
+    t.sqlite.run("update users set bio = 'changed elsewhere'");
     expect((await get(`/api/articles/${a.slug}`)).article.title).toBe("Cached");
     expect((await get("/api/articles")).articles[0].title).toBe("Cached");
     expect((await get(`/api/profiles/${author.username}`)).profile.bio).toBeNull();
@@ -233,7 +233,7 @@ describe("the caches really serve", () => {
   });
 
   test("CACHE_TTL_MS=0 turns the caches off and everything still answers", async () => {
-    const off = createTestApp({ CACHE_TTL_MS: "0" });
+    const off = await createTestApp({ CACHE_TTL_MS: "0" });
     const u = await registerUser(off);
     const a = await createArticle(off, u.token, { tagList: ["x"] });
     for (const path of [

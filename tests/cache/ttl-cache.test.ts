@@ -22,7 +22,7 @@ function cache(options: Partial<ConstructorParameters<typeof TtlCache<string, st
 }
 
 describe("TtlCache", () => {
-  test("load: the loader runs on a miss only; hits and misses are counted", () => {
+  test("load: the loader runs on a miss only; hits and misses are counted", async () => {
     const { c } = cache();
     let calls = 0;
     const loader = () => `v${++calls}`;
@@ -33,7 +33,7 @@ describe("TtlCache", () => {
     expect(c.stats()).toMatchObject({ name: "test", hits: 2, misses: 1, entries: 1, bytes: 2 });
   });
 
-  test("a loader that finds nothing caches nothing", () => {
+  test("a loader that finds nothing caches nothing", async () => {
     const { c } = cache();
     let calls = 0;
     expect(c.load("k", () => void calls++)).toBeUndefined();
@@ -42,7 +42,7 @@ describe("TtlCache", () => {
     expect(c.size).toBe(0);
   });
 
-  test("entries expire after ttlMs on the given clock, and not before", () => {
+  test("entries expire after ttlMs on the given clock, and not before", async () => {
     const { c, advance } = cache();
     c.set("k", "old");
     advance(999);
@@ -52,7 +52,7 @@ describe("TtlCache", () => {
     expect(c.load("k", () => "new")).toBe("new");
   });
 
-  test("bounded by entries: the least recently used goes first", () => {
+  test("bounded by entries: the least recently used goes first", async () => {
     const { c } = cache({ max: 3 });
     for (const k of ["a", "b", "c"]) c.set(k, k);
     c.get("a"); // a is now the most recently used
@@ -62,7 +62,7 @@ describe("TtlCache", () => {
     expect(c.stats().evictions).toBe(1);
   });
 
-  test("bounded by bytes: the total stays within maxBytes, and one entry may take at most an eighth", () => {
+  test("bounded by bytes: the total stays within maxBytes, and one entry may take at most an eighth", async () => {
     const { c } = cache({ maxBytes: 800 });
     for (let i = 0; i < 20; i++) c.set(`k${i}`, "x".repeat(100));
     expect(c.stats().bytes).toBeLessThanOrEqual(800);
@@ -72,7 +72,7 @@ describe("TtlCache", () => {
     expect(c.peek("huge")).toBeUndefined();
   });
 
-  test("ttlMs 0 disables the cache: every read loads", () => {
+  test("ttlMs 0 disables the cache: every read loads", async () => {
     const { c } = cache({ ttlMs: 0 });
     let calls = 0;
     c.load("k", () => `v${++calls}`);
@@ -81,7 +81,7 @@ describe("TtlCache", () => {
     expect(c.size).toBe(0);
   });
 
-  test("delete, deleteWhere and clear drop entries", () => {
+  test("delete, deleteWhere and clear drop entries", async () => {
     const { c } = cache();
     for (const k of ["a1", "a2", "b1"]) c.set(k, k);
     expect(c.delete("b1")).toBe(true);

@@ -124,11 +124,11 @@ describe("server", () => {
     }
   }, 20_000);
 
-  afterAll(() => {
+  afterAll(async () => {
     if (server.exitCode === null) server.kill("SIGKILL");
   });
 
-  test("prints exactly one listen line, with a loopback URL", () => {
+  test("prints exactly one listen line, with a loopback URL", async () => {
     expect(stdout.text.match(/listening on /g)).toHaveLength(1);
     expect(origin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });

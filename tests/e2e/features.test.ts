@@ -28,7 +28,7 @@ beforeAll(async () => {
   binary = await buildBinary(work);
   server = await startServer(binary, dataDir, env);
 }, 120_000);
-afterAll(() => {
+afterAll(async () => {
   if (server.proc.exitCode === null) server.proc.kill("SIGKILL");
 });
 

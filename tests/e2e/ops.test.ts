@@ -97,7 +97,7 @@ beforeAll(async () => {
   binary = await buildBinary(work);
 }, 180_000);
 
-afterAll(() => {
+afterAll(async () => {
   for (const s of servers) if (s.proc.exitCode === null) s.proc.kill("SIGKILL");
   if (!process.env.QUIRE_E2E_KEEP) rmSync(work, { recursive: true, force: true });
 });

@@ -27,7 +27,7 @@ const signUp = (t: TestApp) => {
 
 describe("admin API", () => {
   test("lists every flag with its default; 401 anonymous, 403 editor", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const admin = await createAdmin(t);
     const res = await t.request("GET", "/api/admin/flags", { token: admin.token });
     expect(res.status).toBe(200);
@@ -51,7 +51,7 @@ describe("admin API", () => {
   });
 
   test("PATCH stores the flag and answers with it; bad input is 422 and changes nothing", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const admin = await createAdmin(t);
     const res = await patch(t, admin.token, "comments", { enabled: true, percentage: 25 });
     expect(res.status).toBe(200);
@@ -61,11 +61,11 @@ describe("admin API", () => {
       percentage: 25,
       source: "database",
     });
-    expect(t.ctx.sqlite.query("SELECT name, enabled, percentage FROM flags").all()).toEqual([
+    expect(t.sqlite.query("SELECT name, enabled, percentage FROM flags").all()).toEqual([
       { name: "comments", enabled: 1, percentage: 25 },
     ]);
     expect(
-      t.ctx.sqlite
+      t.sqlite
         .query(
           "SELECT action, actor_id, target_type, target_id, detail FROM audit_log WHERE action = 'flag.changed'",
         )
@@ -96,7 +96,7 @@ describe("admin API", () => {
     const unknown = await patch(t, admin.token, "teleport", { enabled: true });
     expect(unknown.status).toBe(404);
     expect(unknown.body).toEqual(envelope("flag", "not found"));
-    expect(t.ctx.sqlite.query("SELECT name, enabled, percentage FROM flags").all()).toEqual([
+    expect(t.sqlite.query("SELECT name, enabled, percentage FROM flags").all()).toEqual([
       { name: "comments", enabled: 1, percentage: 25 },
     ]);
   });
@@ -104,7 +104,7 @@ describe("admin API", () => {
 
 describe("registration", () => {
   test("off → 403 on sign-up, nothing created; on again → 201", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const admin = await createAdmin(t);
     expect((await patch(t, admin.token, "registration", { enabled: false })).status).toBe(200);
     const users = count(t, "users");
@@ -121,20 +121,20 @@ describe("registration", () => {
   });
 
   test("the environment override wins over the database", async () => {
-    const t = createTestApp({ QUIRE_FLAG_REGISTRATION: "off" });
-    t.ctx.sqlite.run("INSERT INTO flags (name, enabled, percentage) VALUES ('registration', 1, 100)");
+    const t = await createTestApp({ QUIRE_FLAG_REGISTRATION: "off" });
+    t.sqlite.run("INSERT INTO flags (name, enabled, percentage) VALUES ('registration', 1, 100)");
     const res = await signUp(t);
     expect(res.status).toBe(403);
     expect(count(t, "users")).toBe(0);
 
-    const on = createTestApp({ QUIRE_FLAG_REGISTRATION: "on" });
+    const on = await createTestApp({ QUIRE_FLAG_REGISTRATION: "on" });
     const admin = await createAdmin(on);
     const patched = await patch(on, admin.token, "registration", { enabled: false });
     expect(patched.body.flag).toMatchObject({ enabled: true, source: "env", override: "on" });
     expect((await signUp(on)).status).toBe(201);
   });
 
-  test("an invalid override stops the start with a message naming the variable", () => {
+  test("an invalid override stops the start with a message naming the variable", async () => {
     expect(() => loadConfig({ NODE_ENV: "test", QUIRE_FLAG_MAINTENANCE: "maybe" })).toThrow(ConfigError);
     try {
       loadConfig({ NODE_ENV: "test", QUIRE_FLAG_MAINTENANCE: "maybe" });
@@ -146,7 +146,7 @@ describe("registration", () => {
 
 describe("comments", () => {
   test("off → 403 on writing and deleting comments; reading still works", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const admin = await createAdmin(t);
     const article = await createArticle(t, admin.token);
     const comment = await addComment(t, admin.token, article.slug);
@@ -169,7 +169,7 @@ describe("comments", () => {
   });
 
   test("a percentage rollout admits exactly the users whose bucket is below it", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const admin = await createAdmin(t);
     const article = await createArticle(t, admin.token);
     await patch(t, admin.token, "comments", { enabled: true, percentage: 50 });
@@ -185,7 +185,7 @@ describe("comments", () => {
 });
 
 describe("rollout", () => {
-  test("buckets are stable, independent per flag, and roughly uniform", () => {
+  test("buckets are stable, independent per flag, and roughly uniform", async () => {
     expect(rolloutBucket("realtime", 42)).toBe(rolloutBucket("realtime", 42));
     const tally = Array(10).fill(0);
     let differ = 0;
@@ -199,7 +199,7 @@ describe("rollout", () => {
   });
 
   test("isFlagEnabled: off, 0 %, 100 %, anonymous callers", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const admin = await createAdmin(t);
     expect(isFlagEnabled(t.ctx, "realtime", 1)).toBe(true);
     await patch(t, admin.token, "realtime", { enabled: true, percentage: 0 });
@@ -217,7 +217,7 @@ describe("rollout", () => {
 
 describe("maintenance", () => {
   test("blocks writes with 503 and Retry-After, lets reads through, and an admin can switch it off", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const admin = await createAdmin(t);
     const author = await registerUser(t);
     const article = await createArticle(t, author.token, { title: "Before maintenance" });
@@ -272,7 +272,7 @@ describe("maintenance", () => {
   });
 
   test("QUIRE_FLAG_MAINTENANCE=on holds even if the database says off", async () => {
-    const t = createTestApp({ QUIRE_FLAG_MAINTENANCE: "on" });
+    const t = await createTestApp({ QUIRE_FLAG_MAINTENANCE: "on" });
     expect((await signUp(t)).status).toBe(503);
     expect((await t.request("GET", "/api/tags")).status).toBe(200);
   });

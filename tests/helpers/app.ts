@@ -4,9 +4,11 @@
  *
  * Argon2 is configured at its floor (8 KiB, 1 pass) so registering a user costs well under a millisecond.
  */
+import type { Database } from "bun:sqlite";
 import { type App, createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { type AppContext, createContext } from "../../src/context.ts";
+import type { SqliteStore } from "../../src/infra/sqlite/store.ts";
 import { FakeClock } from "../../src/lib/clock.ts";
 import { createLogger } from "../../src/lib/logger.ts";
 
@@ -31,6 +33,8 @@ export interface TestResponse {
 export interface TestApp {
   app: App;
   ctx: AppContext;
+  /** The SQLite connection the store writes on, for asserting state behind the API. */
+  sqlite: Database;
   clock: FakeClock;
   /** Every log line the app wrote (empty unless LOG_LEVEL is overridden). */
   logs: string[];
@@ -39,7 +43,7 @@ export interface TestApp {
   buildRequest(method: string, path: string, options?: RequestOptions): Request;
 }
 
-export function createTestApp(overrides: Record<string, string> = {}): TestApp {
+export async function createTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
   const config = loadConfig({
     NODE_ENV: "test",
     DATABASE_URL: ":memory:",
@@ -52,7 +56,8 @@ export function createTestApp(overrides: Record<string, string> = {}): TestApp {
   const logs: string[] = [];
   const log = createLogger(config.LOG_LEVEL, { write: (line: string) => void logs.push(line) });
   const clock = new FakeClock(Date.now());
-  const ctx = createContext(config, log, { clock });
+  const ctx = await createContext(config, log, { clock });
+  const sqlite = (ctx.store as SqliteStore).connections.writer;
   const app = createApp(ctx);
 
   const buildRequest = (method: string, path: string, options: RequestOptions = {}) => {
@@ -83,7 +88,7 @@ export function createTestApp(overrides: Record<string, string> = {}): TestApp {
     return { status: res.status, body: parsed, text, headers: res.headers };
   };
 
-  return { app, ctx, clock, logs, request, buildRequest };
+  return { app, ctx, sqlite, clock, logs, request, buildRequest };
 }
 
 let counter = 0;
@@ -111,9 +116,7 @@ export async function registerUser(
   const password = overrides.password ?? "correct horse battery";
   const res = await t.request("POST", "/api/users", { body: { user: { username, email, password } } });
   if (res.status !== 201) throw new Error(`registerUser: ${res.status} ${res.text}`);
-  const row = t.ctx.sqlite
-    .query<{ id: number }, [string]>("select id from users where username = ?")
-    .get(username);
+  const row = t.sqlite.query<{ id: number }, [string]>("select id from users where username = ?").get(username);
   return { id: row!.id, token: res.body.user.token, username, email, password };
 }
 
@@ -173,14 +176,14 @@ export async function favorite(t: TestApp, token: string, slug: string): Promise
 
 /** Set a user's role directly in the database and drop cached sessions so the next request sees it. */
 export function setRole(t: TestApp, userId: number, role: "admin" | "editor" | "viewer"): void {
-  t.ctx.sqlite.query("update users set role = ? where id = ?").run(role, userId);
-  t.ctx.caches.sessions.clear();
+  t.sqlite.query("update users set role = ? where id = ?").run(role, userId);
+  t.ctx.sessions.cache.clear();
 }
 
 /** A single row from the database, for asserting state behind the API. */
 export function row<T = Record<string, unknown>>(t: TestApp, sql: string, ...params: unknown[]): T | null {
   // biome-ignore lint/suspicious/noExplicitAny: bind parameters are test-supplied
-  return t.ctx.sqlite.query(sql).get(...(params as any[])) as T | null;
+  return t.sqlite.query(sql).get(...(params as any[])) as T | null;
 }
 
 /** Count rows, e.g. `count(t, "comments where article_id = ?", id)`. */

@@ -34,11 +34,11 @@ const clock = new FakeClock(Date.now());
 /** The running app's session checks are cached at most this long (src/modules/cache): the CLI's bound. */
 const SESSION_CACHE_MS = 10_000;
 
-beforeAll(() => {
+beforeAll(async () => {
   ctx = createContext(loadConfig(env), createLogger("silent"), { clock });
   app = createApp(ctx);
 });
-afterAll(() => {
+afterAll(async () => {
   closeContext(ctx);
   rmSync(dir, { recursive: true, force: true });
 });

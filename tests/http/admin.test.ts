@@ -18,7 +18,7 @@ let alice: TestUser;
 let bob: TestUser;
 
 beforeAll(async () => {
-  t = createTestApp();
+  t = await createTestApp();
   admin = await registerUser(t, { username: "root_admin" });
   setRole(t, admin.id, "admin");
   alice = await registerUser(t, { username: "alice_adm", email: "alice@example.org" });

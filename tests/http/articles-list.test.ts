@@ -20,7 +20,7 @@ describe("list shape and order", () => {
   let author: TestUser;
   let reader: TestUser;
   beforeAll(async () => {
-    t = createTestApp();
+    t = await createTestApp();
     author = await registerUser(t);
     reader = await registerUser(t);
   });
@@ -86,7 +86,7 @@ describe("filters", () => {
   const other = unique("other");
 
   beforeAll(async () => {
-    t = createTestApp();
+    t = await createTestApp();
     alice = await registerUser(t);
     bob = await registerUser(t);
     carol = await registerUser(t);
@@ -167,7 +167,7 @@ describe("pagination", () => {
   const ordered: string[] = []; // newest first
 
   beforeAll(async () => {
-    t = createTestApp();
+    t = await createTestApp();
     author = await registerUser(t);
     // 105 articles straight through the service (the HTTP layer is covered elsewhere).
     const viewer = { id: author.id, role: "editor" as const };

@@ -27,7 +27,7 @@ describe("POST /api/articles", () => {
   let t: TestApp;
   let author: TestUser;
   beforeAll(async () => {
-    t = createTestApp();
+    t = await createTestApp();
     author = await registerUser(t);
   });
 
@@ -145,7 +145,7 @@ describe("GET /api/articles/:slug", () => {
   let author: TestUser;
   let reader: TestUser;
   beforeAll(async () => {
-    t = createTestApp();
+    t = await createTestApp();
     author = await registerUser(t);
     reader = await registerUser(t);
   });
@@ -194,7 +194,7 @@ describe("PUT /api/articles/:slug", () => {
   let author: TestUser;
   let other: TestUser;
   beforeAll(async () => {
-    t = createTestApp();
+    t = await createTestApp();
     author = await registerUser(t);
     other = await registerUser(t);
   });
@@ -353,7 +353,7 @@ describe("DELETE /api/articles/:slug", () => {
   let author: TestUser;
   let other: TestUser;
   beforeAll(async () => {
-    t = createTestApp();
+    t = await createTestApp();
     author = await registerUser(t);
     other = await registerUser(t);
   });

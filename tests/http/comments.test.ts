@@ -19,7 +19,7 @@ describe("POST /api/articles/:slug/comments", () => {
   let reader: TestUser;
   let slug: string;
   beforeAll(async () => {
-    t = createTestApp();
+    t = await createTestApp();
     author = await registerUser(t);
     reader = await registerUser(t);
     slug = (await createArticle(t, author.token)).slug;
@@ -83,7 +83,7 @@ describe("GET /api/articles/:slug/comments", () => {
   let author: TestUser;
   let reader: TestUser;
   beforeAll(async () => {
-    t = createTestApp();
+    t = await createTestApp();
     author = await registerUser(t);
     reader = await registerUser(t);
   });
@@ -138,7 +138,7 @@ describe("DELETE /api/articles/:slug/comments/:id", () => {
   let author: TestUser;
   let other: TestUser;
   beforeAll(async () => {
-    t = createTestApp();
+    t = await createTestApp();
     author = await registerUser(t);
     other = await registerUser(t);
   });

@@ -50,7 +50,7 @@ describe("malformed and mistyped bodies", () => {
   let t: TestApp;
   let user: TestUser;
   beforeAll(async () => {
-    t = createTestApp();
+    t = await createTestApp();
     user = await registerUser(t);
   });
 
@@ -147,7 +147,7 @@ describe("content types other than JSON", () => {
   let t: TestApp;
   let user: TestUser;
   beforeAll(async () => {
-    t = createTestApp();
+    t = await createTestApp();
     user = await registerUser(t);
   });
 
@@ -194,7 +194,7 @@ describe("body size limit (BODY_LIMIT_BYTES=2048)", () => {
   let t: TestApp;
   let user: TestUser;
   beforeAll(async () => {
-    t = createTestApp({ BODY_LIMIT_BYTES: "2048" });
+    t = await createTestApp({ BODY_LIMIT_BYTES: "2048" });
     user = await registerUser(t);
   });
 
@@ -262,7 +262,7 @@ describe("nothing submitted is echoed; no internals leak", () => {
   let t: TestApp;
   let user: TestUser;
   beforeAll(async () => {
-    t = createTestApp({ LOG_LEVEL: "trace" });
+    t = await createTestApp({ LOG_LEVEL: "trace" });
     user = await registerUser(t, { password: SECRET_PASSWORD });
   });
 
@@ -320,7 +320,7 @@ describe("nothing submitted is echoed; no internals leak", () => {
     expect(me.text).not.toContain("argon2");
   });
 
-  test("the logs never contain the password (LOG_LEVEL=trace)", () => {
+  test("the logs never contain the password (LOG_LEVEL=trace)", async () => {
     for (const line of t.logs) expect(line).not.toContain(SECRET_PASSWORD);
   });
 
@@ -345,7 +345,7 @@ describe("nothing submitted is echoed; no internals leak", () => {
 
 describe("routing and unexpected failures", () => {
   test("unknown routes → 404 envelope", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     for (const [method, path] of [
       ["GET", "/api/nothing-here"],
       ["GET", "/"],
@@ -358,16 +358,16 @@ describe("routing and unexpected failures", () => {
   });
 
   test("a known path with an unsupported method → 404 or 405 envelope", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const res = await t.request("PATCH", "/api/user", { body: { user: {} } });
     expect([404, 405]).toContain(res.status);
     expectEnvelope(res, res.status);
   });
 
   test("an unexpected failure → generic 500 envelope, logged, nothing internal in the body", async () => {
-    const t = createTestApp({ LOG_LEVEL: "error" });
+    const t = await createTestApp({ LOG_LEVEL: "error" });
     const u = await registerUser(t);
-    t.ctx.sqlite.close(); // every query now throws
+    t.sqlite.close(); // every query now throws
     const res = await t.request("GET", "/api/tags", { token: u.token });
     expectEnvelope(res, 500);
     expect(res.body).toEqual(envelope("server", "internal error"));

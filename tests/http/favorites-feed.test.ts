@@ -15,7 +15,7 @@ import {
 } from "../helpers/app.ts";
 
 const storedCount = (t: TestApp, slug: string) =>
-  (t.ctx.sqlite.query("select favorites_count as n from articles where slug = ?").get(slug) as { n: number })
+  (t.sqlite.query("select favorites_count as n from articles where slug = ?").get(slug) as { n: number })
     .n;
 
 describe("POST/DELETE /api/articles/:slug/favorite", () => {
@@ -23,7 +23,7 @@ describe("POST/DELETE /api/articles/:slug/favorite", () => {
   let author: TestUser;
   let fan: TestUser;
   beforeAll(async () => {
-    t = createTestApp();
+    t = await createTestApp();
     author = await registerUser(t);
     fan = await registerUser(t);
   });
@@ -139,8 +139,8 @@ describe("POST/DELETE /api/articles/:slug/favorite", () => {
 
 describe("GET /api/articles/feed", () => {
   let t: TestApp;
-  beforeAll(() => {
-    t = createTestApp();
+  beforeAll(async () => {
+    t = await createTestApp();
   });
 
   test("401 is missing without a token (the feed route wins over /articles/:slug)", async () => {

@@ -17,7 +17,7 @@ describe("mass assignment", () => {
   let alice: TestUser;
   let bob: TestUser;
   beforeAll(async () => {
-    t = createTestApp();
+    t = await createTestApp();
     alice = await registerUser(t);
     bob = await registerUser(t);
   });

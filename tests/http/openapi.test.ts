@@ -13,14 +13,14 @@ describe("OpenAPI document", () => {
   let t: TestApp;
   let paths: Record<string, Record<string, Operation>>;
   beforeAll(async () => {
-    t = createTestApp();
+    t = await createTestApp();
     const res = await t.request("GET", "/openapi/json");
     expect(res.status).toBe(200);
     expect(res.body.info.title).toBe("Quire API");
     paths = res.body.paths;
   });
 
-  test("documents every RealWorld endpoint", () => {
+  test("documents every RealWorld endpoint", async () => {
     for (const [path, method] of [
       ["/api/users", "post"],
       ["/api/users/login", "post"],
@@ -50,7 +50,7 @@ describe("OpenAPI document", () => {
     }
   });
 
-  test("every operation has a tag, a summary, a success response and its error responses", () => {
+  test("every operation has a tag, a summary, a success response and its error responses", async () => {
     for (const [path, methods] of Object.entries(paths)) {
       for (const [method, op] of Object.entries(methods)) {
         const codes = Object.keys(op.responses ?? {});
@@ -73,7 +73,7 @@ describe("OpenAPI document", () => {
     }
   });
 
-  test("JSON request bodies are documented with their schema", () => {
+  test("JSON request bodies are documented with their schema", async () => {
     const register = paths["/api/users"]?.post?.requestBody?.content["application/json"]?.schema;
     expect(register?.type).toBe("object");
     for (const [path, methods] of Object.entries(paths)) {
@@ -91,7 +91,7 @@ describe("OpenAPI document", () => {
 
 describe("docs UI", () => {
   test("the page loads its assets from the app itself, never a CDN", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const page = await t.request("GET", "/openapi");
     expect(page.status).toBe(200);
     expect(page.headers.get("content-type")).toContain("text/html");

@@ -124,14 +124,14 @@ function pathOf(r: Route, f: Fixture): string {
 
 /** Everything a request could change, as one comparable value (sessions and the audit trail aside). */
 function snapshot(t: TestApp) {
-  const tables = t.ctx.sqlite
+  const tables = t.sqlite
     .query<{ name: string }, []>(
       "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '%fts%' and name not like '%drizzle%' and name not in ('sessions', 'refresh_tokens', 'audit_log') order by name",
     )
     .all()
     .map((r) => r.name);
   return Object.fromEntries(
-    tables.map((name) => [name, t.ctx.sqlite.query(`select * from "${name}"`).all()]),
+    tables.map((name) => [name, t.sqlite.query(`select * from "${name}"`).all()]),
   );
 }
 
@@ -182,7 +182,7 @@ function badHeaders(realToken: string): [string, string][] {
 
 describe("the token forger is sound", () => {
   test("a token re-signed with the real secret and unchanged claims is accepted", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const u = await registerUser(t);
     const resigned = signToken(decodeClaims(u.token), TEST_SECRET);
     const res = await t.request("GET", "/api/user", { headers: { authorization: `Token ${resigned}` } });
@@ -195,7 +195,7 @@ describe("protected routes × missing and bad tokens", () => {
   let t: TestApp;
   let f: Fixture;
   beforeAll(async () => {
-    t = createTestApp();
+    t = await createTestApp();
     f = await fixture(t);
   });
 
@@ -243,7 +243,7 @@ describe("optional-auth routes × bad tokens", () => {
   let t: TestApp;
   let f: Fixture;
   beforeAll(async () => {
-    t = createTestApp();
+    t = await createTestApp();
     f = await fixture(t);
   });
 
@@ -271,7 +271,7 @@ describe("admin routes × missing and bad tokens, editors and viewers", () => {
   let f: Fixture;
   let viewer: TestUser;
   beforeAll(async () => {
-    t = createTestApp();
+    t = await createTestApp();
     f = await fixture(t);
     viewer = await registerUser(t);
     setRole(t, viewer.id, "viewer");
@@ -306,8 +306,8 @@ describe("admin routes × missing and bad tokens, editors and viewers", () => {
 });
 
 describe("route inventory", () => {
-  test("every registered route is classified in this matrix (add new routes to a table above)", () => {
-    const t = createTestApp();
+  test("every registered route is classified in this matrix (add new routes to a table above)", async () => {
+    const t = await createTestApp();
     const known = new Set(
       [...PROTECTED, ...ADMIN, ...OPTIONAL].map(label).concat(PUBLIC, STREAMS, OWN_CREDENTIAL),
     );
@@ -324,11 +324,11 @@ describe("route inventory", () => {
 
 describe("tokens of deleted or ended accounts", () => {
   test("a deleted user's token → 401 is invalid", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const u = await registerUser(t);
     expect((await t.request("GET", "/api/user", { token: u.token })).status).toBe(200);
-    t.ctx.sqlite.query("delete from users where id = ?").run(u.id);
-    t.ctx.caches.sessions.clear();
+    t.sqlite.query("delete from users where id = ?").run(u.id);
+    t.ctx.sessions.cache.clear();
     const res = await t.request("GET", "/api/user", { token: u.token });
     expect(res.status).toBe(401);
     expect(res.body).toEqual(envelope("token", "is invalid"));
@@ -342,7 +342,7 @@ describe("roles", () => {
   let admin: TestUser;
   let viewerOwnSlug: string;
   beforeAll(async () => {
-    t = createTestApp();
+    t = await createTestApp();
     editor = await registerUser(t);
     viewer = await registerUser(t);
     admin = await registerUser(t);
@@ -448,7 +448,7 @@ describe("check order: 401 → 422 (shape) → 404 → 403", () => {
   let t: TestApp;
   let f: Fixture;
   beforeAll(async () => {
-    t = createTestApp();
+    t = await createTestApp();
     f = await fixture(t);
   });
 

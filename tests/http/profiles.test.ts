@@ -7,8 +7,8 @@ const follows = (t: TestApp, follower: number, followee: number) =>
 
 describe("GET /api/profiles/:username", () => {
   let t: TestApp;
-  beforeAll(() => {
-    t = createTestApp();
+  beforeAll(async () => {
+    t = await createTestApp();
   });
 
   test("200 without auth: bio and image null, following false", async () => {
@@ -61,8 +61,8 @@ describe("GET /api/profiles/:username", () => {
 
 describe("POST/DELETE /api/profiles/:username/follow", () => {
   let t: TestApp;
-  beforeAll(() => {
-    t = createTestApp();
+  beforeAll(async () => {
+    t = await createTestApp();
   });
 
   test("follow: 200 following true, persisted, idempotent", async () => {

@@ -6,7 +6,7 @@ describe("GET /api/tags", () => {
   let t: TestApp;
   let author: TestUser;
   beforeAll(async () => {
-    t = createTestApp();
+    t = await createTestApp();
     author = await registerUser(t);
   });
 

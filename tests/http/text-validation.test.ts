@@ -5,7 +5,7 @@ import { count, createTestApp, envelope, registerUser, type TestApp, type TestUs
 let t: TestApp;
 let user: TestUser;
 beforeAll(async () => {
-  t = createTestApp();
+  t = await createTestApp();
   user = await registerUser(t);
 });
 const create = (article: Record<string, unknown>) =>

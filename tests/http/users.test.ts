@@ -21,8 +21,8 @@ const userRow = (t: TestApp, id: number) =>
 
 describe("POST /api/users (register)", () => {
   let t: TestApp;
-  beforeAll(() => {
-    t = createTestApp();
+  beforeAll(async () => {
+    t = await createTestApp();
   });
 
   test("201 with the user, a working token, null bio and image; the password is stored hashed", async () => {
@@ -147,8 +147,8 @@ describe("POST /api/users (register)", () => {
 
 describe("POST /api/users/login", () => {
   let t: TestApp;
-  beforeAll(() => {
-    t = createTestApp();
+  beforeAll(async () => {
+    t = await createTestApp();
   });
 
   test("200 with the user and a new token that works", async () => {
@@ -208,8 +208,8 @@ describe("POST /api/users/login", () => {
 
   test("a suspended account cannot log in and its tokens stop working", async () => {
     const u = await registerUser(t);
-    t.ctx.sqlite.query("update users set suspended = 1 where id = ?").run(u.id);
-    t.ctx.caches.sessions.clear();
+    t.sqlite.query("update users set suspended = 1 where id = ?").run(u.id);
+    t.ctx.sessions.cache.clear();
     const res = await t.request("POST", "/api/users/login", {
       body: { user: { email: u.email, password: u.password } },
     });
@@ -223,8 +223,8 @@ describe("POST /api/users/login", () => {
 
 describe("GET /api/user", () => {
   let t: TestApp;
-  beforeAll(() => {
-    t = createTestApp();
+  beforeAll(async () => {
+    t = await createTestApp();
   });
 
   test("200 with the current user, echoing a working token", async () => {
@@ -264,8 +264,8 @@ describe("GET /api/user", () => {
 
 describe("PUT /api/user", () => {
   let t: TestApp;
-  beforeAll(() => {
-    t = createTestApp();
+  beforeAll(async () => {
+    t = await createTestApp();
   });
 
   test("updates bio and image; the answer and the database agree", async () => {
@@ -435,8 +435,8 @@ describe("PUT /api/user", () => {
 describe("typed client (Eden Treaty, in-process)", () => {
   let t: TestApp;
   let api: ReturnType<typeof treaty<TestApp["app"]>>;
-  beforeAll(() => {
-    t = createTestApp();
+  beforeAll(async () => {
+    t = await createTestApp();
     api = treaty(t.app);
   });
 

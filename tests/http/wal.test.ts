@@ -16,7 +16,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test("5,000 writes through every RETURNING path leave the WAL bounded", async () => {
   const file = join(dir, "quire.db");
-  const t = createTestApp({ DATABASE_URL: file });
+  const t = await createTestApp({ DATABASE_URL: file });
   const users = await Promise.all(Array.from({ length: 10 }, () => registerUser(t)));
   let writes = 0;
   for (let i = 0; writes < 5_000; i++) {
@@ -30,5 +30,5 @@ test("5,000 writes through every RETURNING path leave the WAL bounded", async ()
   // Auto-checkpoints every 1,000 pages (4 MB at 4 KiB pages) keep reusing the file from its start.
   const wal = statSync(`${file}-wal`).size;
   expect(wal).toBeLessThan(12 * 1024 * 1024);
-  t.ctx.sqlite.close();
+  t.sqlite.close();
 }, 120_000);

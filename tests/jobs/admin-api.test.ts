@@ -11,7 +11,7 @@ describe("who may use the jobs API", () => {
   ];
   for (const [method, path] of routes) {
     test(`${method} ${path}: 401 without a token, 403 for an editor and a viewer`, async () => {
-      const t = createTestApp();
+      const t = await createTestApp();
       expect((await t.request(method, path)).status).toBe(401);
       const user = await registerUser(t);
       const editor = await t.request(method, path, { token: user.token });
@@ -25,11 +25,11 @@ describe("who may use the jobs API", () => {
 
 describe("listing", () => {
   test("newest first, filtered by state and type, paginated, without payloads", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const admin = await createAdmin(t); // its welcome email is job 1
-    t.ctx.jobs.enqueue("custom.task", { secret: "do-not-show" });
-    t.ctx.jobs.enqueue("custom.task", {}, { delayMs: 60_000 });
-    t.ctx.sqlite.run("UPDATE jobs SET state = 'dead', last_error = 'boom', finished_at = 1 WHERE id = 2");
+    await t.ctx.jobs.enqueueNow("custom.task", { secret: "do-not-show" });
+    await t.ctx.jobs.enqueueNow("custom.task", {}, { delayMs: 60_000 });
+    t.sqlite.run("UPDATE jobs SET state = 'dead', last_error = 'boom', finished_at = 1 WHERE id = 2");
 
     const all = await t.request("GET", "/api/admin/jobs", { token: admin.token });
     expect(all.status).toBe(200);
@@ -59,7 +59,7 @@ describe("listing", () => {
   });
 
   test("bad filters are 422 in the envelope", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const admin = await createAdmin(t);
     for (const [query, field] of <[string, string][]>[
       ["state=sleeping", "state"],
@@ -74,12 +74,12 @@ describe("listing", () => {
   });
 
   test("stats give depth and failures", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const admin = await createAdmin(t);
     t.ctx.jobs.register("explodes", () => {
       throw new Error("nope");
     });
-    t.ctx.jobs.enqueue("explodes", {}, { maxAttempts: 1 });
+    await t.ctx.jobs.enqueueNow("explodes", {}, { maxAttempts: 1 });
     await t.ctx.jobs.runDue();
     const res = await t.request("GET", "/api/admin/jobs/stats", { token: admin.token });
     expect(res.status).toBe(200);
@@ -95,13 +95,13 @@ describe("listing", () => {
 
 describe("retry", () => {
   test("a dead job runs again with a fresh attempt budget; a done one is 409", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const admin = await createAdmin(t);
     let fail = true;
     t.ctx.jobs.register("sometimes", () => {
       if (fail) throw new Error("down");
     });
-    const id = t.ctx.jobs.enqueue("sometimes", {}, { maxAttempts: 1 })!;
+    const id = await t.ctx.jobs.enqueueNow("sometimes", {}, { maxAttempts: 1 })!;
     await t.ctx.jobs.runDue();
     expect(jobsOfType(t, "sometimes")[0]).toMatchObject({ state: "dead", attempts: 1 });
 
@@ -109,7 +109,7 @@ describe("retry", () => {
     expect(res.status).toBe(200);
     expect(res.body.job).toMatchObject({ id, state: "pending", attempts: 0, finishedAt: null });
     expect(
-      t.ctx.sqlite
+      t.sqlite
         .query("SELECT action, actor_id, target_id FROM audit_log WHERE action = 'job.retried'")
         .all(),
     ).toEqual([{ action: "job.retried", actor_id: admin.id, target_id: String(id) }]);
@@ -124,7 +124,7 @@ describe("retry", () => {
   });
 
   test("unknown job 404, malformed id 422", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const admin = await createAdmin(t);
     const missing = await t.request("POST", "/api/admin/jobs/999/retry", { token: admin.token });
     expect(missing.status).toBe(404);

@@ -10,7 +10,7 @@ export async function createAdmin(t: TestApp): Promise<TestUser> {
 }
 
 export function jobsOfType(t: TestApp, type: string): JobRow[] {
-  return t.ctx.sqlite.query<JobRow, [string]>("SELECT * FROM jobs WHERE type = ? ORDER BY id").all(type);
+  return t.sqlite.query<JobRow, [string]>("SELECT * FROM jobs WHERE type = ? ORDER BY id").all(type);
 }
 
 /** Parsed log lines (the test app must be created with LOG_LEVEL=info or lower). */

@@ -13,7 +13,7 @@ const dir = mkdtempSync(join(tmpdir(), "quire-housekeeping-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function session(t: TestApp, id: string, userId: number, expiresAt: number, revokedAt: number | null = null) {
-  t.ctx.sqlite.run("INSERT INTO sessions (id, user_id, expires_at, revoked_at) VALUES (?, ?, ?, ?)", [
+  t.sqlite.run("INSERT INTO sessions (id, user_id, expires_at, revoked_at) VALUES (?, ?, ?, ?)", [
     id,
     userId,
     expiresAt,
@@ -22,17 +22,17 @@ function session(t: TestApp, id: string, userId: number, expiresAt: number, revo
 }
 
 function refreshToken(t: TestApp, hash: string, sessionId: string, expiresAt: number, usedAt: number | null) {
-  t.ctx.sqlite.run(
+  t.sqlite.run(
     "INSERT INTO refresh_tokens (session_id, token_hash, expires_at, used_at) VALUES (?, ?, ?, ?)",
     [sessionId, hash, expiresAt, usedAt],
   );
 }
 
 test("purge removes ended sessions, dead tokens, old jobs and deliveries, and keeps what is still needed", async () => {
-  const t = createTestApp({ JOBS_RETENTION_DAYS: "7", AUDIT_RETENTION_DAYS: "30" });
+  const t = await createTestApp({ JOBS_RETENTION_DAYS: "7", AUDIT_RETENTION_DAYS: "30" });
   const user = await registerUser(t);
   const now = t.clock.now();
-  t.ctx.sqlite.run("DELETE FROM sessions");
+  t.sqlite.run("DELETE FROM sessions");
   session(t, "live", user.id, now + DAY);
   session(t, "expired", user.id, now - 1);
   session(t, "revoked-long-ago", user.id, now + DAY, now - 2 * DAY);
@@ -44,7 +44,7 @@ test("purge removes ended sessions, dead tokens, old jobs and deliveries, and ke
   refreshToken(t, "revoked-used", "revoked-just-now", now + DAY, now - 5_000); // session ended: no reuse to detect
   refreshToken(t, "revoked-unused", "revoked-just-now", now + DAY, null);
 
-  t.ctx.sqlite.run("DELETE FROM jobs");
+  t.sqlite.run("DELETE FROM jobs");
   const jobs = [
     ["done", now - 8 * DAY],
     ["dead", now - 8 * DAY],
@@ -52,32 +52,32 @@ test("purge removes ended sessions, dead tokens, old jobs and deliveries, and ke
     ["pending", null],
   ] as const;
   for (const [state, finishedAt] of jobs) {
-    t.ctx.sqlite.run("INSERT INTO jobs (type, state, run_at, finished_at) VALUES ('x', ?, ?, ?)", [
+    t.sqlite.run("INSERT INTO jobs (type, state, run_at, finished_at) VALUES ('x', ?, ?, ?)", [
       state,
       now - 9 * DAY,
       finishedAt,
     ]);
   }
-  t.ctx.sqlite.run(
+  t.sqlite.run(
     "INSERT INTO webhooks (url, events, secret) VALUES ('https://example.com', '[]', 'whsec_x')",
   );
   for (const at of [now - 8 * DAY, now - DAY]) {
-    t.ctx.sqlite.run(
+    t.sqlite.run(
       "INSERT INTO webhook_deliveries (webhook_id, message_id, event, attempt, ok, created_at) VALUES (1, 'm', 'e', 1, 1, ?)",
       [at],
     );
   }
 
-  t.ctx.sqlite.run("DELETE FROM audit_log");
+  t.sqlite.run("DELETE FROM audit_log");
   for (const at of [now - 31 * DAY, now - 29 * DAY]) {
-    t.ctx.sqlite.run("INSERT INTO audit_log (at, action) VALUES (?, 'user.login_failed')", [at]);
+    t.sqlite.run("INSERT INTO audit_log (at, action) VALUES (?, 'user.login_failed')", [at]);
   }
 
   const removed = await purgeExpired(t.ctx);
   expect(removed).toEqual({ sessions: 2, refreshTokens: 2, jobs: 2, webhookDeliveries: 1, audit: 1 });
   expect(count(t, "audit_log")).toBe(1);
   const ids = (sql: string) =>
-    t.ctx.sqlite
+    t.sqlite
       .query<{ v: string }, []>(sql)
       .all()
       .map((r) => r.v);
@@ -92,9 +92,9 @@ test("purge removes ended sessions, dead tokens, old jobs and deliveries, and ke
 });
 
 test("large backlogs are purged in batches, all of them", async () => {
-  const t = createTestApp();
+  const t = await createTestApp();
   const old = t.clock.now() - 30 * DAY;
-  t.ctx.sqlite.run(
+  t.sqlite.run(
     `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4500)
      INSERT INTO jobs (type, state, run_at, finished_at) SELECT 'bulk', 'done', ?1, ?1 FROM n`,
     [old],
@@ -105,16 +105,16 @@ test("large backlogs are purged in batches, all of them", async () => {
 });
 
 test("housekeeping runs as recurring jobs: checkpoint and optimize on a WAL file", async () => {
-  const t = createTestApp({ DATABASE_URL: join(dir, "hk.db"), LOG_LEVEL: "info" });
+  const t = await createTestApp({ DATABASE_URL: join(dir, "hk.db"), LOG_LEVEL: "info" });
   try {
     await registerUser(t);
     optimizeDatabase(t.ctx);
     const line = logLines(t).find((l) => l.msg === "housekeeping: checkpointed and optimized");
     expect(line.checkpoint).toEqual({ busy: 0, log: expect.any(Number), checkpointed: expect.any(Number) });
 
-    t.ctx.jobs.scheduleRecurring();
+    await t.ctx.jobs.scheduleRecurring();
     const rows = () =>
-      t.ctx.sqlite
+      t.sqlite
         .query<{ type: string; state: string; run_at: number }, []>(
           "SELECT type, state, run_at FROM jobs WHERE unique_key LIKE 'recurring:%' ORDER BY type",
         )

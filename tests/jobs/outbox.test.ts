@@ -7,7 +7,7 @@ import { jobsOfType, logLines } from "./helpers.ts";
 
 describe("outbox", () => {
   test("a registration commits its welcome-email job with it", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const user = await registerUser(t);
     const jobs = jobsOfType(t, "mail.welcome");
     expect(jobs).toHaveLength(1);
@@ -16,7 +16,7 @@ describe("outbox", () => {
   });
 
   test("a write that rolls back leaves no job behind", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     let seenInsideTransaction = -1;
     const off = t.ctx.events.on({
       inTransaction(_tx, e) {
@@ -43,7 +43,7 @@ describe("outbox", () => {
   });
 
   test("a failed registration (taken username) enqueues nothing", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const first = await registerUser(t);
     const res = await t.request("POST", "/api/users", {
       body: {
@@ -57,7 +57,7 @@ describe("outbox", () => {
 
 describe("email", () => {
   test("the welcome email is sent by a job through the log transport, without secrets", async () => {
-    const t = createTestApp({ LOG_LEVEL: "info" });
+    const t = await createTestApp({ LOG_LEVEL: "info" });
     const user = await registerUser(t);
     const mails = () => logLines(t).filter((l) => l.mail);
     expect(mails()).toHaveLength(0); // enqueued, not sent inline
@@ -77,7 +77,7 @@ describe("email", () => {
   });
 
   test("a password change sends a notice; other profile changes do not", async () => {
-    const t = createTestApp({ LOG_LEVEL: "info" });
+    const t = await createTestApp({ LOG_LEVEL: "info" });
     const user = await registerUser(t);
     await t.ctx.jobs.runDue();
 
@@ -98,7 +98,7 @@ describe("email", () => {
   });
 
   test("account-change notices go to the address on file before the change", async () => {
-    const t = createTestApp({ LOG_LEVEL: "info" });
+    const t = await createTestApp({ LOG_LEVEL: "info" });
     const user = await registerUser(t);
     await t.ctx.jobs.runDue();
     const res = await t.request("PUT", "/api/user", {
@@ -120,9 +120,9 @@ describe("email", () => {
   });
 
   test("an email for an account deleted meanwhile is dropped, and the job completes", async () => {
-    const t = createTestApp({ LOG_LEVEL: "info" });
+    const t = await createTestApp({ LOG_LEVEL: "info" });
     const user = await registerUser(t);
-    t.ctx.sqlite.run("DELETE FROM users WHERE id = ?", [user.id]);
+    t.sqlite.run("DELETE FROM users WHERE id = ?", [user.id]);
     await t.ctx.jobs.runDue();
     expect(jobsOfType(t, "mail.welcome")[0]!.state).toBe("done");
     expect(logLines(t).filter((l) => l.mail)).toHaveLength(0);

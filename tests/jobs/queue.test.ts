@@ -129,7 +129,7 @@ describe("failures", () => {
     expect(calls).toBe(3);
   });
 
-  test("jitter spreads retries between half and all of the step", () => {
+  test("jitter spreads retries between half and all of the step", async () => {
     const backoff = exponentialBackoff(1_000, 10_000);
     expect([backoff(1, 0), backoff(1, 0.999), backoff(3, 0), backoff(3, 1)]).toEqual([
       500, 1_000, 2_000, 4_000,

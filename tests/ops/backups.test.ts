@@ -34,7 +34,7 @@ describe("backupDatabase", () => {
   test("copies a file database from a worker: consistent, owner-only, no temp file left", async () => {
     const { dir, cleanup } = tempDir();
     try {
-      const t = fileApp(dir);
+      const t = await fileApp(dir);
       const user = await registerUser(t);
       for (let i = 0; i < 3; i++) await createArticle(t, user.token);
       const file = join(dir, "out", "copy.db");
@@ -43,7 +43,7 @@ describe("backupDatabase", () => {
       expect(inspect(file)).toEqual({ integrity: ["ok"], articles: 3, journal: "delete" });
       expect(statSync(file).mode & 0o777).toBe(0o600);
       expect(readdirSync(join(dir, "out"))).toEqual(["copy.db"]);
-      t.ctx.sqlite.close();
+      t.sqlite.close();
     } finally {
       cleanup();
     }
@@ -52,13 +52,13 @@ describe("backupDatabase", () => {
   test("refuses to overwrite an existing file, which is left untouched", async () => {
     const { dir, cleanup } = tempDir();
     try {
-      const t = fileApp(dir);
+      const t = await fileApp(dir);
       const file = join(dir, "taken.db");
       writeFileSync(file, "precious");
       await expect(backupDatabase(t.ctx, file)).rejects.toBeInstanceOf(BackupExists);
       expect(await Bun.file(file).text()).toBe("precious");
       expect(readdirSync(dir).filter((n) => n.includes("partial"))).toEqual([]);
-      t.ctx.sqlite.close();
+      t.sqlite.close();
     } finally {
       cleanup();
     }
@@ -67,7 +67,7 @@ describe("backupDatabase", () => {
   test("is consistent while writes keep coming", async () => {
     const { dir, cleanup } = tempDir();
     try {
-      const t = fileApp(dir);
+      const t = await fileApp(dir);
       const user = await registerUser(t);
       for (let i = 0; i < 50; i++) await createArticle(t, user.token, { body: "x".repeat(2_000) });
       let writing = true;
@@ -92,7 +92,7 @@ describe("backupDatabase", () => {
       expect(copy.articles).toBeGreaterThanOrEqual(before);
       expect(copy.articles).toBeLessThanOrEqual(after);
       expect(written).toBeGreaterThan(0); // the server kept writing during the copy
-      t.ctx.sqlite.close();
+      t.sqlite.close();
     } finally {
       cleanup();
     }
@@ -101,7 +101,7 @@ describe("backupDatabase", () => {
   test(":memory: databases are copied on their own connection", async () => {
     const { dir, cleanup } = tempDir();
     try {
-      const t = createTestApp();
+      const t = await createTestApp();
       const user = await registerUser(t);
       await createArticle(t, user.token);
       await backupDatabase(t.ctx, join(dir, "mem.db"));
@@ -114,7 +114,7 @@ describe("backupDatabase", () => {
 
 describe("POST/GET /api/admin/backups", () => {
   const setup = async (dir: string) => {
-    const t = fileApp(dir);
+    const t = await fileApp(dir);
     const admin = await registerUser(t);
     setRole(t, admin.id, "admin");
     const editor = await registerUser(t);
@@ -132,7 +132,7 @@ describe("POST/GET /api/admin/backups", () => {
         expect(res.body).toEqual({ errors: { admin: ["forbidden"] } });
       }
       expect(existsSync(join(dir, "backups"))).toBe(false);
-      t.ctx.sqlite.close();
+      t.sqlite.close();
     } finally {
       cleanup();
     }
@@ -162,7 +162,7 @@ describe("POST/GET /api/admin/backups", () => {
       const text = await scrape(t);
       expect(metric(text, "quire_backups_total", { outcome: "ok" })).toBe(1);
       expect(metric(text, "quire_backup_last_success_timestamp_seconds")).toBeGreaterThan(0);
-      t.ctx.sqlite.close();
+      t.sqlite.close();
     } finally {
       cleanup();
     }
@@ -185,7 +185,7 @@ describe("POST/GET /api/admin/backups", () => {
       expect(refused.status).toBe(409);
       expect(refused.body.errors.backup[0]).toContain(`${MAX_MANUAL_BACKUPS} manual backups`);
       expect(readdirSync(backups).length).toBe(before);
-      t.ctx.sqlite.close();
+      t.sqlite.close();
     } finally {
       cleanup();
     }
@@ -205,7 +205,7 @@ describe("POST/GET /api/admin/backups", () => {
         errors: { backup: ["another backup is running; try again shortly"] },
       });
       expect(readdirSync(join(dir, "backups"))).toHaveLength(1);
-      t.ctx.sqlite.close();
+      t.sqlite.close();
     } finally {
       cleanup();
     }
@@ -216,7 +216,7 @@ describe("scheduled backups", () => {
   test("the recurring job writes scheduled backups and keeps the newest BACKUP_KEEP", async () => {
     const { dir, cleanup } = tempDir();
     try {
-      const t = fileApp(dir, { BACKUP_INTERVAL_MINUTES: "60", BACKUP_KEEP: "2" });
+      const t = await fileApp(dir, { BACKUP_INTERVAL_MINUTES: "60", BACKUP_KEEP: "2" });
       const backups = join(dir, "backups");
       mkdirSync(backups);
       // Older scheduled backups and a manual one, which pruning must leave alone.
@@ -228,7 +228,7 @@ describe("scheduled backups", () => {
         writeFileSync(join(backups, backupName(kind, Date.UTC(2020, 0, at))), "old");
       writeFileSync(join(backups, "notes.txt"), "operator's file");
       scheduleBackups(t.ctx);
-      t.ctx.jobs.scheduleRecurring();
+      await t.ctx.jobs.scheduleRecurring();
       expect(await t.ctx.jobs.runDue()).toBeGreaterThanOrEqual(1); // with the housekeeping jobs
       const names = readdirSync(backups).sort();
       const fresh = backupName("scheduled", t.clock.now());
@@ -241,24 +241,24 @@ describe("scheduled backups", () => {
         ].sort(),
       );
       expect(inspect(join(backups, fresh)).integrity).toEqual(["ok"]);
-      const job = t.ctx.sqlite
+      const job = t.sqlite
         .query<{ state: string }, [string]>("SELECT state FROM jobs WHERE type = ?")
         .get(BACKUP_JOB);
       expect(job?.state).toBe("pending"); // rescheduled for the next interval
-      t.ctx.sqlite.close();
+      t.sqlite.close();
     } finally {
       cleanup();
     }
   });
 
-  test("BACKUP_INTERVAL_MINUTES=0 schedules nothing", () => {
-    const t = createTestApp();
+  test("BACKUP_INTERVAL_MINUTES=0 schedules nothing", async () => {
+    const t = await createTestApp();
     scheduleBackups(t.ctx);
-    t.ctx.jobs.scheduleRecurring();
-    expect(t.ctx.sqlite.query("SELECT 1 FROM jobs WHERE type = ?").get(BACKUP_JOB)).toBeNull();
+    await t.ctx.jobs.scheduleRecurring();
+    expect(t.sqlite.query("SELECT 1 FROM jobs WHERE type = ?").get(BACKUP_JOB)).toBeNull();
   });
 
-  test("listBackups sorts newest first; pruneBackups removes only old scheduled ones", () => {
+  test("listBackups sorts newest first; pruneBackups removes only old scheduled ones", async () => {
     const { dir, cleanup } = tempDir();
     try {
       for (const at of [3, 1, 2])

@@ -144,7 +144,7 @@ describe("quire restore", () => {
     }
   });
 
-  test("serve locks: a dead local pid or an old heartbeat is stale; a fresh remote one is live", () => {
+  test("serve locks: a dead local pid or an old heartbeat is stale; a fresh remote one is live", async () => {
     const { db } = makeDatabase(0);
     const dead = Bun.spawnSync(["true"]).pid;
     writeFileSync(lockPath(db), JSON.stringify({ pid: dead, hostname: hostname() }));

@@ -10,7 +10,7 @@ const allOk = { database: "ok", migrations: "ok", draining: "ok" };
 
 describe("health", () => {
   test("live: 200 {status: ok}, not cached", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const res = await t.request("GET", "/health/live");
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ status: "ok" });
@@ -18,14 +18,14 @@ describe("health", () => {
   });
 
   test("ready: 200 with every check ok", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const res = await t.request("GET", "/health/ready");
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ status: "ok", checks: allOk });
   });
 
   test("draining: ready 503 naming it, live still 200", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     markDraining(t.ctx);
     const res = await t.request("GET", "/health/ready");
     expect(res.status).toBe(503);
@@ -34,9 +34,9 @@ describe("health", () => {
   });
 
   test("a migration missing: 503 naming migrations", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     expect(expectedMigrations()).toBeGreaterThan(0);
-    t.ctx.sqlite.run(
+    t.sqlite.run(
       "DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)",
     );
     const res = await t.request("GET", "/health/ready");
@@ -47,7 +47,7 @@ describe("health", () => {
   test("database write-locked by another process: 503 naming database, then ok again", async () => {
     const { dir, cleanup } = tempDir();
     try {
-      const t = fileApp(dir);
+      const t = await fileApp(dir);
       const other = new Database(join(dir, "quire.db"));
       other.run("BEGIN IMMEDIATE");
       const locked = await t.request("GET", "/health/ready");
@@ -57,16 +57,16 @@ describe("health", () => {
       const freed = await t.request("GET", "/health/ready");
       expect(freed.status).toBe(200);
       // The probe restores the connection's own busy timeout.
-      expect(t.ctx.sqlite.query<{ timeout: number }, []>("PRAGMA busy_timeout").get()!.timeout).toBe(5000);
+      expect(t.sqlite.query<{ timeout: number }, []>("PRAGMA busy_timeout").get()!.timeout).toBe(5000);
       other.close();
-      t.ctx.sqlite.close();
+      t.sqlite.close();
     } finally {
       cleanup();
     }
   });
 
   test("documented under Operations in the OpenAPI document", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const doc = (await t.request("GET", "/openapi/json")).body;
     for (const path of ["/health/live", "/health/ready", "/metrics"]) {
       expect(doc.paths[path].get.tags).toEqual(["Operations"]);

@@ -12,7 +12,7 @@ import { fileApp, metric, scrape, tempDir } from "./helpers.ts";
 
 describe("labelled counters start at 0", () => {
   test("SQLITE_BUSY, rate-limit policies and backup outcomes have a 0 series on the first scrape", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const text = await scrape(t);
     expect(metric(text, "quire_sqlite_busy_total", { source: "http" })).toBe(0);
     for (const policy of ["ip", "user", "login", "register", "refresh"])
@@ -22,7 +22,7 @@ describe("labelled counters start at 0", () => {
   });
 
   test("the first event is then an increase from 0 to 1", async () => {
-    const t = createTestApp({ RATE_LIMIT_ENABLED: "true", RATE_LIMIT_AUTH_PER_MINUTE: "1" });
+    const t = await createTestApp({ RATE_LIMIT_ENABLED: "true", RATE_LIMIT_AUTH_PER_MINUTE: "1" });
     const user = await registerUser(t);
     const before = await scrape(t);
     expect(metric(before, "quire_rate_limit_rejections_total", { policy: "login" })).toBe(0);
@@ -52,12 +52,12 @@ describe("quire_backup_last_success_timestamp_seconds", () => {
       }
       // Files the server did not make are not its backups.
       writeFileSync(join(backups, "notes.db"), "x");
-      const t = fileApp(dir);
+      const t = await fileApp(dir);
       const text = await scrape(t);
       expect(metric(text, "quire_backup_last_success_timestamp_seconds")).toBe(
         Date.UTC(2026, 0, 2, 10, 0, 5) / 1000,
       );
-      t.ctx.sqlite.close();
+      t.sqlite.close();
     } finally {
       cleanup();
     }
@@ -66,9 +66,9 @@ describe("quire_backup_last_success_timestamp_seconds", () => {
   test("0 when there is none", async () => {
     const { dir, cleanup } = tempDir();
     try {
-      const t = fileApp(dir);
+      const t = await fileApp(dir);
       expect(metric(await scrape(t), "quire_backup_last_success_timestamp_seconds")).toBe(0);
-      t.ctx.sqlite.close();
+      t.sqlite.close();
     } finally {
       cleanup();
     }
@@ -76,7 +76,7 @@ describe("quire_backup_last_success_timestamp_seconds", () => {
 });
 
 test("quire_build_info names the version, Bun, SQLite and platform", async () => {
-  const t = createTestApp();
+  const t = await createTestApp();
   const text = await scrape(t);
   const line = text.split("\n").find((l) => l.startsWith("quire_build_info{"));
   expect(line).toBeDefined();

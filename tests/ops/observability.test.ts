@@ -1,14 +1,17 @@
 /** Request ids, the access log, and /metrics: present, moving, per app, and optionally protected. */
 import { Database } from "bun:sqlite";
-import { describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { createArticle, createTestApp, registerUser } from "../helpers/app.ts";
+import { createArticle, createTestApp, registerUser, type TestApp } from "../helpers/app.ts";
 import { fileApp, metric, scrape, settle, tempDir } from "./helpers.ts";
 
 const logLines = (logs: string[]) => logs.map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe("request id", () => {
-  const t = createTestApp();
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
 
   test("a sane X-Request-Id is honoured and returned", async () => {
     const res = await t.request("GET", "/api/tags", { headers: { "x-request-id": "lb-1.2_3-abc" } });
@@ -40,7 +43,7 @@ describe("request id", () => {
 
 describe("access log", () => {
   test("one line per request: id, method, route template, status, duration", async () => {
-    const t = createTestApp({ LOG_LEVEL: "info" });
+    const t = await createTestApp({ LOG_LEVEL: "info" });
     const user = await registerUser(t);
     const article = await createArticle(t, user.token);
     await settle();
@@ -66,7 +69,7 @@ describe("access log", () => {
   });
 
   test("probes and scrapes are logged at debug only", async () => {
-    const t = createTestApp({ LOG_LEVEL: "info" });
+    const t = await createTestApp({ LOG_LEVEL: "info" });
     await t.request("GET", "/health/live");
     await t.request("GET", "/health/ready");
     await settle();
@@ -74,8 +77,8 @@ describe("access log", () => {
   });
 
   test("an unknown error: generic 500 body, stack and request id in the log only", async () => {
-    const t = createTestApp({ LOG_LEVEL: "info" });
-    t.ctx.sqlite.run("ALTER TABLE tags RENAME TO tags_gone");
+    const t = await createTestApp({ LOG_LEVEL: "info" });
+    t.sqlite.run("ALTER TABLE tags RENAME TO tags_gone");
     const res = await t.request("GET", "/api/tags", { headers: { "x-request-id": "boom-1" } });
     expect(res.status).toBe(500);
     expect(res.body).toEqual({ errors: { server: ["internal error"] } });
@@ -93,7 +96,7 @@ describe("access log", () => {
 
 describe("GET /metrics", () => {
   test("request counters and histograms by route template, in-flight, process metrics", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const user = await registerUser(t);
     const article = await createArticle(t, user.token);
     await t.request("GET", `/api/articles/${article.slug}`);
@@ -115,13 +118,13 @@ describe("GET /metrics", () => {
   });
 
   test("cache hits and misses, job queue depth", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const user = await registerUser(t);
     const article = await createArticle(t, user.token);
     const before = await scrape(t);
     await t.request("GET", `/api/articles/${article.slug}`);
     await t.request("GET", `/api/articles/${article.slug}`);
-    t.ctx.jobs.enqueue("test.never-handled", {}, { delayMs: 60_000 });
+    await t.ctx.jobs.enqueueNow("test.never-handled", {}, { delayMs: 60_000 });
     const after = await scrape(t);
     const hits = (s: string) => metric(s, "quire_cache_hits_total", { cache: "articles" }) ?? 0;
     const misses = (s: string) => metric(s, "quire_cache_misses_total", { cache: "articles" }) ?? 0;
@@ -133,7 +136,7 @@ describe("GET /metrics", () => {
   });
 
   test("rate-limit rejections are counted by policy", async () => {
-    const t = createTestApp({ RATE_LIMIT_ENABLED: "true", RATE_LIMIT_IP_PER_MINUTE: "3" });
+    const t = await createTestApp({ RATE_LIMIT_ENABLED: "true", RATE_LIMIT_IP_PER_MINUTE: "3" });
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) statuses.push((await t.request("GET", "/api/tags")).status);
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(2);
@@ -150,9 +153,9 @@ describe("GET /metrics", () => {
   test("SQLITE_BUSY: 503 with Retry-After, counted", async () => {
     const { dir, cleanup } = tempDir();
     try {
-      const t = fileApp(dir);
+      const t = await fileApp(dir);
       const user = await registerUser(t);
-      t.ctx.sqlite.run("PRAGMA busy_timeout = 20");
+      t.sqlite.run("PRAGMA busy_timeout = 20");
       const other = new Database(join(dir, "quire.db"));
       other.run("BEGIN IMMEDIATE"); // another process holds the write lock
       const res = await t.request("POST", "/api/articles", {
@@ -165,15 +168,15 @@ describe("GET /metrics", () => {
       expect(res.headers.get("retry-after")).toBe("1");
       expect(res.body).toEqual({ errors: { database: ["is busy, try again shortly"] } });
       expect(metric(await scrape(t), "quire_sqlite_busy_total", { source: "http" })).toBe(1);
-      t.ctx.sqlite.close();
+      t.sqlite.close();
     } finally {
       cleanup();
     }
   });
 
   test("each app has its own registry", async () => {
-    const a = createTestApp();
-    const b = createTestApp();
+    const a = await createTestApp();
+    const b = await createTestApp();
     await a.request("GET", "/api/tags");
     await a.request("GET", "/api/tags");
     await b.request("GET", "/api/tags");
@@ -184,7 +187,10 @@ describe("GET /metrics", () => {
 
   describe("METRICS_TOKEN", () => {
     const secret = "metrics-secret-0123456789";
-    const t = createTestApp({ METRICS_TOKEN: secret });
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp({ METRICS_TOKEN: secret });
+    });
     test.each([
       ["no header", {}],
       ["wrong token", { authorization: "Bearer metrics-secret-0123456788" }],
@@ -202,8 +208,8 @@ describe("GET /metrics", () => {
       expect(res.headers.get("content-type")).toStartWith("text/plain; version=0.0.4");
       expect(res.text).toContain("# TYPE http_requests_total counter");
     });
-    test("a short token is a configuration error", () => {
-      expect(() => createTestApp({ METRICS_TOKEN: "short" })).toThrow("METRICS_TOKEN");
+    test("a short token is a configuration error", async () => {
+      expect(createTestApp({ METRICS_TOKEN: "short" })).rejects.toThrow("METRICS_TOKEN");
     });
   });
 });

@@ -15,7 +15,7 @@ import { tempDir } from "./helpers.ts";
 setDefaultTimeout(30_000);
 const { dir: root, cleanup } = tempDir("quire-serve-proc-");
 const procs: Bun.Subprocess[] = [];
-afterAll(() => {
+afterAll(async () => {
   for (const p of procs) if (p.exitCode === null) p.kill("SIGKILL");
   cleanup();
 });
@@ -168,7 +168,7 @@ describe("binding", () => {
 });
 
 describe("claimServeLock", () => {
-  test("a fresh lock of a running process refuses; a dead process's lock is taken over", () => {
+  test("a fresh lock of a running process refuses; a dead process's lock is taken over", async () => {
     const db = join(root, "unit", "quire.db");
     mkdirSync(join(root, "unit"));
     const sleeper = Bun.spawn(["sleep", "30"]);
@@ -187,7 +187,7 @@ describe("claimServeLock", () => {
     expect(existsSync(lockPath(db))).toBe(false);
   });
 
-  test("only a database in one local file has a lock", () => {
+  test("only a database in one local file has a lock", async () => {
     expect(lockable("/var/lib/quire/quire.db")).toBe(true);
     expect(lockable(":memory:")).toBe(false);
     expect(lockable("postgres://quire@db/quire")).toBe(false);

@@ -77,7 +77,7 @@ describe("shutdownGracefully", () => {
 });
 
 describe("onShutdownSignals", () => {
-  test("first signal starts the shutdown once; a second exits 1 at once", () => {
+  test("first signal starts the shutdown once; a second exits 1 at once", async () => {
     const started: string[] = [];
     const exits: number[] = [];
     const remove = onShutdownSignals((s) => started.push(s), {

@@ -31,7 +31,7 @@ interface PlanRow {
 
 /** The plan as indented lines; `top` holds the lines of the outermost query only. */
 function plan(sql: string) {
-  const rows = t.ctx.sqlite.query(`explain query plan ${sql}`).all() as PlanRow[];
+  const rows = t.sqlite.query(`explain query plan ${sql}`).all() as PlanRow[];
   const depth = new Map<number, number>([[0, -1]]);
   const lines: string[] = [];
   const top: string[] = [];
@@ -45,15 +45,15 @@ function plan(sql: string) {
 }
 
 beforeAll(async () => {
-  t = createTestApp();
-  seedDatabase(t.ctx.sqlite, {
+  t = await createTestApp();
+  seedDatabase(t.sqlite, {
     users: 5_000,
     articles: ARTICLES,
     commentsPerArticle: 1,
     favoritesPerUser: 10,
   });
   // Record every statement the app prepares from here on (Drizzle prepares through Database#prepare).
-  const sqlite = t.ctx.sqlite;
+  const sqlite = t.sqlite;
   for (const method of ["prepare", "query"] as const) {
     const original = sqlite[method].bind(sqlite) as (sql: string, ...rest: unknown[]) => unknown;
     (sqlite as unknown as Record<string, unknown>)[method] = (sql: string, ...rest: unknown[]) => {
@@ -140,12 +140,12 @@ const fullScans = (lines: string[]) =>
 
 for (const analyzed of [false, true]) {
   describe(analyzed ? "after ANALYZE" : "fresh statistics", () => {
-    beforeAll(() => {
-      if (analyzed) t.ctx.sqlite.run("ANALYZE");
+    beforeAll(async () => {
+      if (analyzed) t.sqlite.run("ANALYZE");
     });
 
     for (const [name, shape] of shapes) {
-      test(`${name}: the page of ids walks its index without sorting; the total uses an index`, () => {
+      test(`${name}: the page of ids walks its index without sorting; the total uses an index`, async () => {
         const q = articleQueries(t.ctx.db).list(shape);
         const ids = plan(q.ids.getQuery().sql);
         expect(ids.lines, ids.text).toContain(idsPlan[name]!.walk);
@@ -163,7 +163,7 @@ for (const analyzed of [false, true]) {
     }
 
     for (const [name, shape] of combos) {
-      test(`${name}: every table is reached through an index`, () => {
+      test(`${name}: every table is reached through an index`, async () => {
         const q = articleQueries(t.ctx.db).list(shape);
         for (const sql of [q.ids.getQuery().sql, q.count.getQuery().sql]) {
           const p = plan(sql);
@@ -176,7 +176,7 @@ for (const analyzed of [false, true]) {
       });
     }
 
-    test("rows of a page, one article, and a reader's flags: primary keys and unique indexes only", () => {
+    test("rows of a page, one article, and a reader's flags: primary keys and unique indexes only", async () => {
       const q = articleQueries(t.ctx.db);
       const rows = plan(q.rowsByIds.getQuery().sql);
       expect(rows.lines, rows.text).toContain("SEARCH articles USING INTEGER PRIMARY KEY (rowid=?)");
@@ -193,7 +193,7 @@ for (const analyzed of [false, true]) {
       }
     });
 
-    test("search: the FTS index finds the matches; filters are index lookups", () => {
+    test("search: the FTS index finds the matches; filters are index lookups", async () => {
       for (const tag of [false, true])
         for (const author of [false, true])
           for (const favorited of [false, true]) {
@@ -210,7 +210,7 @@ for (const analyzed of [false, true]) {
           }
     });
 
-    test("every SELECT prepared while serving the read routes avoids full scans of large tables", () => {
+    test("every SELECT prepared while serving the read routes avoids full scans of large tables", async () => {
       // registerUser (tests/helpers/app.ts) looks the new user up by exact name: the test's query, not the app's.
       const helpers = new Set(["select id from users where username = ?"]);
       const selects = [...prepared].filter((sql) => /^\s*select/i.test(sql) && !helpers.has(sql));
@@ -231,7 +231,7 @@ for (const analyzed of [false, true]) {
       expect(offenders).toEqual([]);
     });
 
-    test("comments of an article: their index, in id order, no sort", () => {
+    test("comments of an article: their index, in id order, no sort", async () => {
       const sql = [...prepared].find((s) =>
         /from "comments" .*where "comments"\."article_id" = \?.*order by/.test(s),
       );

@@ -7,7 +7,7 @@ let s: Served;
 let alice: TestUser;
 
 beforeAll(async () => {
-  s = serve({ CORS_ORIGINS: "https://app.example" });
+  s = await serve({ CORS_ORIGINS: "https://app.example" });
   alice = await registerUser(s);
 });
 afterAll(() => s.stop());
@@ -146,7 +146,7 @@ describe("revocation", () => {
 
 describe("token expiry and the realtime flag", () => {
   test("a socket closes with 4001 once its access token expires", async () => {
-    const x = serve({ JWT_TTL_SECONDS: "60", REALTIME_IDLE_TIMEOUT_SECONDS: "1" });
+    const x = await serve({ JWT_TTL_SECONDS: "60", REALTIME_IDLE_TIMEOUT_SECONDS: "1" });
     try {
       const user = await registerUser(x);
       const c = await Client.open(`${x.ws}?token=${user.token}`);
@@ -163,7 +163,7 @@ describe("token expiry and the realtime flag", () => {
   });
 
   test("QUIRE_FLAG_REALTIME=off refuses upgrades and SSE with 503", async () => {
-    const x = serve({ QUIRE_FLAG_REALTIME: "off" });
+    const x = await serve({ QUIRE_FLAG_REALTIME: "off" });
     try {
       const res = await refusedUpgrade(x.ws);
       expect(res.status).toBe(503);

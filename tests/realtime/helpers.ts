@@ -11,8 +11,8 @@ export interface Served extends TestApp {
   stop(): Promise<void>;
 }
 
-export function serve(overrides: Record<string, string> = {}): Served {
-  const t = createTestApp(overrides);
+export async function serve(overrides: Record<string, string> = {}): Promise<Served> {
+  const t = await createTestApp(overrides);
   t.app.listen({ port: 0, hostname: "127.0.0.1" });
   const port = t.app.server!.port!;
   return {

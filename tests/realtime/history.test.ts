@@ -21,7 +21,7 @@ const seqs = (r: ReturnType<TopicHistory<number | undefined>["since"]>) =>
   r.ok ? r.entries.map((e) => e.seq) : "reset";
 
 describe("TopicHistory", () => {
-  test("sequence numbers start after startSeq and are shared by all topics", () => {
+  test("sequence numbers start after startSeq and are shared by all topics", async () => {
     const { h } = history();
     expect(h.append("a", (n) => `a${n}`, undefined).seq).toBe(501);
     expect(h.append("b", (n) => `b${n}`, undefined).seq).toBe(502);
@@ -31,7 +31,7 @@ describe("TopicHistory", () => {
     expect(seqs(h.since("b", 501))).toEqual([502]);
   });
 
-  test("per-topic count: the oldest go and resuming from before them is a reset", () => {
+  test("per-topic count: the oldest go and resuming from before them is a reset", async () => {
     const { h } = history();
     for (let i = 0; i < 5; i++) h.append("a", String, undefined); // 501..505, keeps 503..505
     expect(seqs(h.since("a", 500))).toBe("reset");
@@ -40,7 +40,7 @@ describe("TopicHistory", () => {
     expect(h.size.messages).toBe(3);
   });
 
-  test("age: entries older than maxAgeMs go, even while nothing is published", () => {
+  test("age: entries older than maxAgeMs go, even while nothing is published", async () => {
     const { h, advance } = history();
     h.append("a", String, undefined);
     advance(600);
@@ -53,7 +53,7 @@ describe("TopicHistory", () => {
     expect(h.size).toEqual({ messages: 0, bytes: 0, topics: 0 });
   });
 
-  test("bytes: the globally oldest go first, whichever topic they belong to", () => {
+  test("bytes: the globally oldest go first, whichever topic they belong to", async () => {
     const { h } = history({ maxBytes: 25, perTopic: 100 });
     h.append("a", () => "x".repeat(10), undefined); // 501
     h.append("b", () => "y".repeat(10), undefined); // 502
@@ -63,7 +63,7 @@ describe("TopicHistory", () => {
     expect(h.size.bytes).toBe(20);
   });
 
-  test("a quiet topic keeps its floor; once the LRU forgets it, unknown topics inherit the highest forgotten", () => {
+  test("a quiet topic keeps its floor; once the LRU forgets it, unknown topics inherit the highest forgotten", async () => {
     const { h, advance } = history({ maxQuietTopics: 1 });
     expect(h.floor("never-seen")).toBe(500); // nothing was ever dropped for it
     h.append("q", String, undefined); // 501
@@ -78,20 +78,20 @@ describe("TopicHistory", () => {
     expect(seqs(h.since("fresh", 501))).toEqual([502]);
   });
 
-  test("positions never handed out are a reset", () => {
+  test("positions never handed out are a reset", async () => {
     const { h } = history();
     h.append("a", String, undefined);
     expect(seqs(h.since("a", 10))).toBe("reset");
     expect(seqs(h.since("a", 999))).toBe("reset");
   });
 
-  test("accept filters the replay (the feed keeps followed authors only)", () => {
+  test("accept filters the replay (the feed keeps followed authors only)", async () => {
     const { h } = history({ perTopic: 10 });
     for (const author of [1, 2, 1, 3]) h.append("feed", String, author);
     expect(seqs(h.since("feed", 500, (a) => a === 1))).toEqual([501, 503]);
   });
 
-  test("property: a resume returns exactly the kept events after `since`, or resets only if one is gone", () => {
+  test("property: a resume returns exactly the kept events after `since`, or resets only if one is gone", async () => {
     fc.assert(
       fc.property(
         fc.array(fc.tuple(fc.constantFrom("a", "b", "c"), fc.integer({ min: 0, max: 400 }), fc.nat(30)), {

@@ -9,7 +9,7 @@ let bob: TestUser;
 let carol: TestUser;
 
 beforeAll(async () => {
-  s = serve({ REALTIME_HISTORY_SIZE: "5", REALTIME_HISTORY_TTL_SECONDS: "60" });
+  s = await serve({ REALTIME_HISTORY_SIZE: "5", REALTIME_HISTORY_TTL_SECONDS: "60" });
   [alice, bob, carol] = [await registerUser(s), await registerUser(s), await registerUser(s)];
 });
 afterAll(() => s.stop());

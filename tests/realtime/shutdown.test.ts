@@ -10,7 +10,7 @@ import { registerUser, TEST_SECRET } from "../helpers/app.ts";
 import { Client, refusedUpgrade, serve, sseReader } from "./helpers.ts";
 
 test("closeAllSockets: WebSockets get 1001, SSE streams end, later upgrades get 503", async () => {
-  const s = serve();
+  const s = await serve();
   try {
     const user = await registerUser(s);
     const anon = await Client.open(s.ws);

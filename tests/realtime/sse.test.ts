@@ -9,7 +9,7 @@ let alice: TestUser;
 let bob: TestUser;
 
 beforeAll(async () => {
-  s = serve({ REALTIME_HISTORY_SIZE: "50" });
+  s = await serve({ REALTIME_HISTORY_SIZE: "50" });
   [alice, bob] = [await registerUser(s), await registerUser(s)];
 });
 afterAll(() => s.stop());

@@ -8,7 +8,7 @@ let alice: TestUser;
 let bob: TestUser;
 
 beforeAll(async () => {
-  s = serve();
+  s = await serve();
   alice = await registerUser(s);
   bob = await registerUser(s);
 });

@@ -12,7 +12,7 @@ let t: TestApp;
 let slugs: Record<string, string>;
 
 beforeAll(async () => {
-  t = createTestApp();
+  t = await createTestApp();
   const u = await registerUser(t);
   slugs = {
     near: (await createArticle(t, u.token, { title: "near the title", body: "or and not" })).slug,
@@ -97,20 +97,20 @@ describe("hostile queries are answered", () => {
 });
 
 describe("toFtsQuery", () => {
-  test("each word is quoted; syntax is dropped", () => {
+  test("each word is quoted; syntax is dropped", async () => {
     expect(toFtsQuery('title:"rust" AND NEAR(sqlite*, 3)')).toBe('"title" "rust" "AND" "NEAR" "sqlite" "3"');
     expect(toFtsQuery("   ")).toBeUndefined();
     expect(toFtsQuery('"*" ()')).toBeUndefined();
   });
 
-  test("duplicates (any case) count once; words and their number are capped", () => {
+  test("duplicates (any case) count once; words and their number are capped", async () => {
     expect(searchTerms("Rust rust RUST go")).toEqual(["Rust", "go"]);
     const many = Array.from({ length: 40 }, (_, i) => `w${i}`).join(" ");
     expect(searchTerms(many)).toHaveLength(MAX_TERMS);
     expect(searchTerms("z".repeat(500))[0]).toHaveLength(MAX_TERM_CHARS);
   });
 
-  test("property: the output is only quoted words, never a quote inside one", () => {
+  test("property: the output is only quoted words, never a quote inside one", async () => {
     fc.assert(
       fc.property(fc.string({ unit: "binary", maxLength: 300 }), (text) => {
         const query = toFtsQuery(text);

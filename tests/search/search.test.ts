@@ -14,7 +14,7 @@ let alice: TestUser;
 let bob: TestUser;
 
 beforeEach(async () => {
-  t = createTestApp();
+  t = await createTestApp();
   alice = await registerUser(t);
   bob = await registerUser(t);
 });

@@ -29,14 +29,14 @@ let commentId: number;
 /** Everything an admin route could change, to compare before and after a refused call. */
 const snapshot = () =>
   JSON.stringify([
-    t.ctx.sqlite.query("select id, role, suspended, bio from users order by id").all(),
-    t.ctx.sqlite.query("select id, slug, title, body from articles order by id").all(),
-    t.ctx.sqlite.query("select id, body from comments order by id").all(),
+    t.sqlite.query("select id, role, suspended, bio from users order by id").all(),
+    t.sqlite.query("select id, slug, title, body from articles order by id").all(),
+    t.sqlite.query("select id, body from comments order by id").all(),
     count(t, "sessions where revoked_at is null"),
   ]);
 
 beforeAll(async () => {
-  t = createTestApp();
+  t = await createTestApp();
   [author, intruder, viewer, editor, admin] = [
     await registerUser(t),
     await registerUser(t),

@@ -16,7 +16,7 @@ export interface PeerTestApp extends TestApp {
 }
 
 export function createPeerTestApp(overrides: Record<string, string> = {}): PeerTestApp {
-  const t = createTestApp(overrides);
+  const t = await createTestApp(overrides);
   const app = createApp(t.ctx, { peerAddress: (request) => request.headers.get("x-test-peer") ?? undefined });
   const request = async (method: string, path: string, options: PeerRequestOptions = {}) => {
     const headers = { ...options.headers, ...(options.peer && { "x-test-peer": options.peer }) };

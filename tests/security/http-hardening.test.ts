@@ -16,7 +16,7 @@ const expectSecurityHeaders = (headers: Headers) => {
 
 describe("security headers", () => {
   test("on 2xx, 4xx and 5xx alike; the 500 leaks nothing", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const ok = await t.request("GET", "/api/articles");
     expect(ok.status).toBe(200);
     expectSecurityHeaders(ok.headers);
@@ -30,7 +30,7 @@ describe("security headers", () => {
       expect(res.status).toBeLessThan(500);
       expectSecurityHeaders(res.headers);
     }
-    t.ctx.sqlite.close(); // every query now throws: a genuine internal error
+    t.sqlite.close(); // every query now throws: a genuine internal error
     const broken = await t.request("GET", `/api/articles?tag=uncached${Date.now()}`);
     expect(broken.status).toBe(500);
     expect(broken.body).toEqual({ errors: { server: ["internal error"] } });
@@ -51,7 +51,7 @@ describe("security headers", () => {
 });
 
 describe("CORS", () => {
-  const t = createTestApp({ CORS_ORIGINS: "https://app.example.com" });
+  const t = await createTestApp({ CORS_ORIGINS: "https://app.example.com" });
   test("an unlisted origin gets no CORS grant, on simple and preflight requests", async () => {
     const simple = await t.request("GET", "/api/tags", { headers: { origin: "https://evil.example" } });
     expect(simple.headers.get("access-control-allow-origin")).toBeNull();
@@ -71,7 +71,7 @@ describe("CORS", () => {
 
 describe("request bodies", () => {
   test("a body over BODY_LIMIT_BYTES is 413 and creates nothing, declared or streamed", async () => {
-    const t = createTestApp({ BODY_LIMIT_BYTES: "10000" });
+    const t = await createTestApp({ BODY_LIMIT_BYTES: "10000" });
     const user = await registerUser(t);
     const big = JSON.stringify({ article: { title: "Big", description: "d", body: "x".repeat(20_000) } });
     const declared = await t.request("POST", "/api/articles", { token: user.token, body: big });
@@ -88,7 +88,7 @@ describe("request bodies", () => {
   });
 
   test("deeply nested JSON is a 4xx, never a 500 or a hang, and changes nothing", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const user = await registerUser(t);
     const depth = 100_000;
     const nested = `${"[".repeat(depth)}${"]".repeat(depth)}`;
@@ -112,7 +112,7 @@ describe("request bodies", () => {
   });
 
   test("non-JSON bodies are 415 on JSON routes", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const res = await t.request("POST", "/api/users/login", {
       body: "user[email]=a&user[password]=b",
       headers: { "content-type": "application/x-www-form-urlencoded" },
@@ -159,10 +159,10 @@ describe("request bodies", () => {
     ],
     ["refreshToken", "POST", "/api/users/refresh", { refreshToken: "r".repeat(4_097) }],
   ])("oversized %s is 422 naming the field and changes nothing", async (field, method, path, body) => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const user = await registerUser(t);
     const before = JSON.stringify([
-      t.ctx.sqlite.query("select * from users").all(),
+      t.sqlite.query("select * from users").all(),
       count(t, "articles"),
       count(t, "refresh_tokens"),
     ]);
@@ -171,7 +171,7 @@ describe("request bodies", () => {
     expect(Object.keys(res.body.errors)).toContain(field);
     expect(
       JSON.stringify([
-        t.ctx.sqlite.query("select * from users").all(),
+        t.sqlite.query("select * from users").all(),
         count(t, "articles"),
         count(t, "refresh_tokens"),
       ]),
@@ -179,7 +179,7 @@ describe("request bodies", () => {
   });
 
   test("an oversized comment is 422 and not stored", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const user = await registerUser(t);
     const article = await createArticle(t, user.token);
     const res = await t.request("POST", `/api/articles/${article.slug}/comments`, {

@@ -17,7 +17,7 @@ let t: TestApp;
 let user: TestUser;
 
 beforeAll(async () => {
-  t = createTestApp();
+  t = await createTestApp();
   user = await registerUser(t);
 });
 

@@ -4,7 +4,7 @@ import type { DomainEvent } from "../../src/events.ts";
 import { count, createTestApp, registerUser, row, type TestApp } from "../helpers/app.ts";
 
 async function setup(overrides: Record<string, string> = {}) {
-  const t = createTestApp(overrides);
+  const t = await createTestApp(overrides);
   const user = await registerUser(t);
   const res = await t.request("POST", "/api/users/login", {
     body: { user: { email: user.email, password: user.password } },

@@ -24,7 +24,7 @@ let user: TestUser;
 let ended: Extract<DomainEvent, { type: "sessions.ended" }>[];
 
 beforeEach(async () => {
-  t = createTestApp();
+  t = await createTestApp();
   user = await registerUser(t);
   ended = [];
   t.ctx.events.on({ afterCommit: (e) => void (e.type === "sessions.ended" && ended.push(e)) });

@@ -24,7 +24,7 @@ let sid: string;
 let claims: Record<string, unknown>;
 
 beforeAll(async () => {
-  t = createTestApp();
+  t = await createTestApp();
   user = await registerUser(t);
   const [, payload] = user.token.split(".");
   claims = JSON.parse(Buffer.from(payload!, "base64url").toString());

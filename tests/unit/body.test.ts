@@ -93,7 +93,7 @@ describe("jsonNestsDeeperThan", () => {
     expect(jsonNestsDeeperThan(text, max)).toBe(expected);
   });
 
-  test("brackets inside strings do not count, escaped quotes included", () => {
+  test("brackets inside strings do not count, escaped quotes included", async () => {
     expect(jsonNestsDeeperThan('{"a":"[[[[[[[[{{{{"}', 1)).toBe(false);
     expect(jsonNestsDeeperThan('{"a":"\\"[[[[[["}', 1)).toBe(false);
     // An escaped backslash ends the string at the next quote: the brackets after it count.
@@ -101,7 +101,7 @@ describe("jsonNestsDeeperThan", () => {
     expect(jsonNestsDeeperThan('{"a":"x\\\\","b":[[1]]}', 3)).toBe(false);
   });
 
-  test("100k levels, closed or not, are caught", () => {
+  test("100k levels, closed or not, are caught", async () => {
     expect(jsonNestsDeeperThan("[".repeat(100_000), 32)).toBe(true);
     expect(jsonNestsDeeperThan(`${"[".repeat(100_000)}${"]".repeat(100_000)}`, 32)).toBe(true);
     expect(jsonNestsDeeperThan(`${"[".repeat(32)}${"]".repeat(32)}`, 32)).toBe(false);

@@ -11,7 +11,7 @@ const tempDir = () => {
   dirs.push(d);
   return d;
 };
-afterAll(() => {
+afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
@@ -27,7 +27,7 @@ function problemsOf(env: Record<string, string>): string[] {
 }
 
 describe("loadConfig: values", () => {
-  test("defaults, converted to their types, frozen", () => {
+  test("defaults, converted to their types, frozen", async () => {
     const dataDir = tempDir();
     const c = loadConfig({ NODE_ENV: "test", JWT_SECRET: SECRET, DATA_DIR: dataDir });
     expect(c.PORT).toBe(3000);
@@ -45,7 +45,7 @@ describe("loadConfig: values", () => {
     }).toThrow();
   });
 
-  test("numbers arrive as strings and are converted; empty strings mean unset", () => {
+  test("numbers arrive as strings and are converted; empty strings mean unset", async () => {
     const c = loadConfig({
       NODE_ENV: "test",
       JWT_SECRET: SECRET,
@@ -61,7 +61,7 @@ describe("loadConfig: values", () => {
     expect(c.LOG_LEVEL).toBe("silent");
   });
 
-  test(":memory: is kept as is; a relative DATABASE_URL is made absolute", () => {
+  test(":memory: is kept as is; a relative DATABASE_URL is made absolute", async () => {
     const mem = loadConfig({
       NODE_ENV: "test",
       JWT_SECRET: SECRET,
@@ -78,7 +78,7 @@ describe("loadConfig: values", () => {
     expect(rel.DATABASE_URL).toBe(join(process.cwd(), "x/q.db"));
   });
 
-  test("CORS_ORIGINS is split and trimmed", () => {
+  test("CORS_ORIGINS is split and trimmed", async () => {
     const c = loadConfig({
       NODE_ENV: "test",
       JWT_SECRET: SECRET,
@@ -90,7 +90,7 @@ describe("loadConfig: values", () => {
 });
 
 describe("loadConfig: problems", () => {
-  test("every problem is listed at once, each naming its variable", () => {
+  test("every problem is listed at once, each naming its variable", async () => {
     const problems = problemsOf({
       NODE_ENV: "staging",
       PORT: "http",
@@ -111,7 +111,7 @@ describe("loadConfig: problems", () => {
     }
   });
 
-  test('"1e3" is 1000 or refused, never 1', () => {
+  test('"1e3" is 1000 or refused, never 1', async () => {
     let ttl: number | undefined;
     try {
       ttl = loadConfig({
@@ -136,7 +136,7 @@ describe("loadConfig: problems", () => {
     expect(problems).toEqual([expect.stringMatching(/^JWT_TTL_SECONDS:/)]);
   });
 
-  test("schema problems and secret/origin problems are listed together", () => {
+  test("schema problems and secret/origin problems are listed together", async () => {
     const problems = problemsOf({
       NODE_ENV: "test",
       PORT: "99999",
@@ -149,7 +149,7 @@ describe("loadConfig: problems", () => {
     expect(problems.some((p) => p.startsWith("CORS_ORIGINS:"))).toBe(true);
   });
 
-  test("the error message lists the problems", () => {
+  test("the error message lists the problems", async () => {
     try {
       loadConfig({ NODE_ENV: "test", PORT: "nope", JWT_SECRET: SECRET });
       throw new Error("expected a ConfigError");
@@ -159,14 +159,14 @@ describe("loadConfig: problems", () => {
     }
   });
 
-  test("a JWT_SECRET shorter than 32 bytes is refused in every environment", () => {
+  test("a JWT_SECRET shorter than 32 bytes is refused in every environment", async () => {
     for (const NODE_ENV of ["development", "test", "production"]) {
       const problems = problemsOf({ NODE_ENV, JWT_SECRET: "a".repeat(31), DATA_DIR: tempDir() });
       expect(problems).toEqual([expect.stringMatching(/^JWT_SECRET: .*32 bytes/)]);
     }
   });
 
-  test("production requires JWT_SECRET; 32 bytes is enough, counted in bytes not characters", () => {
+  test("production requires JWT_SECRET; 32 bytes is enough, counted in bytes not characters", async () => {
     const problems = problemsOf({ NODE_ENV: "production", DATA_DIR: tempDir() });
     expect(problems).toEqual([expect.stringMatching(/^JWT_SECRET: required/)]);
     const ok = loadConfig({ NODE_ENV: "production", JWT_SECRET: "s".repeat(32), DATA_DIR: tempDir() });
@@ -180,7 +180,7 @@ describe("loadConfig: problems", () => {
     ).toHaveLength(1);
   });
 
-  test("a CORS origin that is not scheme://host[:port] is refused", () => {
+  test("a CORS origin that is not scheme://host[:port] is refused", async () => {
     for (const origin of ["ftp://x.example", "https://x.example/path", "x.example"]) {
       const problems = problemsOf({
         NODE_ENV: "test",
@@ -192,7 +192,7 @@ describe("loadConfig: problems", () => {
     }
   });
 
-  test("PASSWORD_MEMORY_COST_KIB below argon2's minimum (8 KiB) is refused at start, not at first login", () => {
+  test("PASSWORD_MEMORY_COST_KIB below argon2's minimum (8 KiB) is refused at start, not at first login", async () => {
     const problems = problemsOf({
       NODE_ENV: "test",
       JWT_SECRET: SECRET,
@@ -204,7 +204,7 @@ describe("loadConfig: problems", () => {
 });
 
 describe("loadConfig: the development secret", () => {
-  test("generated into DATA_DIR (mode 0600) when unset, and reused on the next load", () => {
+  test("generated into DATA_DIR (mode 0600) when unset, and reused on the next load", async () => {
     const dataDir = join(tempDir(), "nested", "data");
     const first = loadConfig({ NODE_ENV: "development", DATA_DIR: dataDir });
     expect(first.JWT_SECRET_GENERATED).toBe(true);
@@ -218,13 +218,13 @@ describe("loadConfig: the development secret", () => {
     expect(second.JWT_SECRET_GENERATED).toBe(true);
   });
 
-  test("two data directories get two different secrets", () => {
+  test("two data directories get two different secrets", async () => {
     const a = loadConfig({ NODE_ENV: "development", DATA_DIR: tempDir() });
     const b = loadConfig({ NODE_ENV: "development", DATA_DIR: tempDir() });
     expect(a.JWT_SECRET).not.toBe(b.JWT_SECRET);
   });
 
-  test("a kept secret that is too short is replaced", () => {
+  test("a kept secret that is too short is replaced", async () => {
     const dataDir = tempDir();
     writeFileSync(join(dataDir, "jwt-secret"), "short\n");
     const c = loadConfig({ NODE_ENV: "development", DATA_DIR: dataDir });
@@ -233,7 +233,7 @@ describe("loadConfig: the development secret", () => {
     expect(readFileSync(join(dataDir, "jwt-secret"), "utf8").trim()).toBe(c.JWT_SECRET);
   });
 
-  test("a configured secret wins and nothing is written", () => {
+  test("a configured secret wins and nothing is written", async () => {
     const dataDir = tempDir();
     const c = loadConfig({ NODE_ENV: "development", JWT_SECRET: SECRET, DATA_DIR: dataDir });
     expect(c.JWT_SECRET).toBe(SECRET);
@@ -241,7 +241,7 @@ describe("loadConfig: the development secret", () => {
     expect(() => statSync(join(dataDir, "jwt-secret"))).toThrow();
   });
 
-  test("production never generates one", () => {
+  test("production never generates one", async () => {
     const dataDir = tempDir();
     problemsOf({ NODE_ENV: "production", DATA_DIR: dataDir });
     expect(() => statSync(join(dataDir, "jwt-secret"))).toThrow();
@@ -275,7 +275,7 @@ describe("loadConfig: messages name what is allowed", () => {
     expect(problems[0]).not.toContain("Expected");
   });
 
-  test("every union and boolean in the schema names its allowed values", () => {
+  test("every union and boolean in the schema names its allowed values", async () => {
     // Every variable given a value no schema accepts: each message must say what is allowed instead.
     const env: Record<string, string> = { JWT_SECRET: SECRET, DATA_DIR: tempDir() };
     for (const [name, { schema }] of Object.entries(configVars)) {
@@ -289,7 +289,7 @@ describe("loadConfig: messages name what is allowed", () => {
 });
 
 describe("loadConfig: commands that sign no tokens", () => {
-  test("production does not require JWT_SECRET, and a bad one is not even read", () => {
+  test("production does not require JWT_SECRET, and a bad one is not even read", async () => {
     const dataDir = tempDir();
     for (const JWT_SECRET of [undefined, "short"]) {
       const c = loadConfig({ NODE_ENV: "production", DATA_DIR: dataDir, JWT_SECRET }, { signsTokens: false });
@@ -302,7 +302,7 @@ describe("loadConfig: commands that sign no tokens", () => {
     ]);
   });
 
-  test("development generates no secret file for them", () => {
+  test("development generates no secret file for them", async () => {
     const dataDir = tempDir();
     const c = loadConfig({ NODE_ENV: "development", DATA_DIR: dataDir }, { signsTokens: false });
     expect(c.JWT_SECRET).toBe("");

@@ -12,7 +12,7 @@ function limiter(store = new SegmentedLru<number>({ probationMax: 100, protected
 }
 
 describe("Gcra", () => {
-  test("a rested key bursts exactly the quota, counting down, then is refused with the wait", () => {
+  test("a rested key bursts exactly the quota, counting down, then is refused with the wait", async () => {
     const { gcra } = limiter();
     const remaining = Array.from({ length: 10 }, () => gcra.hit("k", tenPerMinute));
     expect(remaining.map((d) => d.allowed)).toEqual(Array(10).fill(true));
@@ -21,7 +21,7 @@ describe("Gcra", () => {
     expect(refused).toMatchObject({ allowed: false, remaining: 0, retryAfterMs: 6_000 });
   });
 
-  test("refused requests are not counted: one interval later exactly one more is allowed", () => {
+  test("refused requests are not counted: one interval later exactly one more is allowed", async () => {
     const { gcra, clock } = limiter();
     for (let i = 0; i < 10; i++) gcra.hit("k", tenPerMinute);
     for (let i = 0; i < 50; i++) expect(gcra.hit("k", tenPerMinute).allowed).toBe(false);
@@ -30,7 +30,7 @@ describe("Gcra", () => {
     expect(gcra.hit("k", tenPerMinute).allowed).toBe(false);
   });
 
-  test("a client at exactly the sustained rate is never refused", () => {
+  test("a client at exactly the sustained rate is never refused", async () => {
     const { gcra, clock } = limiter();
     for (let i = 0; i < 100; i++) {
       expect(gcra.hit("k", tenPerMinute).allowed).toBe(true);
@@ -38,7 +38,7 @@ describe("Gcra", () => {
     }
   });
 
-  test("resetMs says when the key is fully rested; after it the whole burst is back", () => {
+  test("resetMs says when the key is fully rested; after it the whole burst is back", async () => {
     const { gcra, clock } = limiter();
     gcra.hit("k", tenPerMinute);
     const d = gcra.hit("k", tenPerMinute);
@@ -47,13 +47,13 @@ describe("Gcra", () => {
     expect(gcra.peek("k", tenPerMinute).remaining).toBe(9);
   });
 
-  test("peek never counts", () => {
+  test("peek never counts", async () => {
     const { gcra } = limiter();
     for (let i = 0; i < 100; i++) gcra.peek("k", tenPerMinute);
     expect(gcra.hit("k", tenPerMinute).remaining).toBe(9);
   });
 
-  test("keys are independent", () => {
+  test("keys are independent", async () => {
     const { gcra } = limiter();
     for (let i = 0; i < 10; i++) gcra.hit("a", tenPerMinute);
     expect(gcra.hit("a", tenPerMinute).allowed).toBe(false);
@@ -62,13 +62,13 @@ describe("Gcra", () => {
 });
 
 describe("SegmentedLru", () => {
-  test("memory stays bounded under a flood of distinct keys", () => {
+  test("memory stays bounded under a flood of distinct keys", async () => {
     const store = new SegmentedLru<number>({ probationMax: 20, protectedMax: 80 });
     for (let i = 0; i < 100_000; i++) store.set(`flood-${i}`, i);
     expect(store.size).toBeLessThanOrEqual(100);
   });
 
-  test("a key seen twice is protected: a flood of one-off keys cannot evict it", () => {
+  test("a key seen twice is protected: a flood of one-off keys cannot evict it", async () => {
     const store = new SegmentedLru<number>({ probationMax: 20, protectedMax: 80 });
     store.set("client", 1);
     store.get("client");
@@ -80,7 +80,7 @@ describe("SegmentedLru", () => {
     expect(store.get("client")).toBe(1);
   });
 
-  test("a key seen once is only in probation, and a flood does evict it", () => {
+  test("a key seen once is only in probation, and a flood does evict it", async () => {
     const store = new SegmentedLru<number>({ probationMax: 20, protectedMax: 80 });
     store.set("once", 1);
     expect(store.segmentOf("once")).toBe("probation");
@@ -88,7 +88,7 @@ describe("SegmentedLru", () => {
     expect(store.segmentOf("once")).toBeUndefined();
   });
 
-  test("an overflowing protected segment demotes its oldest key to probation instead of dropping it", () => {
+  test("an overflowing protected segment demotes its oldest key to probation instead of dropping it", async () => {
     const store = new SegmentedLru<number>({ probationMax: 5, protectedMax: 3 });
     for (const k of ["a", "b", "c", "d"]) {
       store.set(k, 1);
@@ -99,7 +99,7 @@ describe("SegmentedLru", () => {
     expect(store.get("a")).toBe(1);
   });
 
-  test("a brute-forcer's GCRA state survives a flood of fresh keys, so the flood does not reset the limit", () => {
+  test("a brute-forcer's GCRA state survives a flood of fresh keys, so the flood does not reset the limit", async () => {
     const store = new SegmentedLru<number>({ probationMax: 50, protectedMax: 200 });
     const { gcra } = limiter(store);
     for (let i = 0; i < 10; i++) gcra.hit("attacker", tenPerMinute);

@@ -10,14 +10,14 @@ const readme = await Bun.file(join(root, "README.md")).text();
 const ci = await Bun.file(join(root, ".ci", "run")).text();
 
 describe("README", () => {
-  test("the configuration table lists every environment variable, as src/config.ts describes it now", () => {
+  test("the configuration table lists every environment variable, as src/config.ts describes it now", async () => {
     const missing = Object.keys(configVars).filter((name) => !readme.includes(`| \`${name}\` |`));
     expect(missing).toEqual([]);
     // Out of date: run `bun scripts/config-table.ts --write`.
     expect(withTable(readme) === readme).toBe(true);
   });
 
-  test("the two set-up lines name real scripts, and CI runs exactly the test line", () => {
+  test("the two set-up lines name real scripts, and CI runs exactly the test line", async () => {
     expect(readme).toContain("npm ci && npm start");
     expect(readme).toContain("npm ci && npm test");
     expect(pkg.scripts.start).toBeDefined();
@@ -25,7 +25,7 @@ describe("README", () => {
     expect(ci).toMatch(/^\s*npm test\s*$/m);
   });
 
-  test("every package script the README tells people to run exists", () => {
+  test("every package script the README tells people to run exists", async () => {
     const named = [...readme.matchAll(/bun run ([a-z:]+)/g)].map((m) => m[1]!);
     const unknown = named.filter((s) => !(s in pkg.scripts));
     expect(unknown).toEqual([]);

@@ -20,7 +20,7 @@ describe("slugify", () => {
     expect(slugify(input)).toBe("article");
   });
 
-  test("is cut at maxLength without a trailing hyphen", () => {
+  test("is cut at maxLength without a trailing hyphen", async () => {
     const slug = slugify(`${"a".repeat(79)} bbbb`);
     expect(slug).toBe("a".repeat(79));
     expect(slugify("word ".repeat(40))).toHaveLength(79);
@@ -28,18 +28,18 @@ describe("slugify", () => {
     expect(slugify("abcdef", 3)).toBe("abc");
   });
 
-  test("output is always URL-path-safe", () => {
+  test("output is always URL-path-safe", async () => {
     const inputs = ["a/b", "../etc/passwd", "a%2Fb", "tab\there", "new\nline", "q?x=1", "<script>"];
     for (const input of inputs) expect(slugify(input)).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
   });
 });
 
 describe("slugSuffix", () => {
-  test("6 lowercase base-36 characters", () => {
+  test("6 lowercase base-36 characters", async () => {
     for (let i = 0; i < 200; i++) expect(slugSuffix()).toMatch(/^[0-9a-z]{6}$/);
   });
 
-  test("practically never repeats", () => {
+  test("practically never repeats", async () => {
     const seen = new Set(Array.from({ length: 1000 }, () => slugSuffix()));
     expect(seen.size).toBeGreaterThan(995);
   });

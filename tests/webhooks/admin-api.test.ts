@@ -16,7 +16,7 @@ describe("who may manage webhooks", () => {
   ];
   for (const [method, path, payload] of routes) {
     test(`${method} ${path}: 401 anonymous, 403 editor`, async () => {
-      const t = createTestApp();
+      const t = await createTestApp();
       const admin = await createAdmin(t);
       await t.request("POST", "/api/admin/webhooks", { token: admin.token, body });
       expect((await t.request(method, path, { body: payload })).status).toBe(401);
@@ -31,7 +31,7 @@ describe("who may manage webhooks", () => {
 
 describe("endpoints", () => {
   test("creation returns the whole secret once; everything else masks it", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const admin = await createAdmin(t);
     const created = await t.request("POST", "/api/admin/webhooks", { token: admin.token, body });
     expect(created.status).toBe(201);
@@ -45,7 +45,7 @@ describe("endpoints", () => {
     });
     expect(hook.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
     expect(Buffer.from(hook.secret.slice(6), "base64")).toHaveLength(32);
-    expect(t.ctx.sqlite.query("SELECT secret FROM webhooks").get()).toEqual({ secret: hook.secret });
+    expect(t.sqlite.query("SELECT secret FROM webhooks").get()).toEqual({ secret: hook.secret });
 
     const masked = `whsec_********${hook.secret.slice(-4)}`;
     const list = await t.request("GET", "/api/admin/webhooks", { token: admin.token });
@@ -57,7 +57,7 @@ describe("endpoints", () => {
   });
 
   test("two endpoints get different secrets", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const admin = await createAdmin(t);
     const a = await t.request("POST", "/api/admin/webhooks", { token: admin.token, body });
     const b = await t.request("POST", "/api/admin/webhooks", { token: admin.token, body });
@@ -65,10 +65,10 @@ describe("endpoints", () => {
   });
 
   test("delete: 204, then 404 everywhere; its delivery log goes with it", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const admin = await createAdmin(t);
     await t.request("POST", "/api/admin/webhooks", { token: admin.token, body });
-    t.ctx.sqlite.run(
+    t.sqlite.run(
       "INSERT INTO webhook_deliveries (webhook_id, message_id, event, attempt, ok) VALUES (1, 'msg_1', 'article.created', 1, 1)",
     );
     const deliveries = await t.request("GET", "/api/admin/webhooks/1/deliveries", { token: admin.token });
@@ -82,7 +82,7 @@ describe("endpoints", () => {
     expect(del.text).toBe("");
     expect(count(t, "webhooks")).toBe(0);
     expect(count(t, "webhook_deliveries")).toBe(0);
-    const audit = t.ctx.sqlite
+    const audit = t.sqlite
       .query(
         "SELECT action, actor_id, target_id, detail FROM audit_log WHERE action LIKE 'webhook.%' ORDER BY id",
       )
@@ -114,7 +114,7 @@ describe("endpoints", () => {
   });
 
   test("bad bodies are 422 naming the field, and nothing is stored", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const admin = await createAdmin(t);
     const cases: [unknown, string][] = [
       [{ events: ["article.created"] }, "url"],
@@ -136,10 +136,10 @@ describe("endpoints", () => {
   });
 
   test("at most 50 endpoints", async () => {
-    const t = createTestApp();
+    const t = await createTestApp();
     const admin = await createAdmin(t);
     for (let i = 0; i < 50; i++)
-      t.ctx.sqlite.run("INSERT INTO webhooks (url, events, secret) VALUES ('https://a.example', '[]', 's')");
+      t.sqlite.run("INSERT INTO webhooks (url, events, secret) VALUES ('https://a.example', '[]', 's')");
     const res = await t.request("POST", "/api/admin/webhooks", { token: admin.token, body });
     expect(res.status).toBe(422);
     expect(res.body).toEqual(envelope("webhooks", "limit of 50 endpoints reached"));
@@ -175,7 +175,7 @@ describe("SSRF: URLs that reach inside are refused at registration", () => {
   ];
   for (const [url, message] of refused) {
     test(url, async () => {
-      const t = createTestApp();
+      const t = await createTestApp();
       const admin = await createAdmin(t);
       const res = await t.request("POST", "/api/admin/webhooks", {
         token: admin.token,
@@ -188,7 +188,7 @@ describe("SSRF: URLs that reach inside are refused at registration", () => {
   }
 
   test("WEBHOOK_ALLOW_PRIVATE_NETWORKS=true lets loopback through (tests and development)", async () => {
-    const t = createTestApp({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" });
+    const t = await createTestApp({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" });
     const admin = await createAdmin(t);
     const res = await t.request("POST", "/api/admin/webhooks", {
       token: admin.token,

@@ -17,7 +17,7 @@ import { createAdmin, jobsOfType } from "../jobs/helpers.ts";
 import { type Receiver, startReceiver } from "./receiver.ts";
 
 const receivers: Receiver[] = [];
-afterEach(() => {
+afterEach(async () => {
   for (const r of receivers.splice(0)) r.stop();
 });
 
@@ -32,7 +32,7 @@ async function setup(
   respond?: Parameters<typeof startReceiver>[0],
   env: Record<string, string> = {},
 ) {
-  const t = createTestApp({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true", ...env });
+  const t = await createTestApp({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true", ...env });
   const admin = await createAdmin(t);
   const rx = receiver(respond);
   const res = await t.request("POST", "/api/admin/webhooks", {
@@ -138,7 +138,7 @@ describe("signed deliveries", () => {
   });
 
   test("a host name is resolved, the connection pinned to the vetted address, the Host header kept", async () => {
-    const t = createTestApp({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" });
+    const t = await createTestApp({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" });
     const admin = await createAdmin(t);
     const rx = receiver();
     const url = `http://localhost:${rx.port}/hook`;
@@ -284,11 +284,11 @@ describe("failures", () => {
 });
 
 test("the SSRF check runs again at delivery: an endpoint that now points inside is not called", async () => {
-  const t = createTestApp(); // private networks not allowed
+  const t = await createTestApp(); // private networks not allowed
   const admin = await createAdmin(t);
   const rx = receiver();
   // As if DNS had changed since registration: the stored URL now reaches loopback.
-  t.ctx.sqlite.run("INSERT INTO webhooks (url, events, secret) VALUES (?, '[\"article.created\"]', ?)", [
+  t.sqlite.run("INSERT INTO webhooks (url, events, secret) VALUES (?, '[\"article.created\"]', ?)", [
     rx.url,
     `whsec_${Buffer.alloc(32, 7).toString("base64")}`,
   ]);

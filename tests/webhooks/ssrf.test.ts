@@ -30,7 +30,7 @@ describe("addressProblem: only public unicast passes", () => {
     ["2002:7f00:1::", "6to4"],
   ];
   for (const [address, range] of cases) {
-    test(`${address} → ${range ?? "public"}`, () => {
+    test(`${address} → ${range ?? "public"}`, async () => {
       expect(addressProblem(address)).toBe(range && `resolves to a non-public address (${range})`);
     });
   }
