@@ -31,7 +31,7 @@ export async function serve(config: Readonly<Config>, log: Logger): Promise<numb
           ctx.sqlite,
           config.DATABASE_URL,
           config.WAL_CHECKPOINT_INTERVAL_MS,
-          (message) => log.warn({ message }, "background WAL checkpoint failed"),
+          log,
         );
       },
     });

@@ -9,6 +9,8 @@
  *   (the realtime hub's `stats()`: connections, messagesIn, messagesOut, dropped).
  * - quire_rate_limit_rejections_total {policy}, quire_sqlite_busy_total {source}, quire_backups_total
  *   {outcome}, quire_backup_last_success_timestamp_seconds, quire_database_size_bytes.
+ * - quire_sqlite_checkpoint_failures_total, quire_sqlite_wal_bytes: background checkpoints that failed (the
+ *   WAL then grows with every write) and the WAL file's size (src/db/checkpointer.ts).
  * - process_* and nodejs_* (collectDefaultMetrics on this app's own registry).
  *
  * Access: open unless METRICS_TOKEN is set, then `Authorization: Bearer <token>` (constant-time compare),
@@ -16,8 +18,10 @@
  * Register before the errors plugin: its onError observes errors (429s, SQLITE_BUSY) and returns nothing.
  */
 import { timingSafeEqual } from "node:crypto";
+import { statSync } from "node:fs";
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../context.ts";
+import { checkpointStats } from "../db/checkpointer.ts";
 import { AppError, isSqliteBusy } from "../errors.ts";
 import { perOwner } from "../lib/memo.ts";
 import { LATENCY_BUCKETS, Metrics } from "../lib/metrics.ts";
@@ -150,6 +154,23 @@ function collectModuleStats(ctx: AppContext, m: Metrics): void {
       )
       .get();
     return [[{}, row?.bytes ?? 0]];
+  });
+  m.observedCounter(
+    {
+      name: "quire_sqlite_checkpoint_failures_total",
+      help: "Background WAL checkpoints that failed (while they fail the WAL grows with every write).",
+    },
+    () => [[{}, checkpointStats(ctx.sqlite).failures]],
+  );
+  m.observedGauge({ name: "quire_sqlite_wal_bytes", help: "Size of the write-ahead log file." }, () => {
+    const file = ctx.sqlite.filename;
+    let bytes = 0;
+    try {
+      if (file !== "" && file !== ":memory:") bytes = statSync(`${file}-wal`).size;
+    } catch {
+      // No WAL file yet (nothing written since the last clean close).
+    }
+    return [[{}, bytes]];
   });
 }
 
