@@ -2,14 +2,16 @@
  * `bun bench/startup.ts`: exec to first 200, the way `bun run bench` measures it (spawn, then poll
  * `GET /api/tags` every millisecond until it answers 200), for the compiled Quire binary on an existing
  * database and, in the same run and alternating with it, for a compiled "hello world" `Bun.serve` built with
- * the same flags: the floor any compiled Bun server pays on this machine. Prints min, median and max.
+ * the same flags: the floor any compiled Bun server pays on this machine. Prints min, median and max, and
+ * the CPU time (user + system, all threads) each process had used by then: on a busy machine the wall time
+ * also counts waiting for a core, the CPU time much less so.
  *
  * Environment (all optional):
  *   BENCH_RUNS=7           measured starts of each (after one warm-up start each)
  *   BENCH_ARTICLES=0       seed the database with this many articles first (10 users per 100 articles)
  *   BENCH_QUIRE=<path>     the Quire binary (default: dist/quire if fresh, else built into a temp dir)
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase } from "../src/db/client.ts";
@@ -73,11 +75,19 @@ function prepareDatabase(): string {
   return file;
 }
 
-async function startOnce(cmd: string[], db: string): Promise<number> {
+/** User + system CPU milliseconds of a running process (Linux; clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  // Fields after the command name, which is in parentheses and may contain spaces: utime is the 12th.
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function startOnce(cmd: string[], db: string): Promise<{ wall: number; cpu: number }> {
   const port = await freePort();
   const server = await startQuire(cmd, quireEnv(db, port, secret, dir));
+  const cpu = cpuMs(server.proc.pid);
   await stop(server);
-  return server.startMs;
+  return { wall: server.startMs, cpu };
 }
 
 const stats = (xs: number[]) => {
@@ -90,19 +100,24 @@ try {
   const db = prepareDatabase();
   await startOnce(quire, db);
   await startOnce(hello, db);
-  const samples = { quire: [] as number[], hello: [] as number[] };
+  const samples = {
+    quire: [] as { wall: number; cpu: number }[],
+    hello: [] as { wall: number; cpu: number }[],
+  };
   for (let i = 0; i < runs; i++) {
     // Alternating, so a machine that slows down during the run slows both down.
     samples.quire.push(await startOnce(quire, db));
     samples.hello.push(await startOnce(hello, db));
   }
-  const line = (name: string, xs: number[]) => {
-    const { min, median, max } = stats(xs);
-    return `${name.padEnd(26)} median ${median.toFixed(0).padStart(4)} ms   (min ${min.toFixed(0)}, max ${max.toFixed(0)}; ${xs.map((x) => x.toFixed(0)).join(", ")})`;
+  const line = (name: string, xs: { wall: number; cpu: number }[]) => {
+    const wall = stats(xs.map((x) => x.wall));
+    const cpu = stats(xs.map((x) => x.cpu));
+    return `${name.padEnd(24)} median ${wall.median.toFixed(0).padStart(4)} ms (min ${wall.min.toFixed(0)}, max ${wall.max.toFixed(0)}); CPU by then: median ${cpu.median} ms`;
   };
   console.log(`exec to first 200, ${runs} starts each, alternating; database: ${articles} articles`);
   console.log(line("quire (compiled)", samples.quire));
   console.log(line("hello world (compiled)", samples.hello));
+  console.log(`all quire starts: ${samples.quire.map((x) => x.wall.toFixed(0)).join(", ")} ms`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
