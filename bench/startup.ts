@@ -7,7 +7,7 @@
  * also counts waiting for a core, the CPU time much less so.
  *
  * Environment (all optional):
- *   BENCH_RUNS=7           measured starts of each (after one warm-up start each)
+ *   BENCH_RUNS=9           measured starts of each (after one warm-up start each)
  *   BENCH_ARTICLES=0       seed the database with this many articles first (10 users per 100 articles)
  *   BENCH_QUIRE=<path>     the Quire binary (default: dist/quire if fresh, else built into a temp dir)
  */
@@ -19,7 +19,7 @@ import { applyMigrations } from "../src/db/migrate.ts";
 import { freePort, quireCommand, quireEnv, root, startQuire, stop } from "./lib/servers.ts";
 import { seedDatabase } from "./seed.ts";
 
-const runs = Number(process.env.BENCH_RUNS ?? 7);
+const runs = Number(process.env.BENCH_RUNS ?? 9);
 const articles = Number(process.env.BENCH_ARTICLES ?? 0);
 const dir = mkdtempSync(join(tmpdir(), "quire-startup-"));
 const secret = `bench-${crypto.randomUUID()}-${crypto.randomUUID()}`;
