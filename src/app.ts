@@ -8,7 +8,7 @@ import { bodyPlugin } from "./http/body.ts";
 import { clientPlugin, type PeerAddress } from "./http/client-ip.ts";
 import { errorsPlugin } from "./http/errors.ts";
 import { httpCaching } from "./http/etag.ts";
-import { healthRoutes } from "./http/health.ts";
+import { healthRoutes, writeFailureWatch } from "./http/health.ts";
 import { maintenancePlugin } from "./http/maintenance.ts";
 import { metricsPlugin, metricsRoutes } from "./http/metrics.ts";
 import { openapiPlugin } from "./http/openapi.ts";
@@ -57,6 +57,7 @@ export function createApp(ctx: AppContext, options: AppOptions = {}) {
       .use(corsPlugin(ctx.config.CORS_ORIGINS))
       // After CORS, which sets Vary first; before the routes, whose GET answers it tags with ETags.
       .use(httpCaching())
+      .use(writeFailureWatch(ctx))
       .use(errorsPlugin(ctx.log))
       .use(rateLimitPlugin(ctx))
       // Before the body is read: read-only mode and closed features cost nothing.

@@ -35,14 +35,30 @@ export function uniqueViolation(err: unknown): string | undefined {
   return err.message;
 }
 
+/** The SQLite result code (extended, e.g. `SQLITE_IOERR_WRITE`) of an error however deeply Drizzle wrapped it. */
+export function sqliteCode(err: unknown): string | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && code.startsWith("SQLITE_")) return code;
+  }
+  return undefined;
+}
+
 /**
  * SQLite's "database is locked" once busy_timeout ran out (another process held the write lock that long),
  * however deeply wrapped (Drizzle wraps driver errors in `cause`). A transient condition: retry later.
  */
 export function isSqliteBusy(err: unknown): boolean {
-  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && code.startsWith("SQLITE_BUSY")) return true;
-  }
-  return false;
+  return sqliteCode(err)?.startsWith("SQLITE_BUSY") ?? false;
+}
+
+/**
+ * The storage under the database refuses writes: the disk is full (`SQLITE_FULL`, also past
+ * `max_page_count`), the filesystem failed or went read-only (`SQLITE_IOERR_*`, `SQLITE_READONLY_*`), or a
+ * journal file cannot be opened (`SQLITE_CANTOPEN_*`). Not the client's fault and not a bug: the operator
+ * has to act, then writes succeed again. Returns the code, or undefined for any other error.
+ */
+export function sqliteStorageFailure(err: unknown): string | undefined {
+  const code = sqliteCode(err);
+  return code && /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN)(_|$)/.test(code) ? code : undefined;
 }

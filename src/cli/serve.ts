@@ -49,7 +49,7 @@ async function serveClaimed(config: Readonly<Config>, log: Logger): Promise<numb
           ctx.sqlite,
           config.DATABASE_URL,
           config.WAL_CHECKPOINT_INTERVAL_MS,
-          (message) => log.warn({ message }, "background WAL checkpoint failed"),
+          log,
         );
       },
     });

@@ -9,6 +9,9 @@ import { dirname } from "node:path";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import * as schema from "./schema.ts";
 
+/** See `journal_size_limit` below. */
+export const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
 export type Db = ReturnType<typeof openDatabase>["db"];
 
 export interface OpenOptions {
@@ -22,6 +25,9 @@ export function openDatabase(url: string, options: OpenOptions = {}) {
   const sqlite = new Database(url, { create: true, strict: true });
   sqlite.run(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
   if (!memory) sqlite.run("PRAGMA journal_mode = WAL");
+  // A WAL that grew past this (a long reader held checkpoints back) is cut back to it once it starts over,
+  // instead of keeping its peak size on disk for good. Above the checkpoint backstop (~40 MB).
+  sqlite.run(`PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
   // NORMAL is durable in WAL mode except for the last transactions before a power loss (not a crash).
   sqlite.run("PRAGMA synchronous = NORMAL");
   sqlite.run("PRAGMA foreign_keys = ON");

@@ -5,7 +5,7 @@
  */
 import { ValueErrorType } from "@sinclair/typebox/errors";
 import { Elysia, type ValidationError } from "elysia";
-import { AppError, type ErrorFields, isSqliteBusy } from "../errors.ts";
+import { AppError, type ErrorFields, isSqliteBusy, sqliteStorageFailure } from "../errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { requestInfo } from "./request-log.ts";
 
@@ -54,6 +54,9 @@ export function validationFields(error: ValidationError): ErrorFields {
   return fields;
 }
 
+/** A full disk or a read-only filesystem is not fixed in a second; a client should not hammer it. */
+const STORAGE_RETRY_AFTER_SECONDS = 30;
+
 export const errorsPlugin = (log: Logger) =>
   new Elysia({ name: "quire/errors" })
     .error({ AppError })
@@ -89,6 +92,14 @@ export const errorsPlugin = (log: Logger) =>
             set.status = 503;
             set.headers["retry-after"] = "1";
             return { errors: { database: ["is busy, try again shortly"] } };
+          }
+          const storage = sqliteStorageFailure(error);
+          if (storage) {
+            // Disk full or the database unwritable: the operator must act; readiness says so meanwhile.
+            log.error({ reqId, code: storage, method: request.method }, "database not writable");
+            set.status = 503;
+            set.headers["retry-after"] = String(STORAGE_RETRY_AFTER_SECONDS);
+            return { errors: { database: ["cannot store changes right now, try again later"] } };
           }
           log.error(
             {

@@ -2,8 +2,9 @@
  * Health probes, for a load balancer, an orchestrator or the container HEALTHCHECK:
  * - `GET /health/live`: the process answers (restart it if not). No I/O, always 200.
  * - `GET /health/ready`: send it traffic? 200 only if the database takes a write lock (not read-only, not
- *   locked by another process), every embedded migration is applied, and the server is not draining for
- *   shutdown; else 503 naming the failed check. Body: `{"status":"ok"|"unavailable","checks":{...}}`.
+ *   locked by another process) and, after a write failed for lack of space or an unwritable file, commits a
+ *   write again (src/db/write-health.ts); every embedded migration is applied; and the server is not
+ *   draining for shutdown. Else 503 naming the failed check. Body: `{"status":"ok"|"unavailable","checks":{...}}`.
  * Both are unauthenticated and reveal nothing but those booleans.
  */
 import { readFileSync } from "node:fs";
@@ -11,6 +12,7 @@ import { join } from "node:path";
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../context.ts";
 import { migrationsFolder } from "../db/migrate.ts";
+import { noteWriteFailure, recoverWrites, writeFailure } from "../db/write-health.ts";
 import { perOwner } from "../lib/memo.ts";
 
 /** How long the write-lock probe may wait: a probe must answer fast, not hang on a long writer. */
@@ -52,13 +54,17 @@ function appliedMigrations(ctx: AppContext): number {
   }
 }
 
-/** BEGIN IMMEDIATE takes the write lock without writing; ROLLBACK releases it. */
+/**
+ * BEGIN IMMEDIATE takes the write lock without writing; ROLLBACK releases it. After a storage failure that
+ * is not enough (a full disk grants the lock): then a real write must commit (src/db/write-health.ts).
+ */
 function databaseWritable(ctx: AppContext): boolean {
   const db = ctx.sqlite;
   if (db.inTransaction) return true; // another request holds it on this very connection: it is writable
   const previous = db.query<{ timeout: number }, []>("PRAGMA busy_timeout").get()?.timeout ?? 5000;
   try {
     db.run(`PRAGMA busy_timeout = ${PROBE_BUSY_TIMEOUT_MS}`);
+    if (writeFailure(db) !== undefined) return recoverWrites(db);
     db.run("BEGIN IMMEDIATE");
     db.run("ROLLBACK");
     return true;
@@ -78,6 +84,15 @@ export function readinessChecks(ctx: AppContext, expected: number): Record<strin
     draining: state.draining ? "failed" : "ok",
   };
 }
+
+/**
+ * Notes every request whose write failed for a storage reason, so readiness reports it. Observes only:
+ * mount before the errors plugin, which answers such requests 503.
+ */
+export const writeFailureWatch = (ctx: AppContext) =>
+  new Elysia({ name: "quire/write-failures" }).onError({ as: "global" }, ({ error }) => {
+    noteWriteFailure(ctx.sqlite, error);
+  });
 
 const HealthBody = t.Object({
   status: t.Union([t.Literal("ok"), t.Literal("unavailable")]),

@@ -10,6 +10,8 @@
  * - quire_rate_limit_rejections_total {policy}, quire_sqlite_busy_total {source}, quire_backups_total
  *   {outcome}, quire_backup_last_success_timestamp_seconds, quire_database_size_bytes.
  * - quire_build_info {version, bun, sqlite, platform}: always 1.
+ * - quire_sqlite_checkpoint_failures_total, quire_sqlite_wal_bytes: background checkpoints that failed (the
+ *   WAL then grows with every write) and the WAL file's size (src/db/checkpointer.ts).
  * - process_* and nodejs_* (collectDefaultMetrics on this app's own registry).
  *
  * Every label value known up front starts at 0, so the first event is an increase (an alert on
@@ -21,10 +23,12 @@
  * Register before the errors plugin: its onError observes errors (429s, SQLITE_BUSY) and returns nothing.
  */
 import { timingSafeEqual } from "node:crypto";
+import { statSync } from "node:fs";
 import { Elysia, t } from "elysia";
 // Imported (not read at run time) so the version is embedded in the compiled binary.
 import pkg from "../../package.json" with { type: "json" };
 import type { AppContext } from "../context.ts";
+import { checkpointStats } from "../db/checkpointer.ts";
 import { AppError, isSqliteBusy } from "../errors.ts";
 import { perOwner } from "../lib/memo.ts";
 import { LATENCY_BUCKETS, Metrics } from "../lib/metrics.ts";
@@ -191,6 +195,23 @@ function collectModuleStats(ctx: AppContext, m: Metrics): void {
       )
       .get();
     return [[{}, row?.bytes ?? 0]];
+  });
+  m.observedCounter(
+    {
+      name: "quire_sqlite_checkpoint_failures_total",
+      help: "Background WAL checkpoints that failed (while they fail the WAL grows with every write).",
+    },
+    () => [[{}, checkpointStats(ctx.sqlite).failures]],
+  );
+  m.observedGauge({ name: "quire_sqlite_wal_bytes", help: "Size of the write-ahead log file." }, () => {
+    const file = ctx.sqlite.filename;
+    let bytes = 0;
+    try {
+      if (file !== "" && file !== ":memory:") bytes = statSync(`${file}-wal`).size;
+    } catch {
+      // No WAL file yet (nothing written since the last clean close).
+    }
+    return [[{}, bytes]];
   });
 }
 
