@@ -3,6 +3,7 @@
  * /openapi. The UI's assets are embedded in the binary (`with { type: "file" }`) and served from here: no CDN.
  */
 import { openapi } from "@elysiajs/openapi";
+import { SwaggerUIRender } from "@elysiajs/openapi/swagger";
 import { Elysia } from "elysia";
 import swaggerCss from "swagger-ui-dist/swagger-ui.css" with { type: "file" };
 import swaggerBundle from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "file" };
@@ -22,6 +23,29 @@ export const description = `Quire: a social publishing API, wire-compatible with
 
 Authenticate with \`Authorization: Token <token>\` (or \`Bearer <token>\`), the token coming from registration or login.
 Errors always use the envelope \`{"errors": {"<field>": ["<message>"]}}\`.`;
+
+/** Attribute-safe text: the description quotes `"…"` and `<token>`, which would end the meta tag. */
+const escapeHtml = (text: string) => Bun.escapeHTML(text);
+
+/**
+ * Swagger UI's page, rendered here rather than by the plugin, which puts the description into `<meta>`
+ * attributes unescaped. Built on first use.
+ */
+let page: string | undefined;
+const docsPage = () => {
+  page ??= SwaggerUIRender(
+    { title: "Quire API", version: pkg.version, description: escapeHtml(description) },
+    {
+      cdn: `${assets}/swagger-ui-bundle.js`,
+      theme: `${assets}/swagger-ui.css`,
+      persistAuthorization: true,
+      validatorUrl: "none",
+      // Absolute spec URL: a relative one breaks when the page is opened as /openapi/.
+      ...({ url: "/openapi/json", dom_id: "#swagger-ui" } as object),
+    },
+  );
+  return new Response(page, { headers: { "content-type": "text/html; charset=utf-8" } });
+};
 
 interface RouteLike {
   method: string;
@@ -63,19 +87,12 @@ export const openapiPlugin = (routes: () => RouteLike[]) =>
       detail: { hide: true },
     })
     .get(`${assets}/swagger-ui.css`, asset(swaggerCss, "text/css; charset=utf-8"), { detail: { hide: true } })
+    .get("/openapi", docsPage, { detail: { hide: true } })
     .use(
       openapi({
         path: "/openapi",
         specPath: "/openapi/json",
-        provider: "swagger-ui",
-        swagger: {
-          cdn: `${assets}/swagger-ui-bundle.js`,
-          theme: `${assets}/swagger-ui.css`,
-          persistAuthorization: true,
-          validatorUrl: "none",
-          // Absolute spec URL: the default relative one breaks when the page is opened as /openapi/.
-          ...({ url: "/openapi/json" } as object),
-        },
+        provider: null,
         documentation: {
           info: { title: "Quire API", version: pkg.version, description },
           tags: [

@@ -1,5 +1,6 @@
 /** The OpenAPI document and the docs UI: generated from the route schemas, served offline by the app. */
 import { beforeAll, describe, expect, test } from "bun:test";
+import { description } from "../../src/http/openapi.ts";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 
 type Operation = {
@@ -90,6 +91,47 @@ describe("OpenAPI document", () => {
 });
 
 describe("docs UI", () => {
+  test("the API description reaches the page's meta tags intact (escaped), never as stray text", async () => {
+    const t = createTestApp();
+    const page = await t.request("GET", "/openapi");
+    const metas: Record<string, string | null> = {};
+    const stray: string[] = [];
+    const tags: string[] = [];
+    let inScriptOrStyle = 0;
+    await new HTMLRewriter()
+      .on("meta", {
+        element(e) {
+          metas[e.getAttribute("name") ?? ""] = e.getAttribute("content");
+        },
+      })
+      .on("*", {
+        element(e) {
+          tags.push(e.tagName);
+          if (e.tagName === "script" || e.tagName === "style" || e.tagName === "title") {
+            inScriptOrStyle++;
+            e.onEndTag(() => {
+              inScriptOrStyle--;
+            });
+          }
+        },
+        text(text) {
+          if (inScriptOrStyle === 0 && text.text.trim() !== "") stray.push(text.text);
+        },
+      })
+      .transform(new Response(page.text))
+      .text();
+    expect(description).toContain('"'); // the text that used to break out of the attribute
+    expect(description).toContain("<token>");
+    // HTMLRewriter hands attributes over as written: decode the entities an HTML parser would.
+    const entities: Record<string, string> = { quot: '"', lt: "<", gt: ">", amp: "&", "#x27": "'" };
+    const decode = (s: string | null | undefined) =>
+      s?.replace(/&(quot|lt|gt|amp|#x27);/g, (_, e) => entities[e]!);
+    expect(decode(metas.description)).toBe(description);
+    expect(decode(metas["og:description"])).toBe(description);
+    expect(stray).toEqual([]);
+    expect(tags).not.toContain("token");
+  });
+
   test("the page loads its assets from the app itself, never a CDN", async () => {
     const t = createTestApp();
     const page = await t.request("GET", "/openapi");
