@@ -14,6 +14,7 @@ import type { AppContext } from "../context.ts";
 import { migrationsFolder } from "../db/migrate.ts";
 import { noteWriteFailure, recoverWrites, writeFailure } from "../db/write-health.ts";
 import { perOwner } from "../lib/memo.ts";
+import { component, withExamples } from "../modules/shared/docs.ts";
 
 /** How long the write-lock probe may wait: a probe must answer fast, not hang on a long writer. */
 const PROBE_BUSY_TIMEOUT_MS = 250;
@@ -94,10 +95,14 @@ export const writeFailureWatch = (ctx: AppContext) =>
     noteWriteFailure(ctx.sqlite, error);
   });
 
-const HealthBody = t.Object({
-  status: t.Union([t.Literal("ok"), t.Literal("unavailable")]),
-  checks: t.Optional(t.Record(t.String(), t.Union([t.Literal("ok"), t.Literal("failed")]))),
-});
+const HealthBody = component(
+  "Health",
+  t.Object({
+    status: t.Union([t.Literal("ok"), t.Literal("unavailable")]),
+    checks: t.Optional(t.Record(t.String(), t.Union([t.Literal("ok"), t.Literal("failed")]))),
+  }),
+);
+const ready = { status: "ok", checks: { database: "ok", migrations: "ok", draining: "ok" } };
 
 export const healthRoutes = (ctx: AppContext) => {
   const expected = expectedMigrations();
@@ -109,8 +114,14 @@ export const healthRoutes = (ctx: AppContext) => {
         return { status: "ok" as const };
       },
       {
-        response: { 200: HealthBody },
-        detail: { summary: "Liveness", description: "200 while the process answers. No I/O." },
+        response: {
+          200: { ...withExamples(HealthBody, { status: "ok" }), description: "The process is alive" },
+        },
+        detail: {
+          summary: "Liveness",
+          description:
+            "200 while the process answers (restart it if not). No I/O, no authentication; `Cache-Control: no-store`.",
+        },
       },
     )
     .get(
@@ -123,11 +134,21 @@ export const healthRoutes = (ctx: AppContext) => {
         return { status: ok ? ("ok" as const) : ("unavailable" as const), checks };
       },
       {
-        response: { 200: HealthBody, 503: HealthBody },
+        response: {
+          200: { ...withExamples(HealthBody, ready), description: "Ready for traffic" },
+          503: {
+            ...withExamples(HealthBody, {
+              ...ready,
+              status: "unavailable",
+              checks: { ...ready.checks, draining: "failed" },
+            }),
+            description: "Not ready: the failed check is named in `checks`",
+          },
+        },
         detail: {
           summary: "Readiness",
           description:
-            "200 when the database is writable, every migration is applied and the server is not shutting down; 503 otherwise, with the failed check in `checks`.",
+            "200 when the database takes a write lock, every migration is applied and the server is not shutting down; 503 otherwise, with the failed check in `checks`. No authentication; `Cache-Control: no-store`.",
         },
       },
     );

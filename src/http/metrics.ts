@@ -35,7 +35,8 @@ import { LATENCY_BUCKETS, Metrics } from "../lib/metrics.ts";
 import { backupsDir, listBackups } from "../modules/backups/service.ts";
 import { cacheStats } from "../modules/cache/index.ts";
 import { realtimeHub } from "../modules/realtime/hub.ts";
-import { ErrorEnvelope } from "../modules/shared/model.ts";
+import { documented } from "../modules/shared/docs.ts";
+import { errorDoc } from "../modules/shared/model.ts";
 import type { StrictPolicy } from "./rate-limit.ts";
 import { requestInfo, responseStatus, UNMATCHED_ROUTE } from "./request-log.ts";
 
@@ -282,14 +283,25 @@ export const metricsRoutes = (ctx: AppContext) => {
     {
       // Documentation only (the handler answers a Response, which Elysia does not validate).
       response: {
-        200: t.String({ description: "Prometheus text exposition format" }),
-        401: { ...ErrorEnvelope, description: "METRICS_TOKEN is set and the request did not present it" },
+        200: documented(
+          t.String({
+            description: "Prometheus text exposition format",
+            examples: [
+              '# HELP http_requests_total HTTP requests answered.\n# TYPE http_requests_total counter\nhttp_requests_total{method="GET",route="/api/articles",status="200"} 1027\n',
+            ],
+          }),
+          { contentType: "text/plain" },
+        ),
+        401: errorDoc("METRICS_TOKEN is set and the request did not present it", {
+          token: ["is missing or invalid"],
+        }),
       },
       detail: {
         tags: ["Operations"],
         summary: "Prometheus metrics",
         description:
-          "Prometheus text exposition format. With METRICS_TOKEN set, requires `Authorization: Bearer <METRICS_TOKEN>`.",
+          "Prometheus text exposition format, for this process. Open unless METRICS_TOKEN is set; then it requires `Authorization: Bearer <METRICS_TOKEN>`. Keep it off the public network either way.",
+        security: [{}, { MetricsToken: [] }],
       },
     },
   );
