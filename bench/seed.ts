@@ -113,9 +113,7 @@ export function seedDatabase(sqlite: Database, options: SeedOptions): SeedResult
     const insertArticle = sqlite.prepare(
       "insert into articles (id, slug, title, description, body, author_id, favorites_count, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
-    const insertLink = sqlite.prepare(
-      "insert into article_tags (article_id, tag_id, position) values (?, ?, ?)",
-    );
+    const insertLink = sqlite.prepare("insert into article_tags (article_id, tag_id) values (?, ?)");
     const insertFts = options.search
       ? sqlite.prepare(
           "insert into articles_fts (rowid, title, description, body, tags) values (?, ?, ?, ?, ?)",
@@ -130,8 +128,7 @@ export function seedDatabase(sqlite: Database, options: SeedOptions): SeedResult
       insertArticle.run(id, `article-${id}`, title, description, body, author, favCounts[id]!, at, at);
       const chosen = new Set<number>();
       for (let n = int(5); chosen.size < n; ) chosen.add(skewed(tagNames.length));
-      let position = 0;
-      for (const t of chosen) insertLink.run(id, t + 1, position++);
+      for (const t of chosen) insertLink.run(id, t + 1);
       insertFts?.run(id, title, description, body, [...chosen].map((t) => tagNames[t]).join(" "));
     }
 

@@ -113,8 +113,6 @@ export const articleTags = sqliteTable(
     tagId: integer("tag_id")
       .notNull()
       .references(() => tags.id, { onDelete: "cascade" }),
-    /** Keeps tagList in the order the author gave it. */
-    position: integer("position").notNull(),
   },
   (t) => [
     primaryKey({ columns: [t.articleId, t.tagId] }),

@@ -6,6 +6,7 @@ import { eq } from "drizzle-orm";
 import type { AppContext } from "../../context.ts";
 import { articles, type Role } from "../../db/schema.ts";
 import { forbidden, notFound, uniqueViolation } from "../../errors.ts";
+import { compareCodePoints } from "../../lib/collation.ts";
 import { slugify, slugSuffix } from "../../lib/slug.ts";
 import { can } from "../../policy.ts";
 import { countKeys, feedKey } from "../cache/index.ts";
@@ -37,9 +38,12 @@ function tagsOf(ctx: AppContext, articleId: number): string[] {
     .map((r) => r.name);
 }
 
-/** Trimmed, de-duplicated, in the author's order. */
+/**
+ * Trimmed, de-duplicated and sorted: a tagList is always in code point order (what the RealWorld Postman
+ * suite expects, and what the reads give, src/modules/articles/queries.ts), never in the author's order.
+ */
 function cleanTags(tagList: readonly string[]): string[] {
-  return [...new Set(tagList.map((tag) => tag.trim()).filter(Boolean))];
+  return [...new Set(tagList.map((tag) => tag.trim()).filter(Boolean))].sort(compareCodePoints);
 }
 
 /** Replace the article's tags, in the caller's transaction (the statements run on its connection). */
