@@ -1,5 +1,5 @@
 import { t } from "elysia";
-import { limits, Pagination, Profile, TAG_PATTERN, Text } from "../shared/model.ts";
+import { ErrorEnvelope, limits, Pagination, Profile, TAG_PATTERN, Text } from "../shared/model.ts";
 
 const Tag = t.String({ minLength: 1, maxLength: limits.tag, pattern: TAG_PATTERN });
 const TagList = t.Array(Tag, {
@@ -68,3 +68,18 @@ export const SlugParams = t.Object({ slug: t.String({ maxLength: 512 }) });
 export type CreateArticleInput = (typeof CreateArticleBody.static)["article"];
 export type UpdateArticleInput = (typeof UpdateArticleBody.static)["article"];
 export type ListFilters = typeof ListQuery.static;
+
+/** The answers for a former slug of a renamed article (src/modules/articles/former-slugs.ts). */
+export const movedResponses = {
+  301: {
+    ...ErrorEnvelope,
+    description: "A former slug of a renamed article: `Location` is the same resource under its current slug",
+  },
+  308: {
+    ...ErrorEnvelope,
+    description:
+      "A former slug of a renamed article: repeat the request (same method and body) at `Location`, the same resource under its current slug",
+  },
+} as const;
+export const moved = <K extends keyof typeof movedResponses>(code: K) =>
+  ({ [code]: movedResponses[code] }) as Pick<typeof movedResponses, K>;

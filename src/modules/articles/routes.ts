@@ -9,6 +9,7 @@ import {
   CreateArticleBody,
   FeedQuery,
   ListQuery,
+  moved,
   SlugParams,
   UpdateArticleBody,
 } from "./model.ts";
@@ -72,7 +73,7 @@ export const articlesRoutes = (ctx: AppContext) =>
       {
         optionalAuth: true,
         params: SlugParams,
-        response: { 200: ArticleEnvelope, ...errors(401, 404) },
+        response: { 200: ArticleEnvelope, ...moved(301), ...errors(401, 404) },
         detail: { summary: "Get an article" },
       },
     )
@@ -83,7 +84,7 @@ export const articlesRoutes = (ctx: AppContext) =>
         auth: true,
         params: SlugParams,
         body: UpdateArticleBody,
-        response: { 200: ArticleEnvelope, ...errors(401, 403, 404, 413, 415, 422) },
+        response: { 200: ArticleEnvelope, ...moved(308), ...errors(401, 403, 404, 413, 415, 422) },
         detail: {
           summary: "Update an article",
           description:
@@ -101,14 +102,14 @@ export const articlesRoutes = (ctx: AppContext) =>
       {
         auth: true,
         params: SlugParams,
-        response: { 204: t.Void({ description: "Deleted" }), ...errors(401, 403, 404) },
+        response: { 204: t.Void({ description: "Deleted" }), ...moved(308), ...errors(401, 403, 404) },
         detail: { summary: "Delete an article", description: "Author (or admin) only.", security: token },
       },
     )
     .post("/api/articles/:slug/favorite", ({ params, viewer }) => favoriteArticle(ctx, viewer, params.slug), {
       auth: true,
       params: SlugParams,
-      response: { 200: ArticleEnvelope, ...errors(401, 403, 404) },
+      response: { 200: ArticleEnvelope, ...moved(308), ...errors(401, 403, 404) },
       detail: { summary: "Favorite an article", description: "Idempotent.", security: token },
     })
     .delete(
@@ -117,7 +118,7 @@ export const articlesRoutes = (ctx: AppContext) =>
       {
         auth: true,
         params: SlugParams,
-        response: { 200: ArticleEnvelope, ...errors(401, 403, 404) },
+        response: { 200: ArticleEnvelope, ...moved(308), ...errors(401, 403, 404) },
         detail: { summary: "Unfavorite an article", description: "Idempotent.", security: token },
       },
     );

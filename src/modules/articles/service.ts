@@ -14,6 +14,7 @@ import { userIdOf } from "../profiles/service.ts";
 import { toFtsQuery } from "../search/fts-query.ts";
 import { searchPage } from "../search/service.ts";
 import { pageOf } from "../shared/model.ts";
+import { missingArticle, renameSlug, takeSlug } from "./former-slugs.ts";
 import type { CreateArticleInput, ListFilters, UpdateArticleInput } from "./model.ts";
 import { articleQueries, articleWrites, type ListShape } from "./queries.ts";
 import {
@@ -76,10 +77,13 @@ function slugFits(slug: string, title: string): boolean {
   return slug === base || (slug.length === base.length + 7 && slug.startsWith(`${base}-`));
 }
 
-/** GET /api/articles/:slug: the cached body as is, unless the reader's flags differ from the anonymous ones. */
+/**
+ * GET /api/articles/:slug: the cached body as is, unless the reader's flags differ from the anonymous ones.
+ * A former slug answers 301 to the current one (./former-slugs.ts).
+ */
 export function getArticle(ctx: AppContext, slug: string, viewer?: Reader) {
   const entry = articleEntry(ctx, slug);
-  if (!entry) throw notFound("article");
+  if (!entry) throw missingArticle(ctx.db, slug);
   return articleReply(ctx, entry, viewer);
 }
 
@@ -162,6 +166,7 @@ export function createArticle(ctx: AppContext, viewer: ArticleViewer, input: Cre
         authorId: viewer.id,
         now,
       })!;
+      takeSlug(ctx.db, slug);
       setTags(ctx, id, tagList);
       w.indexForSearch.run({ article: id });
       emit({ type: "article.created", articleId: id, slug, authorId: viewer.id, tags: tagList });
@@ -171,10 +176,13 @@ export function createArticle(ctx: AppContext, viewer: ArticleViewer, input: Cre
   return articleAfterWrite(ctx, slug, viewer);
 }
 
-/** 404 if the slug is unknown, then 403 unless the viewer wrote it or may moderate. */
+/**
+ * The article a write names: 404 if the slug is unknown (308 to the current one if it is a former slug), then
+ * 403 unless the viewer wrote it or may moderate.
+ */
 function findOwned(ctx: AppContext, viewer: ArticleViewer, slug: string) {
   const head = articleQueries(ctx.db).headBySlug.get({ slug });
-  if (!head) throw notFound("article");
+  if (!head) throw missingArticle(ctx.db, slug, "", 308);
   const own = head.authorId === viewer.id && can(viewer.role, "article:write");
   if (!own && !can(viewer.role, "article:moderate")) throw forbidden("article");
   return head;
@@ -201,6 +209,7 @@ export function updateArticle(
         .set({ ...changes, slug: newSlug })
         .where(eq(articles.id, head.id))
         .run();
+      if (newSlug !== head.slug) renameSlug(ctx.db, head.id, head.slug, newSlug, updatedAt);
       if (input.tagList !== undefined) setTags(ctx, head.id, cleanTags(input.tagList));
       const w = articleWrites(ctx.db);
       w.unindex.run({ article: head.id });
@@ -216,7 +225,7 @@ export function updateArticle(
       });
       return newSlug;
     });
-  // A new title gets a new slug (the RealWorld spec); the old slug stops resolving.
+  // A new title gets a new slug (the RealWorld spec); the old one redirects to it from now on.
   const keepSlug = input.title === undefined || slugFits(head.slug, input.title);
   const finalSlug = keepSlug ? write(head.slug) : withUniqueSlug(input.title!, write);
   return articleAfterWrite(ctx, finalSlug, viewer);
@@ -253,7 +262,7 @@ export function unfavoriteArticle(ctx: AppContext, viewer: ArticleViewer, slug: 
 
 function setFavorite(ctx: AppContext, viewer: ArticleViewer, slug: string, on: boolean) {
   const head = articleQueries(ctx.db).headBySlug.get({ slug });
-  if (!head) throw notFound("article");
+  if (!head) throw missingArticle(ctx.db, slug, "/favorite", 308);
   if (!can(viewer.role, "favorite:write")) throw forbidden("article");
   ctx.events.transact((_tx, emit) => {
     const w = articleWrites(ctx.db);

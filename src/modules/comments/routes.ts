@@ -1,7 +1,7 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context.ts";
 import { authPlugin } from "../../http/auth.ts";
-import { SlugParams } from "../articles/model.ts";
+import { moved, SlugParams } from "../articles/model.ts";
 import { errors } from "../shared/model.ts";
 import { CommentEnvelope, CommentList, CommentListQuery, CommentParams, CreateCommentBody } from "./model.ts";
 import { addComment, deleteComment, listComments } from "./service.ts";
@@ -18,7 +18,7 @@ export const commentsRoutes = (ctx: AppContext) =>
         optionalAuth: true,
         params: SlugParams,
         query: CommentListQuery,
-        response: { 200: CommentList, ...errors(401, 404, 422) },
+        response: { 200: CommentList, ...moved(301), ...errors(401, 404, 422) },
         detail: {
           summary: "List comments",
           description: "Oldest first, up to 1000 per page (`limit`, `offset`).",
@@ -33,7 +33,7 @@ export const commentsRoutes = (ctx: AppContext) =>
         auth: true,
         params: SlugParams,
         body: CreateCommentBody,
-        response: { 201: CommentEnvelope, ...errors(401, 403, 404, 413, 415, 422) },
+        response: { 201: CommentEnvelope, ...moved(308), ...errors(401, 403, 404, 413, 415, 422) },
         detail: { summary: "Comment on an article", security: token },
       },
     )
@@ -46,7 +46,7 @@ export const commentsRoutes = (ctx: AppContext) =>
       {
         auth: true,
         params: CommentParams,
-        response: { 204: t.Void({ description: "Deleted" }), ...errors(401, 403, 404, 422) },
+        response: { 204: t.Void({ description: "Deleted" }), ...moved(308), ...errors(401, 403, 404, 422) },
         detail: {
           summary: "Delete a comment",
           description: "The comment's author or an admin.",
