@@ -8,6 +8,7 @@
  * articles like favorites do. favorites_count is kept exact, as the application keeps it.
  */
 import type { Database } from "bun:sqlite";
+import { indexText } from "../src/modules/search/text.ts";
 
 export interface SeedOptions {
   users: number;
@@ -19,7 +20,7 @@ export interface SeedOptions {
   /** Average follows per user. */
   followsPerUser?: number;
   tags?: number;
-  /** Fill the articles_fts index as the application does (slower; off for plan tests). */
+  /** Fill the articles_fts index as the application does (src/modules/search/text.ts; slower; off for plan tests). */
   search?: boolean;
   /**
    * Share of articles (0–1) written in Japanese and Chinese instead of English: words from a small CJK
@@ -152,7 +153,8 @@ export function seedDatabase(sqlite: Database, options: SeedOptions): SeedResult
       const chosen = new Set<number>();
       for (let n = int(5); chosen.size < n; ) chosen.add(skewed(tagNames.length));
       for (const t of chosen) insertLink.run(id, t + 1);
-      insertFts?.run(id, title, description, body, [...chosen].map((t) => tagNames[t]).join(" "));
+      const tags = [...chosen].map((t) => tagNames[t]).join(" ");
+      insertFts?.run(id, indexText(title), indexText(description), indexText(body), indexText(tags));
     }
 
     const insertComment = sqlite.prepare(

@@ -77,6 +77,8 @@ beforeAll(async () => {
     "/api/articles?author=user1&favorited=user7",
     "/api/articles?tag=time&author=user1&favorited=user7",
     "/api/articles?q=dragon",
+    "/api/articles?q=dra",
+    `/api/articles?q=${encodeURIComponent("日本語 dragon")}`,
     "/api/articles?q=dragon&tag=time&author=user1&favorited=user7",
     "/api/articles?q=dragon&tag=time",
     "/api/articles?q=dragon&author=user1",

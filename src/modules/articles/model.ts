@@ -54,7 +54,7 @@ export const ListQuery = t.Object({
     t.String({
       maxLength: SEARCH_MAX_CHARS,
       description:
-        "Full-text search over title, description, body and tags. The text is split into words (letters and digits; everything else, quotes and operators included, only separates words) and every word must match; at most 12 words count. Results are ranked by relevance (bm25; title matches weigh most), then newest first. Blank text lists as if absent; text without any word matches nothing.",
+        "Full-text search over title, description, body and tags. The text is split into words (letters and digits; everything else, quotes and operators included, only separates words) and every word must match; at most 12 words count. A word matches that word regardless of case and accents; the last word, from 3 characters, also matches the words it begins (`hel` finds `hello`). Chinese, Japanese, Korean and Thai match anywhere inside the text (`日本語` finds `日本語のタイトル`). Results are ranked by relevance (bm25; title matches weigh most), then newest first. Blank text lists as if absent; text without any word matches nothing.",
     }),
   ),
   tag: t.Optional(t.String({ maxLength: limits.tag })),

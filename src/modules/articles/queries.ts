@@ -19,7 +19,6 @@ import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Db } from "../../db/client.ts";
 import { articles, articleTags, favorites, follows, tags, users } from "../../db/schema.ts";
 import { perOwner } from "../../lib/memo.ts";
-import { articlesFts } from "../search/fts-table.ts";
 
 const ph = (name: string) => sql.placeholder(name);
 /** `column IN (the JSON array bound to :name)`: one statement for any number of ids. */
@@ -246,31 +245,6 @@ export const articleWrites = perOwner((db: Db) => {
       .innerJoin(tags, eq(tags.id, articleTags.tagId))
       .where(eq(articleTags.articleId, ph("article")))
       .orderBy(tags.name)
-      .prepare(),
-    /** Drops the article's full-text entry, before an update writes the new one. */
-    unindex: db
-      .delete(articlesFts)
-      .where(eq(articlesFts.rowid, ph("article")))
-      .prepare(),
-    /** The article's full-text entry (drizzle/0002_search.sql), from its row and tags. */
-    indexForSearch: db
-      .insert(articlesFts)
-      .select(
-        db
-          .select({
-            rowid: articles.id,
-            title: articles.title,
-            description: articles.description,
-            body: articles.body,
-            // Spelled out: Drizzle leaves columns unqualified in a one-table select, and an unqualified
-            // "id" inside this subquery would be the tag's.
-            tags: sql<string>`coalesce((select group_concat(t.name, ' ') from article_tags at join tags t on t.id = at.tag_id where at.article_id = "articles"."id"), '')`.as(
-              "tags",
-            ),
-          })
-          .from(articles)
-          .where(eq(articles.id, ph("article"))),
-      )
       .prepare(),
     /** Returns the row only when it was new: a repeated favourite changes nothing. */
     favorite: db

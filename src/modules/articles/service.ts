@@ -12,6 +12,7 @@ import { can } from "../../policy.ts";
 import { countKeys, feedKey } from "../cache/index.ts";
 import { userIdOf } from "../profiles/service.ts";
 import { toFtsQuery } from "../search/fts-query.ts";
+import { indexArticle } from "../search/indexing.ts";
 import { searchPage } from "../search/service.ts";
 import { pageOf } from "../shared/model.ts";
 import { missingArticle, renameSlug, takeSlug } from "./former-slugs.ts";
@@ -168,7 +169,7 @@ export function createArticle(ctx: AppContext, viewer: ArticleViewer, input: Cre
       })!;
       takeSlug(ctx.db, slug);
       setTags(ctx, id, tagList);
-      w.indexForSearch.run({ article: id });
+      indexArticle(ctx.db, id, { replace: false });
       emit({ type: "article.created", articleId: id, slug, authorId: viewer.id, tags: tagList });
       return slug;
     }),
@@ -211,9 +212,7 @@ export function updateArticle(
         .run();
       if (newSlug !== head.slug) renameSlug(ctx.db, head.id, head.slug, newSlug, updatedAt);
       if (input.tagList !== undefined) setTags(ctx, head.id, cleanTags(input.tagList));
-      const w = articleWrites(ctx.db);
-      w.unindex.run({ article: head.id });
-      w.indexForSearch.run({ article: head.id });
+      indexArticle(ctx.db, head.id, { replace: true });
       const tags = tagsOf(ctx, head.id);
       emit({
         type: "article.updated",
