@@ -8,8 +8,9 @@
  *   answer **308 Permanent Redirect**, which keeps the method and body (a 301 lets clients turn a POST into a
  *   GET). The old slug names exactly one article, so following it does what the client meant.
  *
- * Both carry `Location` (the new path, percent-encoded) and the error envelope, and `Cache-Control: no-cache`
- * like any API answer: a browser must not keep a redirect that a new article taking the old slug will end.
+ * Both carry `Location` (the new path, percent-encoded), the error envelope and the Cache-Control of any API
+ * answer (`no-cache` for reads, src/http/etag.ts): browsers keep a bare 301 for good, and this one ends when
+ * another article takes the old slug.
  *
  * Rules (table `former_slugs`, src/db/schema.ts): a live slug always wins (an article created or renamed with
  * someone's former slug takes it, and the entry goes in the same transaction); every former slug points at
