@@ -1,15 +1,17 @@
 /**
  * The compiled binary over real sockets: built once (or taken from QUIRE_BINARY), started from an empty
- * directory with nothing beside it, then driven by its CLI, plain fetch, and the official RealWorld Bruno
- * suite ($REALWORLD_DIR/bruno, run folder by folder as its run-api-tests-bruno.sh does; skipped with one line
- * when the suite is not there, see the README's Quick start).
+ * directory with nothing beside it, then driven by its CLI, plain fetch, the official RealWorld Bruno suite
+ * ($REALWORLD_DIR/bruno, run folder by folder as its run-api-tests-bruno.sh does) and the legacy Postman
+ * collection ($REALWORLD_DIR/legacy-postman, run by newman). Both are skipped with one line when the suites
+ * are not there (see the README's Quick start).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
-import { buildBinary, drain, realworldDir, serverEnv } from "../helpers/binary.ts";
+import { buildBinary, drain, serverEnv } from "../helpers/binary.ts";
+import { realworldDir, realworldPath } from "../helpers/realworld.ts";
 
 const root = resolve(import.meta.dir, "../..");
 const brunoDir = join(realworldDir, "bruno");
@@ -182,12 +184,61 @@ describe("server", () => {
     600_000,
   );
 
+  // The legacy Postman collection (what most existing RealWorld front ends were built against), run by newman
+  // as the suite's run-api-tests.sh does, without its delay between requests.
+  const postman = realworldPath("legacy-postman/Conduit.postman_collection.json", "the legacy Postman suite");
+  test.skipIf(!postman)(
+    "passes the legacy RealWorld Postman suite: 311 assertions",
+    async () => {
+      const report = join(work, "newman.json");
+      const user = `legacy${Date.now()}`;
+      const vars = {
+        APIURL: `${origin}/api`,
+        USERNAME: user,
+        EMAIL: `${user}@mail.com`,
+        PASSWORD: "password",
+      };
+      const proc = Bun.spawn(
+        [
+          join(root, "node_modules", ".bin", "newman"),
+          "run",
+          postman!,
+          ...Object.entries(vars).flatMap(([k, v]) => ["--global-var", `${k}=${v}`]),
+          ...["--reporters", "cli,json", "--reporter-json-export", report, "--color", "off"],
+        ],
+        { cwd: work, stdout: "pipe", stderr: "pipe" },
+      );
+      const [out, err] = await Promise.all([
+        new Response(proc.stdout).text(),
+        new Response(proc.stderr).text(),
+      ]);
+      await proc.exited;
+      if (!existsSync(report)) throw new Error(`newman wrote no report\n${out}\n${err}`);
+      const { run } = JSON.parse(readFileSync(report, "utf8")) as NewmanReport;
+      if (run.failures.length > 0) console.error(out);
+      expect({
+        requests: run.stats.requests.total,
+        assertions: run.stats.assertions.total,
+        failed: run.stats.assertions.failed,
+      }).toEqual({ requests: 32, assertions: 311, failed: 0 });
+    },
+    120_000,
+  );
+
   test("SIGTERM drains and exits 0", async () => {
     server.kill("SIGTERM");
     expect(await server.exited).toBe(0);
     expect(stdout.text).toContain('"msg":"stopped"');
   }, 20_000);
 });
+
+/** The parts of newman 6's JSON report read here. */
+interface NewmanReport {
+  run: {
+    stats: { requests: { total: number }; assertions: { total: number; failed: number } };
+    failures: unknown[];
+  };
+}
 
 /** The parts of @usebruno/cli 4.1's --reporter-json output read here. */
 interface BrunoIteration {

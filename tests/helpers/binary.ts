@@ -9,13 +9,6 @@ import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dir, "../..");
 
-/**
- * The RealWorld API suite (its `bruno/` and `legacy-postman/` folders): `$REALWORLD_DIR`, relative paths taken
- * from the repository root, default `../shared/realworld` beside the repository. Absent on a bare clone: the
- * tests that need it skip (CI's .ci/run refuses to run without it).
- */
-export const realworldDir = resolve(root, process.env.REALWORLD_DIR || "../shared/realworld");
-
 export async function buildBinary(work: string): Promise<string> {
   const given = process.env.QUIRE_BINARY;
   if (given && existsSync(given)) return resolve(given);

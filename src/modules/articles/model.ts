@@ -1,6 +1,6 @@
 import { t } from "elysia";
 import { component } from "../shared/docs.ts";
-import { limits, Pagination, Profile, profileExample, TAG_PATTERN, Text } from "../shared/model.ts";
+import { errorDoc, limits, Pagination, Profile, profileExample, TAG_PATTERN, Text } from "../shared/model.ts";
 
 const Tag = t.String({ minLength: 1, maxLength: limits.tag, pattern: TAG_PATTERN });
 const TagList = t.Array(Tag, {
@@ -121,7 +121,7 @@ export const ListQuery = t.Object({
     t.String({
       maxLength: SEARCH_MAX_CHARS,
       description:
-        "Full-text search over title, description, body and tags. The text is split into words (letters and digits; everything else, quotes and operators included, only separates words) and every word must match; at most 12 words count. Results are ranked by relevance (bm25; title matches weigh most), then newest first. Blank text lists as if absent; text without any word matches nothing.",
+        "Full-text search over title, description, body and tags. The text is split into words (letters and digits; everything else, quotes and operators included, only separates words) and every word must match; at most 12 words count. A word matches that word regardless of case and accents; the last word, from 3 characters, also matches the words it begins (`hel` finds `hello`). Chinese, Japanese, Korean and Thai match anywhere inside the text (`日本語` finds `日本語のタイトル`). Results are ranked by relevance (bm25; title matches weigh most), then newest first. Blank text lists as if absent; text without any word matches nothing.",
     }),
   ),
   tag: t.Optional(t.String({ maxLength: limits.tag, description: "Only articles with this tag" })),
@@ -137,3 +137,18 @@ export const SlugParams = t.Object({ slug: t.String({ maxLength: 512, descriptio
 export type CreateArticleInput = (typeof CreateArticleBody.static)["article"];
 export type UpdateArticleInput = (typeof UpdateArticleBody.static)["article"];
 export type ListFilters = typeof ListQuery.static;
+
+/** The answers for a former slug of a renamed article (src/modules/articles/former-slugs.ts). */
+const movedExample = { article: ["has moved to /api/articles/how-to-train-your-dragon"] };
+export const movedResponses = {
+  301: errorDoc(
+    "A former slug of a renamed article: `Location` is the same resource under its current slug",
+    movedExample,
+  ),
+  308: errorDoc(
+    "A former slug of a renamed article: repeat the request (same method and body) at `Location`, the same resource under its current slug",
+    movedExample,
+  ),
+} as const;
+export const moved = <K extends keyof typeof movedResponses>(code: K) =>
+  ({ [code]: movedResponses[code] }) as Pick<typeof movedResponses, K>;

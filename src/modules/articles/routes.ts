@@ -11,6 +11,7 @@ import {
   CreateArticleBody,
   FeedQuery,
   ListQuery,
+  moved,
   SlugParams,
   UpdateArticleBody,
 } from "./model.ts";
@@ -103,7 +104,7 @@ export const articlesRoutes = (ctx: AppContext) =>
       {
         optionalAuth: true,
         params: SlugParams,
-        response: { 200: ArticleEnvelope, 404: noSuchArticle },
+        response: { 200: ArticleEnvelope, ...moved(301), 404: noSuchArticle },
         detail: {
           summary: "Get an article",
           description:
@@ -128,6 +129,7 @@ export const articlesRoutes = (ctx: AppContext) =>
               updatedAt: "2026-02-19T08:12:01.100Z",
             },
           }),
+          ...moved(308),
           403: notYours,
           404: noSuchArticle,
           422: errorDoc("A field is blank or too long", { title: ["can't be blank"] }),
@@ -149,7 +151,12 @@ export const articlesRoutes = (ctx: AppContext) =>
       {
         auth: true,
         params: SlugParams,
-        response: { 204: t.Void({ description: "Deleted" }), 403: notYours, 404: noSuchArticle },
+        response: {
+          204: t.Void({ description: "Deleted" }),
+          ...moved(308),
+          403: notYours,
+          404: noSuchArticle,
+        },
         detail: {
           summary: "Delete an article",
           description: "Author (or admin) only. Its comments and favorites are deleted with it.",
@@ -160,7 +167,7 @@ export const articlesRoutes = (ctx: AppContext) =>
     .post("/api/articles/:slug/favorite", ({ params, viewer }) => favoriteArticle(ctx, viewer, params.slug), {
       auth: true,
       params: SlugParams,
-      response: { 200: favorited(true), 404: noSuchArticle },
+      response: { 200: favorited(true), ...moved(308), 404: noSuchArticle },
       detail: {
         summary: "Favorite an article",
         description:
@@ -174,7 +181,7 @@ export const articlesRoutes = (ctx: AppContext) =>
       {
         auth: true,
         params: SlugParams,
-        response: { 200: favorited(false), 404: noSuchArticle },
+        response: { 200: favorited(false), ...moved(308), 404: noSuchArticle },
         detail: {
           summary: "Unfavorite an article",
           description:

@@ -6,13 +6,16 @@ import { eq } from "drizzle-orm";
 import type { AppContext } from "../../context.ts";
 import { articles, type Role } from "../../db/schema.ts";
 import { forbidden, notFound, uniqueViolation } from "../../errors.ts";
+import { compareCodePoints } from "../../lib/collation.ts";
 import { slugify, slugSuffix } from "../../lib/slug.ts";
 import { can } from "../../policy.ts";
 import { countKeys, feedKey } from "../cache/index.ts";
 import { userIdOf } from "../profiles/service.ts";
 import { toFtsQuery } from "../search/fts-query.ts";
+import { indexArticle } from "../search/indexing.ts";
 import { searchPage } from "../search/service.ts";
 import { pageOf } from "../shared/model.ts";
+import { missingArticle, renameSlug, takeSlug } from "./former-slugs.ts";
 import type { CreateArticleInput, ListFilters, UpdateArticleInput } from "./model.ts";
 import { articleQueries, articleWrites, type ListShape } from "./queries.ts";
 import {
@@ -37,9 +40,12 @@ function tagsOf(ctx: AppContext, articleId: number): string[] {
     .map((r) => r.name);
 }
 
-/** Trimmed, de-duplicated, in the author's order. */
+/**
+ * Trimmed, de-duplicated and sorted: a tagList is always in code point order (what the RealWorld Postman
+ * suite expects, and what the reads give, src/modules/articles/queries.ts), never in the author's order.
+ */
 function cleanTags(tagList: readonly string[]): string[] {
-  return [...new Set(tagList.map((tag) => tag.trim()).filter(Boolean))];
+  return [...new Set(tagList.map((tag) => tag.trim()).filter(Boolean))].sort(compareCodePoints);
 }
 
 /** Replace the article's tags, in the caller's transaction (the statements run on its connection). */
@@ -72,10 +78,13 @@ function slugFits(slug: string, title: string): boolean {
   return slug === base || (slug.length === base.length + 7 && slug.startsWith(`${base}-`));
 }
 
-/** GET /api/articles/:slug: the cached body as is, unless the reader's flags differ from the anonymous ones. */
+/**
+ * GET /api/articles/:slug: the cached body as is, unless the reader's flags differ from the anonymous ones.
+ * A former slug answers 301 to the current one (./former-slugs.ts).
+ */
 export function getArticle(ctx: AppContext, slug: string, viewer?: Reader) {
   const entry = articleEntry(ctx, slug);
-  if (!entry) throw notFound("article");
+  if (!entry) throw missingArticle(ctx.db, slug);
   return articleReply(ctx, entry, viewer);
 }
 
@@ -158,8 +167,9 @@ export function createArticle(ctx: AppContext, viewer: ArticleViewer, input: Cre
         authorId: viewer.id,
         now,
       })!;
+      takeSlug(ctx.db, slug);
       setTags(ctx, id, tagList);
-      w.indexForSearch.run({ article: id });
+      indexArticle(ctx.db, id, { replace: false });
       emit({ type: "article.created", articleId: id, slug, authorId: viewer.id, tags: tagList });
       return slug;
     }),
@@ -167,10 +177,13 @@ export function createArticle(ctx: AppContext, viewer: ArticleViewer, input: Cre
   return articleAfterWrite(ctx, slug, viewer);
 }
 
-/** 404 if the slug is unknown, then 403 unless the viewer wrote it or may moderate. */
+/**
+ * The article a write names: 404 if the slug is unknown (308 to the current one if it is a former slug), then
+ * 403 unless the viewer wrote it or may moderate.
+ */
 function findOwned(ctx: AppContext, viewer: ArticleViewer, slug: string) {
   const head = articleQueries(ctx.db).headBySlug.get({ slug });
-  if (!head) throw notFound("article");
+  if (!head) throw missingArticle(ctx.db, slug, "", 308);
   const own = head.authorId === viewer.id && can(viewer.role, "article:write");
   if (!own && !can(viewer.role, "article:moderate")) throw forbidden("article");
   return head;
@@ -197,10 +210,9 @@ export function updateArticle(
         .set({ ...changes, slug: newSlug })
         .where(eq(articles.id, head.id))
         .run();
+      if (newSlug !== head.slug) renameSlug(ctx.db, head.id, head.slug, newSlug, updatedAt);
       if (input.tagList !== undefined) setTags(ctx, head.id, cleanTags(input.tagList));
-      const w = articleWrites(ctx.db);
-      w.unindex.run({ article: head.id });
-      w.indexForSearch.run({ article: head.id });
+      indexArticle(ctx.db, head.id, { replace: true });
       const tags = tagsOf(ctx, head.id);
       emit({
         type: "article.updated",
@@ -212,7 +224,7 @@ export function updateArticle(
       });
       return newSlug;
     });
-  // A new title gets a new slug (the RealWorld spec); the old slug stops resolving.
+  // A new title gets a new slug (the RealWorld spec); the old one redirects to it from now on.
   const keepSlug = input.title === undefined || slugFits(head.slug, input.title);
   const finalSlug = keepSlug ? write(head.slug) : withUniqueSlug(input.title!, write);
   return articleAfterWrite(ctx, finalSlug, viewer);
@@ -249,7 +261,7 @@ export function unfavoriteArticle(ctx: AppContext, viewer: ArticleViewer, slug: 
 
 function setFavorite(ctx: AppContext, viewer: ArticleViewer, slug: string, on: boolean) {
   const head = articleQueries(ctx.db).headBySlug.get({ slug });
-  if (!head) throw notFound("article");
+  if (!head) throw missingArticle(ctx.db, slug, "/favorite", 308);
   if (!can(viewer.role, "favorite:write")) throw forbidden("article");
   ctx.events.transact((_tx, emit) => {
     const w = articleWrites(ctx.db);

@@ -1,7 +1,7 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context.ts";
 import { authPlugin } from "../../http/auth.ts";
-import { SlugParams } from "../articles/model.ts";
+import { moved, SlugParams } from "../articles/model.ts";
 import { security } from "../shared/docs.ts";
 import { errorDoc } from "../shared/model.ts";
 import { CommentEnvelope, CommentList, CommentListQuery, CommentParams, CreateCommentBody } from "./model.ts";
@@ -20,7 +20,7 @@ export const commentsRoutes = (ctx: AppContext) =>
         optionalAuth: true,
         params: SlugParams,
         query: CommentListQuery,
-        response: { 200: CommentList, 404: noSuchArticle },
+        response: { 200: CommentList, ...moved(301), 404: noSuchArticle },
         detail: {
           summary: "List comments",
           description:
@@ -39,6 +39,7 @@ export const commentsRoutes = (ctx: AppContext) =>
         body: CreateCommentBody,
         response: {
           201: CommentEnvelope,
+          ...moved(308),
           403: errorDoc(
             "Comments are switched off for this user (feature flag `comments`, or outside its rollout)",
             disabled,
@@ -65,6 +66,7 @@ export const commentsRoutes = (ctx: AppContext) =>
         params: CommentParams,
         response: {
           204: t.Void({ description: "Deleted" }),
+          ...moved(308),
           403: errorDoc(
             "Neither the comment's author nor an admin, or comments are switched off for this user (feature flag `comments`)",
             { comment: ["forbidden"] },

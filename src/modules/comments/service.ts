@@ -5,6 +5,7 @@ import { articles, comments, follows, type Role, users } from "../../db/schema.t
 import { forbidden, notFound } from "../../errors.ts";
 import { perOwner } from "../../lib/memo.ts";
 import { can } from "../../policy.ts";
+import { missingArticle, type Redirect } from "../articles/former-slugs.ts";
 import { pageOf } from "../shared/model.ts";
 
 /**
@@ -80,9 +81,13 @@ const toComment = (r: Row) => ({
   },
 });
 
-function articleIdOf(ctx: AppContext, slug: string): number {
+/**
+ * The id of the article `slug` names; 404 if none, or a redirect to `suffix` under the current slug if `slug`
+ * is a former one (301 for reads, 308 for writes: src/modules/articles/former-slugs.ts).
+ */
+function articleIdOf(ctx: AppContext, slug: string, suffix: () => string, status: Redirect): number {
   const row = queries(ctx.db).articleId.get({ slug });
-  if (!row) throw notFound("article");
+  if (!row) throw missingArticle(ctx.db, slug, suffix(), status);
   return row.id;
 }
 
@@ -109,14 +114,22 @@ export function listComments(
   query: { limit?: string; offset?: string },
   viewer?: { id: number },
 ) {
-  const articleId = articleIdOf(ctx, slug);
+  const articleId = articleIdOf(
+    ctx,
+    slug,
+    () => {
+      const search = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined));
+      return search.size > 0 ? `/comments?${search}` : "/comments";
+    },
+    301,
+  );
   const page = pageOf(query, MAX_COMMENTS_PAGE, MAX_COMMENTS_PAGE);
   const rows = queries(ctx.db).list.all({ articleId, viewer: viewer?.id ?? 0, ...page });
   return { comments: rows.map(toComment) };
 }
 
 export function addComment(ctx: AppContext, viewer: { id: number; role: Role }, slug: string, body: string) {
-  const articleId = articleIdOf(ctx, slug);
+  const articleId = articleIdOf(ctx, slug, () => "/comments", 308);
   if (!can(viewer.role, "comment:write")) throw forbidden("comment");
   const now = ctx.clock.now();
   const id = ctx.events.transact((_tx, emit) => {
@@ -131,7 +144,7 @@ export function addComment(ctx: AppContext, viewer: { id: number; role: Role }, 
 
 /** 404 for an unknown article, then for a comment not on that article, then 403 unless author or moderator. */
 export function deleteComment(ctx: AppContext, viewer: { id: number; role: Role }, slug: string, id: number) {
-  const articleId = articleIdOf(ctx, slug);
+  const articleId = articleIdOf(ctx, slug, () => `/comments/${id}`, 308);
   const head = queries(ctx.db).head.get({ id, articleId });
   if (!head) throw notFound("comment");
   const own = head.authorId === viewer.id && can(viewer.role, "comment:write");

@@ -10,6 +10,7 @@ import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { JobQueue } from "../../lib/queue.ts";
 import { setupMail } from "../mail/setup.ts";
+import { setupSearch } from "../search/reindex.ts";
 import { setupWebhooks } from "../webhooks/setup.ts";
 import { setupHousekeeping } from "./housekeeping.ts";
 
@@ -35,6 +36,7 @@ export function setupBackgroundWork(ctx: AppContext): void {
   setupMail(ctx);
   setupWebhooks(ctx);
   setupHousekeeping(ctx);
+  setupSearch(ctx);
 }
 
 export function startJobs(ctx: AppContext): void {

@@ -3,12 +3,16 @@
  * is cut into words (runs of letters, digits and marks, the characters FTS5's unicode61 tokenizer keeps),
  * and each word becomes a double-quoted string, which FTS5 reads as a literal phrase; words cannot contain
  * a quote, so they cannot close one. `AND`, `OR`, `NOT`, `NEAR(…)`, `*`, `^`, `+`, column filters
- * (`title:`), parentheses and quotes are therefore either separators or plain words to look for. The terms
- * are ANDed: every word must occur (in any column), as search boxes do.
+ * (`title:`), parentheses and quotes are therefore either separators or plain words to look for. The only
+ * operator in the output is the `*` this module adds after a phrase whose last token is a prefix. The
+ * phrases are ANDed: every word must occur (in any column), as search boxes do. What each word matches
+ * (whole words, the last one also as a prefix; CJK and other unspaced scripts as substrings) is defined in
+ * ./text.ts.
  *
  * Limits bound the work one query can ask for: at most MAX_TERMS distinct words of at most MAX_TERM_CHARS
  * characters each (longer words are cut; the route also caps the whole text).
  */
+import { wordPhrase } from "./text.ts";
 
 export const MAX_TERMS = 12;
 export const MAX_TERM_CHARS = 64;
@@ -35,5 +39,7 @@ export function searchTerms(text: string): string[] {
 /** The FTS5 MATCH expression for `text`, or undefined when it holds no word (nothing can match). */
 export function toFtsQuery(text: string): string | undefined {
   const terms = searchTerms(text);
-  return terms.length === 0 ? undefined : terms.map((t) => `"${t}"`).join(" ");
+  return terms.length === 0
+    ? undefined
+    : terms.map((term, i) => wordPhrase(term, i === terms.length - 1)).join(" ");
 }

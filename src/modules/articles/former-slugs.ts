@@ -1,0 +1,76 @@
+/**
+ * Former slugs: a new title gives an article a new slug (the RealWorld spec), and the slug it had keeps
+ * answering, so links and bookmarks do not break. A request for a former slug is redirected to the same path
+ * under the article's current slug:
+ *
+ * - reads (`GET /api/articles/:slug`, `GET …/comments`) answer **301 Moved Permanently**;
+ * - writes (`PUT`/`DELETE` the article, `POST`/`DELETE …/favorite`, `POST …/comments`, `DELETE …/comments/:id`)
+ *   answer **308 Permanent Redirect**, which keeps the method and body (a 301 lets clients turn a POST into a
+ *   GET). The old slug names exactly one article, so following it does what the client meant.
+ *
+ * Both carry `Location` (the new path, percent-encoded), the error envelope and the Cache-Control of any API
+ * answer (`no-cache` for reads, src/http/etag.ts): browsers keep a bare 301 for good, and this one ends when
+ * another article takes the old slug.
+ *
+ * Rules (table `former_slugs`, src/db/schema.ts): a live slug always wins (an article created or renamed with
+ * someone's former slug takes it, and the entry goes in the same transaction); every former slug points at
+ * the article, so a chain of renames resolves in one hop; the history goes with the article (ON DELETE
+ * CASCADE). The admin routes and realtime topics take current slugs only.
+ */
+import { eq, sql } from "drizzle-orm";
+import type { Db } from "../../db/client.ts";
+import { articles, formerSlugs } from "../../db/schema.ts";
+import { AppError, notFound } from "../../errors.ts";
+import { perOwner } from "../../lib/memo.ts";
+
+const ph = (name: string) => sql.placeholder(name);
+
+/** Exported for tests/perf/query-plans.test.ts. */
+export const formerSlugQueries = perOwner((db: Db) => ({
+  currentSlug: db
+    .select({ slug: articles.slug })
+    .from(formerSlugs)
+    .innerJoin(articles, eq(articles.id, formerSlugs.articleId))
+    .where(eq(formerSlugs.slug, ph("slug")))
+    .prepare(),
+  forget: db
+    .delete(formerSlugs)
+    .where(eq(formerSlugs.slug, ph("slug")))
+    .prepare(),
+  remember: db
+    .insert(formerSlugs)
+    .values({ slug: ph("slug"), articleId: ph("article"), replacedAt: ph("now") })
+    .onConflictDoUpdate({
+      target: formerSlugs.slug,
+      set: { articleId: sql`excluded.article_id`, replacedAt: sql`excluded.replaced_at` },
+    })
+    .prepare(),
+}));
+
+/** In the write's transaction: `slug` is now live, so it stops being anyone's former slug. */
+export function takeSlug(db: Db, slug: string): void {
+  formerSlugQueries(db).forget.run({ slug });
+}
+
+/** In the rename's transaction: `from` becomes a former slug of the article, `to` a live one. */
+export function renameSlug(db: Db, article: number, from: string, to: string, now: number): void {
+  takeSlug(db, to);
+  formerSlugQueries(db).remember.run({ slug: from, article, now });
+}
+
+export type Redirect = 301 | 308;
+
+/** The path of an article resource, its slug percent-encoded (slugs may hold any letter). */
+export const articlePath = (slug: string, suffix = "") =>
+  `/api/articles/${encodeURIComponent(slug)}${suffix}`;
+
+/**
+ * What to answer for a slug that no article has now: a redirect to `suffix` (`""`, `/comments`, …) under the
+ * article's current slug if it is a former one, else 404.
+ */
+export function missingArticle(db: Db, slug: string, suffix = "", status: Redirect = 301): AppError {
+  const current = formerSlugQueries(db).currentSlug.get({ slug });
+  if (!current) return notFound("article");
+  const location = articlePath(current.slug, suffix);
+  return new AppError(status, { article: [`has moved to ${articlePath(current.slug)}`] }, { location });
+}
