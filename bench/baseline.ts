@@ -32,7 +32,7 @@ db.run("PRAGMA cache_size = -32000"); // the same pragmas as Quire (src/db/clien
 
 const fields = `a.id, a.slug, a.title, a.description, a.created_at, a.updated_at, a.favorites_count, a.author_id,
   (select json_group_array(name) from (select t.name as name from article_tags at join tags t on t.id = at.tag_id
-    where at.article_id = a.id order by at.position)) as tag_list,
+    where at.article_id = a.id order by t.name)) as tag_list,
   (select username from users where id = a.author_id) as username,
   (select bio from users where id = a.author_id) as bio,
   (select image from users where id = a.author_id) as image`;
@@ -74,9 +74,7 @@ const q = {
   ),
   insertTag: db.query("insert into tags (name) values ($name) on conflict do nothing"),
   tagId: db.query("select id from tags where name = $name"),
-  link: db.query(
-    "insert into article_tags (article_id, tag_id, position) values ($article, $tag, $position)",
-  ),
+  link: db.query("insert into article_tags (article_id, tag_id) values ($article, $tag)"),
   fts: db.query(`insert or replace into articles_fts (rowid, title, description, body, tags)
     select a.id, a.title, a.description, a.body, coalesce((select group_concat(t.name, ' ') from article_tags at
       join tags t on t.id = at.tag_id where at.article_id = a.id), '') from articles a where a.id = $id`),
@@ -194,10 +192,10 @@ const createArticle = db.transaction((viewer: number, input: Record<string, unkn
     now,
   }) as { id: number };
   const tagList = [...new Set(((input.tagList as string[]) ?? []).map((t) => t.trim()).filter(Boolean))];
-  tagList.forEach((name, position) => {
+  for (const name of tagList) {
     q.insertTag.run({ name });
-    q.link.run({ article: id, tag: (q.tagId.get({ name }) as { id: number }).id, position });
-  });
+    q.link.run({ article: id, tag: (q.tagId.get({ name }) as { id: number }).id });
+  }
   q.fts.run({ id });
   return slug;
 });

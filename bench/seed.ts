@@ -8,6 +8,7 @@
  * articles like favorites do. favorites_count is kept exact, as the application keeps it.
  */
 import type { Database } from "bun:sqlite";
+import { indexText } from "../src/modules/search/text.ts";
 
 export interface SeedOptions {
   users: number;
@@ -19,8 +20,13 @@ export interface SeedOptions {
   /** Average follows per user. */
   followsPerUser?: number;
   tags?: number;
-  /** Fill the articles_fts index as the application does (slower; off for plan tests). */
+  /** Fill the articles_fts index as the application does (src/modules/search/text.ts; slower; off for plan tests). */
   search?: boolean;
+  /**
+   * Share of articles (0–1) written in Japanese and Chinese instead of English: words from a small CJK
+   * vocabulary run together without spaces, as those languages are written (for the search benchmark).
+   */
+  cjk?: number;
   /** The stored password hash of every seeded user (default: one that never verifies). */
   passwordHash?: string;
   /** created_at of the first article; each next one is a second later. */
@@ -52,6 +58,15 @@ const words =
     .split(/\s+/)
     .filter(Boolean);
 
+/** Japanese and Chinese words (1–5 characters), and the particles that join Japanese ones. */
+const cjkWords =
+  `東京 大阪 京都 日本語 中国語 天気 検索 記事 技術 開発 言語 写真 音楽 旅行 料理 経済 政治 歴史 科学 文化
+  データベース サーバー ネットワーク プログラム コンピューター 北京 上海 学习 数据 程序 网络 系统 服务器
+  研究 问题 世界 时间 工作 生活 电脑 手机 朋友 学校 老师 学生 城市 山 川 海 花 雨 雪 春 夏 秋 冬`
+    .split(/\s+/)
+    .filter(Boolean);
+const particles = ["の", "と", "を", "に", "は", "で", "、", "。"];
+
 /** mulberry32: small, fast, good enough for test data. */
 function prng(seed: number) {
   let a = seed >>> 0;
@@ -71,6 +86,13 @@ export function seedDatabase(sqlite: Database, options: SeedOptions): SeedResult
   /** Skewed towards small values: index 0 is the most popular. */
   const skewed = (n: number, power = 2.5) => Math.floor(rnd() ** power * n);
   const phrase = (n: number) => Array.from({ length: n }, () => words[int(words.length)]).join(" ");
+  /** CJK text: words run together, a particle between some of them, no spaces. */
+  const cjkPhrase = (n: number) =>
+    Array.from(
+      { length: n },
+      () => cjkWords[int(cjkWords.length)]! + (rnd() < 0.5 ? particles[int(8)] : ""),
+    ).join("");
+  const cjkShare = options.cjk ?? 0;
 
   const userCount = options.users;
   const articleCount = options.articles;
@@ -113,26 +135,26 @@ export function seedDatabase(sqlite: Database, options: SeedOptions): SeedResult
     const insertArticle = sqlite.prepare(
       "insert into articles (id, slug, title, description, body, author_id, favorites_count, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
-    const insertLink = sqlite.prepare(
-      "insert into article_tags (article_id, tag_id, position) values (?, ?, ?)",
-    );
+    const insertLink = sqlite.prepare("insert into article_tags (article_id, tag_id) values (?, ?)");
     const insertFts = options.search
       ? sqlite.prepare(
           "insert into articles_fts (rowid, title, description, body, tags) values (?, ?, ?, ?, ?)",
         )
       : undefined;
     for (let id = 1; id <= articleCount; id++) {
-      const title = `${phrase(3 + int(5))}`;
-      const description = phrase(10 + int(10));
-      const body = phrase(60 + int(60));
+      // No draw at all without CJK, so the English corpus stays the same as before this option.
+      const cjk = cjkShare > 0 && rnd() < cjkShare;
+      const title = cjk ? cjkPhrase(2 + int(3)) : phrase(3 + int(5));
+      const description = cjk ? cjkPhrase(6 + int(6)) : phrase(10 + int(10));
+      const body = cjk ? cjkPhrase(40 + int(40)) : phrase(60 + int(60));
       const at = start + id * 1000;
       const author = 1 + skewed(userCount);
       insertArticle.run(id, `article-${id}`, title, description, body, author, favCounts[id]!, at, at);
       const chosen = new Set<number>();
       for (let n = int(5); chosen.size < n; ) chosen.add(skewed(tagNames.length));
-      let position = 0;
-      for (const t of chosen) insertLink.run(id, t + 1, position++);
-      insertFts?.run(id, title, description, body, [...chosen].map((t) => tagNames[t]).join(" "));
+      for (const t of chosen) insertLink.run(id, t + 1);
+      const tags = [...chosen].map((t) => tagNames[t]).join(" ");
+      insertFts?.run(id, indexText(title), indexText(description), indexText(body), indexText(tags));
     }
 
     const insertComment = sqlite.prepare(

@@ -63,7 +63,7 @@ export function createApp(ctx: AppContext, options: AppOptions = {}) {
       .use(maintenancePlugin(ctx))
       .use(flagGates(ctx))
       .use(bodyPlugin(ctx.config.BODY_LIMIT_BYTES))
-      .use(openapiPlugin(() => root.routes))
+      .use(openapiPlugin(() => root.routes, ctx.config.BODY_LIMIT_BYTES))
       .use(healthRoutes(ctx))
       .use(metricsRoutes(ctx))
       .use(usersRoutes(ctx))

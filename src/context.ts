@@ -88,7 +88,7 @@ export async function createContext(
     url: config.DATABASE_URL,
     hooks: events,
     checkpointIntervalMs: options.checkpoints ? config.WAL_CHECKPOINT_INTERVAL_MS : 0,
-    onWarning: (message, detail) => log.warn(detail ?? {}, message),
+    log: log.child({ component: "store" }),
   });
   const ctx: AppContext = {
     config,

@@ -55,6 +55,9 @@ export function validationFields(error: ValidationError): ErrorFields {
   return fields;
 }
 
+/** A full disk or a read-only filesystem is not fixed in a second; a client should not hammer it. */
+const STORAGE_RETRY_AFTER_SECONDS = 30;
+
 /**
  * `normalise` is the engine's error mapping (store.normaliseError): a busy, full, read-only or unreachable
  * database is answered 503 with Retry-After, never 500.
@@ -89,20 +92,20 @@ export const errorsPlugin = (log: Logger, normalise: (err: unknown) => unknown =
           }
           const reqId = requestInfo(request)?.id;
           const cause = normalise(error);
-          if (cause instanceof StoreUnavailable) {
-            // Transient, and not the request's fault (another process held the write lock past busy_timeout,
-            // the disk is full): 503, retry later.
-            log.warn(
-              { reqId, method: request.method, path: new URL(request.url).pathname, reason: cause.reason },
-              "database unavailable",
-            );
+          if (cause instanceof StoreUnavailable && cause.reason === "busy") {
+            // Another process held the write lock past busy_timeout: transient, so 503 and retry.
+            log.warn({ reqId, method: request.method, path: new URL(request.url).pathname }, "database busy");
             set.status = 503;
-            set.headers["retry-after"] = cause.reason === "busy" ? "1" : "5";
-            return {
-              errors: {
-                database: [cause.reason === "busy" ? "is busy, try again shortly" : "is unavailable, try again later"],
-              },
-            };
+            set.headers["retry-after"] = "1";
+            return { errors: { database: ["is busy, try again shortly"] } };
+          }
+          if (cause instanceof StoreUnavailable) {
+            // Disk full, the database unwritable or unreachable: the operator must act; readiness says so
+            // meanwhile (the store noted the failure).
+            log.error({ reqId, reason: cause.reason, method: request.method }, "database not writable");
+            set.status = 503;
+            set.headers["retry-after"] = String(STORAGE_RETRY_AFTER_SECONDS);
+            return { errors: { database: ["cannot store changes right now, try again later"] } };
           }
           log.error(
             {

@@ -2,12 +2,14 @@
  * Health probes, for a load balancer, an orchestrator or the container HEALTHCHECK:
  * - `GET /health/live`: the process answers (restart it if not). No I/O, always 200.
  * - `GET /health/ready`: send it traffic? 200 only if the database is readable and writable (the engine's
- *   probe: on SQLite, the write lock can be taken), every embedded migration is applied, and the server is
- *   not draining for shutdown; else 503 naming the failed check. Body: `{"status":"ok"|"unavailable","checks":{...}}`.
+ *   probe: on SQLite, the write lock can be taken and, after a write failed for lack of space or an
+ *   unwritable file, a write commits again: src/infra/sqlite/write-health.ts), every embedded migration is
+ *   applied, and the server is not draining for shutdown; else 503 naming the failed check. Body: `{"status":"ok"|"unavailable","checks":{...}}`.
  * Both are unauthenticated and reveal nothing but those booleans.
  */
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../context.ts";
+import { component, withExamples } from "../modules/shared/docs.ts";
 
 type Check = "ok" | "failed";
 
@@ -35,10 +37,14 @@ export async function readinessChecks(ctx: AppContext): Promise<Record<string, C
   };
 }
 
-const HealthBody = t.Object({
-  status: t.Union([t.Literal("ok"), t.Literal("unavailable")]),
-  checks: t.Optional(t.Record(t.String(), t.Union([t.Literal("ok"), t.Literal("failed")]))),
-});
+const HealthBody = component(
+  "Health",
+  t.Object({
+    status: t.Union([t.Literal("ok"), t.Literal("unavailable")]),
+    checks: t.Optional(t.Record(t.String(), t.Union([t.Literal("ok"), t.Literal("failed")]))),
+  }),
+);
+const ready = { status: "ok", checks: { database: "ok", migrations: "ok", draining: "ok" } };
 
 export const healthRoutes = (ctx: AppContext) => {
   return new Elysia({ name: "quire/health", tags: ["Operations"] })
@@ -49,8 +55,14 @@ export const healthRoutes = (ctx: AppContext) => {
         return { status: "ok" as const };
       },
       {
-        response: { 200: HealthBody },
-        detail: { summary: "Liveness", description: "200 while the process answers. No I/O." },
+        response: {
+          200: { ...withExamples(HealthBody, { status: "ok" }), description: "The process is alive" },
+        },
+        detail: {
+          summary: "Liveness",
+          description:
+            "200 while the process answers (restart it if not). No I/O, no authentication; `Cache-Control: no-store`.",
+        },
       },
     )
     .get(
@@ -63,11 +75,21 @@ export const healthRoutes = (ctx: AppContext) => {
         return { status: ok ? ("ok" as const) : ("unavailable" as const), checks };
       },
       {
-        response: { 200: HealthBody, 503: HealthBody },
+        response: {
+          200: { ...withExamples(HealthBody, ready), description: "Ready for traffic" },
+          503: {
+            ...withExamples(HealthBody, {
+              ...ready,
+              status: "unavailable",
+              checks: { ...ready.checks, draining: "failed" },
+            }),
+            description: "Not ready: the failed check is named in `checks`",
+          },
+        },
         detail: {
           summary: "Readiness",
           description:
-            "200 when the database is writable, every migration is applied and the server is not shutting down; 503 otherwise, with the failed check in `checks`.",
+            "200 when the database can take writes (on SQLite: the write lock is free and, after a write failed for lack of space or an unwritable file, a write commits again), every migration is applied and the server is not shutting down; 503 otherwise, with the failed check in `checks`. No authentication; `Cache-Control: no-store`.",
         },
       },
     );

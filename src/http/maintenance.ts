@@ -12,7 +12,8 @@ import { AppError } from "../errors.ts";
 export const MAINTENANCE_RETRY_AFTER_SECONDS = 120;
 
 const writes = new Set(["POST", "PUT", "PATCH", "DELETE"]);
-const stillWritable = /^\/api\/(?:admin(?:\/|$)|users\/(?:login|logout|logout-all|refresh)(?:\/|$))/;
+/** Paths that stay writable in maintenance mode (also what the OpenAPI document says). */
+export const stillWritable = /^\/api\/(?:admin(?:\/|$)|users\/(?:login|logout|logout-all|refresh)(?:\/|$))/;
 
 /**
  * Answer from an onRequest hook with an AppError's status, headers and envelope. Returned rather than thrown:

@@ -10,6 +10,8 @@
  * - quire_rate_limit_rejections_total {policy}, quire_sqlite_busy_total {source}, quire_backups_total
  *   {outcome}, quire_backup_last_success_timestamp_seconds, quire_database_size_bytes.
  * - quire_build_info {version, bun, sqlite, platform}: always 1.
+ * - quire_sqlite_checkpoint_failures_total, quire_sqlite_wal_bytes: background checkpoints that failed (the
+ *   WAL then grows with every write) and the WAL file's size (src/db/checkpointer.ts).
  * - process_* and nodejs_* (collectDefaultMetrics on this app's own registry).
  *
  * Every label value known up front starts at 0, so the first event is an increase (an alert on
@@ -28,8 +30,9 @@ import type { AppContext } from "../context.ts";
 import { AppError } from "../errors.ts";
 import type { CacheStats } from "../lib/cache.ts";
 import { LATENCY_BUCKETS, Metrics } from "../lib/metrics.ts";
+import { documented } from "../modules/shared/docs.ts";
+import { errorDoc } from "../modules/shared/model.ts";
 import { StoreUnavailable } from "../store/errors.ts";
-import { ErrorEnvelope } from "../modules/shared/model.ts";
 import type { StrictPolicy } from "./rate-limit.ts";
 import { requestInfo, responseStatus, UNMATCHED_ROUTE } from "./request-log.ts";
 
@@ -189,6 +192,12 @@ function collectModuleStats(ctx: Observed, m: Metrics): void {
   m.observedGauge({ name: "quire_database_size_bytes", help: "Size of the database." }, async () => [
     [{}, await ctx.engine.sizeBytes()],
   ]);
+  // The engine's own series (SQLite: checkpoint failures, WAL size).
+  for (const metric of ctx.engine.metrics) {
+    const read = async () => [[{}, await metric.read()] as [Record<string, string>, number]];
+    if (metric.type === "counter") m.observedCounter({ name: metric.name, help: metric.help }, read);
+    else m.observedGauge({ name: metric.name, help: metric.help }, read);
+  }
 }
 
 /** Count an SQLITE_BUSY seen anywhere (a retry helper, the job queue); the errors path counts its own. */
@@ -261,14 +270,25 @@ export const metricsRoutes = (ctx: AppContext) => {
     {
       // Documentation only (the handler answers a Response, which Elysia does not validate).
       response: {
-        200: t.String({ description: "Prometheus text exposition format" }),
-        401: { ...ErrorEnvelope, description: "METRICS_TOKEN is set and the request did not present it" },
+        200: documented(
+          t.String({
+            description: "Prometheus text exposition format",
+            examples: [
+              '# HELP http_requests_total HTTP requests answered.\n# TYPE http_requests_total counter\nhttp_requests_total{method="GET",route="/api/articles",status="200"} 1027\n',
+            ],
+          }),
+          { contentType: "text/plain" },
+        ),
+        401: errorDoc("METRICS_TOKEN is set and the request did not present it", {
+          token: ["is missing or invalid"],
+        }),
       },
       detail: {
         tags: ["Operations"],
         summary: "Prometheus metrics",
         description:
-          "Prometheus text exposition format. With METRICS_TOKEN set, requires `Authorization: Bearer <METRICS_TOKEN>`.",
+          "Prometheus text exposition format, for this process. Open unless METRICS_TOKEN is set; then it requires `Authorization: Bearer <METRICS_TOKEN>`. Keep it off the public network either way.",
+        security: [{}, { MetricsToken: [] }],
       },
     },
   );

@@ -3,8 +3,9 @@
  * query syntax. The text is cut into words (runs of letters, digits and marks, the characters FTS5's
  * unicode61 tokenizer keeps); `AND`, `OR`, `NOT`, `NEAR(…)`, `*`, `^`, `+`, column filters (`title:`),
  * parentheses and quotes are therefore either separators or plain words to look for. Each engine quotes the
- * words in its own syntax (src/infra/<engine>/repos/search.ts). The terms are ANDed: every word must occur (in any
- * column), as search boxes do.
+ * words in its own syntax (src/infra/<engine>/repos/search.ts). The terms are ANDed: every word must occur
+ * (in any column), as search boxes do. What each word matches (whole words, the last one also as a prefix;
+ * CJK and other unspaced scripts as substrings) is defined in ./search-text.ts.
  *
  * Limits bound the work one query can ask for: at most MAX_TERMS distinct words of at most MAX_TERM_CHARS
  * characters each (longer words are cut; the route also caps the whole text).

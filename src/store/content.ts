@@ -93,6 +93,17 @@ export interface ArticlesRepo {
   tagNames(id: number): Promise<string[]>;
   /** Write the article's search entry afresh from its row and tags (after insert, update, setTags). */
   reindex(id: number): Promise<void>;
+  /**
+   * Backfill: re-write the search entries of the next `limit` articles after id `after` whose text is not
+   * all ASCII (an index format change). Returns the last id scanned, or undefined when none are left.
+   */
+  reindexAfter(after: number, limit: number): Promise<number | undefined>;
+  /** The current slug of the article that once had `formerSlug`, if any. */
+  currentSlugOf(formerSlug: string): Promise<string | undefined>;
+  /** `slug` is live now (a new article or a rename took it): it stops being anyone's former slug. */
+  takeSlug(slug: string): Promise<void>;
+  /** `slug` becomes a former slug of `articleId` (a rename), replacing whose it was. */
+  rememberFormerSlug(articleId: number, slug: string, now: number): Promise<void>;
   /** The row and everything hanging off it (comments, favourites, tag links, search entry). */
   delete(id: number): Promise<void>;
   /** True when the favourite is new (a repeat changes nothing). */

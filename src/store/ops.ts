@@ -6,6 +6,14 @@
 import { basename } from "node:path";
 import { AppError } from "../errors.ts";
 
+/** A series only this engine has, read at scrape time (/metrics). */
+export interface EngineMetric {
+  name: string;
+  help: string;
+  type: "counter" | "gauge";
+  read(): number | Promise<number>;
+}
+
 export interface EngineOps {
   /** The engine and its version, e.g. "sqlite 3.50.4" (metrics, logs). */
   readonly description: string;
@@ -20,6 +28,7 @@ export interface EngineOps {
   sizeBytes(): Promise<number>;
   /** Periodic upkeep (housekeeping): what it did, for the log. */
   optimize(): Promise<Record<string, unknown>>;
+  readonly metrics: readonly EngineMetric[];
   /** Migrations applied to the database, and carried by this binary (readiness). */
   migrations(): Promise<{ applied: number; expected: number }>;
 }

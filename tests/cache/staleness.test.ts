@@ -31,7 +31,7 @@ const get = async (path: string, token?: string) => {
 };
 
 describe("article by slug", () => {
-  test("an update shows at once; a new title moves the slug and the old one stops resolving", async () => {
+  test("an update shows at once; a new title moves the slug and the old one redirects, never stale", async () => {
     const a = await createArticle(t, author.token, { title: "First title", body: "old body" });
     expect((await get(`/api/articles/${a.slug}`)).article.body).toBe("old body");
     const res = await t.request("PUT", `/api/articles/${a.slug}`, {
@@ -39,7 +39,11 @@ describe("article by slug", () => {
       body: { article: { title: "Second title", body: "new body" } },
     });
     expect(res.status).toBe(200);
-    expect((await t.request("GET", `/api/articles/${a.slug}`)).status).toBe(404);
+    const old = await t.request("GET", `/api/articles/${a.slug}`);
+    expect([old.status, old.headers.get("location")]).toEqual([
+      301,
+      `/api/articles/${res.body.article.slug}`,
+    ]);
     const now = await get(`/api/articles/${res.body.article.slug}`);
     expect(now.article).toMatchObject({ title: "Second title", body: "new body" });
   });

@@ -1,7 +1,9 @@
 /**
  * The compiled binary over real sockets: built once (or taken from QUIRE_BINARY), started from an empty
- * directory with nothing beside it, then driven by its CLI, plain fetch, and the official RealWorld Bruno
- * suite (../shared/realworld/bruno, run folder by folder as its run-api-tests-bruno.sh does).
+ * directory with nothing beside it, then driven by its CLI, plain fetch, the official RealWorld Bruno suite
+ * ($REALWORLD_DIR/bruno, run folder by folder as its run-api-tests-bruno.sh does) and the legacy Postman
+ * collection ($REALWORLD_DIR/legacy-postman, run by newman). Both are skipped with one line when the suites
+ * are not there (see the README's Quick start).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -9,10 +11,13 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { buildBinary, drain, serverEnv } from "../helpers/binary.ts";
+import { realworldDir, realworldPath } from "../helpers/realworld.ts";
 
 const root = resolve(import.meta.dir, "../..");
-// Beside the repo, never an absolute path: CI checks the repo out next to shared/.
-const brunoDir = resolve(import.meta.dir, "../../../shared/realworld/bruno");
+const brunoDir = join(realworldDir, "bruno");
+const haveBruno = existsSync(brunoDir);
+if (!haveBruno)
+  console.log(`skip: RealWorld Bruno suite not found at ${brunoDir} (set REALWORLD_DIR, see README)`);
 const bru = join(root, "node_modules", ".bin", "bru");
 /** Requests in the suite (one per .bru file outside environments/). */
 const SUITE_REQUESTS = 154;
@@ -141,39 +146,84 @@ describe("server", () => {
     expect(readdirSync(cwd)).toEqual([]); // nothing written beside it
   });
 
-  test("passes the RealWorld Bruno suite", async () => {
-    const folders = readdirSync(brunoDir, { withFileTypes: true })
-      .filter((e) => e.isDirectory() && e.name !== "environments")
-      .map((e) => e.name)
-      .sort();
-    expect(folders.length).toBeGreaterThan(0);
-    let passed = 0;
-    let failed = 0;
-    const failures: string[] = [];
-    for (const folder of folders) {
-      const report = join(work, `bruno-${folder}.json`);
-      const args = ["run", folder, "--env", "local", "--env-var", `host=${origin}`, "--sandbox", "safe"];
-      const proc = Bun.spawn([bru, ...args, "--noproxy", "--reporter-json", report], {
-        cwd: brunoDir,
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      // bru exits non-zero when a request fails; the JSON report is what we count.
+  test.skipIf(!haveBruno)(
+    "passes the RealWorld Bruno suite",
+    async () => {
+      const folders = readdirSync(brunoDir, { withFileTypes: true })
+        .filter((e) => e.isDirectory() && e.name !== "environments")
+        .map((e) => e.name)
+        .sort();
+      expect(folders.length).toBeGreaterThan(0);
+      let passed = 0;
+      let failed = 0;
+      const failures: string[] = [];
+      for (const folder of folders) {
+        const report = join(work, `bruno-${folder}.json`);
+        const args = ["run", folder, "--env", "local", "--env-var", `host=${origin}`, "--sandbox", "safe"];
+        const proc = Bun.spawn([bru, ...args, "--noproxy", "--reporter-json", report], {
+          cwd: brunoDir,
+          stdout: "pipe",
+          stderr: "pipe",
+        });
+        // bru exits non-zero when a request fails; the JSON report is what we count.
+        const [out, err] = await Promise.all([
+          new Response(proc.stdout).text(),
+          new Response(proc.stderr).text(),
+        ]);
+        await proc.exited;
+        if (!existsSync(report)) throw new Error(`bru wrote no report for ${folder}\n${out}\n${err}`);
+        for (const iteration of JSON.parse(readFileSync(report, "utf8")) as BrunoIteration[]) {
+          passed += iteration.summary.passedRequests;
+          failed += iteration.summary.failedRequests + iteration.summary.errorRequests;
+          for (const r of iteration.results) if (r.status !== "pass") failures.push(describeFailure(r));
+        }
+      }
+      if (failures.length > 0) console.error(`Bruno failures (${failures.length}):\n${failures.join("\n")}`);
+      expect({ passed, failed }).toEqual({ passed: SUITE_REQUESTS, failed: 0 });
+    },
+    600_000,
+  );
+
+  // The legacy Postman collection (what most existing RealWorld front ends were built against), run by newman
+  // as the suite's run-api-tests.sh does, without its delay between requests.
+  const postman = realworldPath("legacy-postman/Conduit.postman_collection.json", "the legacy Postman suite");
+  test.skipIf(!postman)(
+    "passes the legacy RealWorld Postman suite: 311 assertions",
+    async () => {
+      const report = join(work, "newman.json");
+      const user = `legacy${Date.now()}`;
+      const vars = {
+        APIURL: `${origin}/api`,
+        USERNAME: user,
+        EMAIL: `${user}@mail.com`,
+        PASSWORD: "password",
+      };
+      const proc = Bun.spawn(
+        [
+          join(root, "node_modules", ".bin", "newman"),
+          "run",
+          postman!,
+          ...Object.entries(vars).flatMap(([k, v]) => ["--global-var", `${k}=${v}`]),
+          ...["--reporters", "cli,json", "--reporter-json-export", report, "--color", "off"],
+        ],
+        { cwd: work, stdout: "pipe", stderr: "pipe" },
+      );
       const [out, err] = await Promise.all([
         new Response(proc.stdout).text(),
         new Response(proc.stderr).text(),
       ]);
       await proc.exited;
-      if (!existsSync(report)) throw new Error(`bru wrote no report for ${folder}\n${out}\n${err}`);
-      for (const iteration of JSON.parse(readFileSync(report, "utf8")) as BrunoIteration[]) {
-        passed += iteration.summary.passedRequests;
-        failed += iteration.summary.failedRequests + iteration.summary.errorRequests;
-        for (const r of iteration.results) if (r.status !== "pass") failures.push(describeFailure(r));
-      }
-    }
-    if (failures.length > 0) console.error(`Bruno failures (${failures.length}):\n${failures.join("\n")}`);
-    expect({ passed, failed }).toEqual({ passed: SUITE_REQUESTS, failed: 0 });
-  }, 600_000);
+      if (!existsSync(report)) throw new Error(`newman wrote no report\n${out}\n${err}`);
+      const { run } = JSON.parse(readFileSync(report, "utf8")) as NewmanReport;
+      if (run.failures.length > 0) console.error(out);
+      expect({
+        requests: run.stats.requests.total,
+        assertions: run.stats.assertions.total,
+        failed: run.stats.assertions.failed,
+      }).toEqual({ requests: 32, assertions: 311, failed: 0 });
+    },
+    120_000,
+  );
 
   test("SIGTERM drains and exits 0", async () => {
     server.kill("SIGTERM");
@@ -181,6 +231,14 @@ describe("server", () => {
     expect(stdout.text).toContain('"msg":"stopped"');
   }, 20_000);
 });
+
+/** The parts of newman 6's JSON report read here. */
+interface NewmanReport {
+  run: {
+    stats: { requests: { total: number }; assertions: { total: number; failed: number } };
+    failures: unknown[];
+  };
+}
 
 /** The parts of @usebruno/cli 4.1's --reporter-json output read here. */
 interface BrunoIteration {

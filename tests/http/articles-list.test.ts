@@ -111,7 +111,7 @@ describe("filters", () => {
     const res = await list(`tag=${tag}`);
     expect(slugs(res)).toEqual([s.b1, s.a1]);
     expect(res.body.articlesCount).toBe(2);
-    expect(res.body.articles[1].tagList).toEqual([tag, other]);
+    expect(res.body.articles[1].tagList).toEqual([other, tag]);
   });
 
   test("author: only that author's articles (username matched regardless of case)", async () => {

@@ -31,7 +31,7 @@ describe("POST /api/articles", () => {
     author = await registerUser(t);
   });
 
-  test("201 with the full article: echoed fields, tags in the given order, timestamps from the clock", async () => {
+  test("201 with the full article: echoed fields, tags sorted, timestamps from the clock", async () => {
     const title = `Test Article ${unique()}`;
     const res = await t.request("POST", "/api/articles", {
       token: author.token,
@@ -45,7 +45,7 @@ describe("POST /api/articles", () => {
         title,
         description: "Desc",
         body: "Body text",
-        tagList: ["zeta", "alpha"],
+        tagList: ["alpha", "zeta"],
         createdAt: now,
         updatedAt: now,
         favorited: false,
@@ -68,11 +68,11 @@ describe("POST /api/articles", () => {
     }
   });
 
-  test("tags are trimmed and de-duplicated, first occurrence keeps its place", async () => {
+  test("tags are trimmed, de-duplicated and sorted", async () => {
     const a = await createArticle(t, author.token, { tagList: ["b", " a ", "b", "a", "c"] });
-    expect(a.tagList).toEqual(["b", "a", "c"]);
+    expect(a.tagList).toEqual(["a", "b", "c"]);
     const again = await t.request("GET", `/api/articles/${a.slug}`);
-    expect(again.body.article.tagList).toEqual(["b", "a", "c"]);
+    expect(again.body.article.tagList).toEqual(["a", "b", "c"]);
   });
 
   test("422 tagList null on create; nothing created", async () => {
@@ -118,15 +118,15 @@ describe("POST /api/articles", () => {
     }
   });
 
-  test("slugs are URL-path-safe whatever the title", async () => {
+  test("slugs are URL-path-safe whatever the title (tests/http/international-slugs.test.ts for scripts)", async () => {
     const accented = await createArticle(t, author.token, { title: "Héllo, Wörld! ?/#%" });
-    expect(accented.slug).toMatch(/^hello-world(-[a-z0-9]+)?$/);
+    expect(accented.slug).toMatch(/^hello-woerld(-[a-z0-9]+)?$/);
     const symbols = await createArticle(t, author.token, { title: "!!! ??? ###" });
-    expect(symbols.slug).toMatch(/^[a-z0-9-]+$/);
-    const cjk = await createArticle(t, author.token, { title: "日本語のタイトル" });
-    expect(cjk.slug).toMatch(/^[a-z0-9-]+$/);
-    const res = await t.request("GET", `/api/articles/${cjk.slug}`);
-    expect(res.body.article.title).toBe("日本語のタイトル");
+    expect(symbols.slug).toMatch(/^article(-[a-z0-9]+)?$/);
+    const cjk = await createArticle(t, author.token, { title: "日本語のタイトル ?/#%." });
+    expect(cjk.slug).toMatch(/^日本語のタイトル(-[a-z0-9]+)?$/);
+    const res = await t.request("GET", `/api/articles/${encodeURIComponent(cjk.slug)}`);
+    expect(res.body.article.title).toBe("日本語のタイトル ?/#%.");
   });
 
   test("401 is missing without a token; nothing created", async () => {
@@ -249,16 +249,16 @@ describe("PUT /api/articles/:slug", () => {
     expect(count(t, "article_tags where article_id = ?", articleRow(t, created.slug)!.id)).toBe(0);
   });
 
-  test("tagList replaced keeps the new order", async () => {
+  test("a replaced tagList is sorted too", async () => {
     const created = await createArticle(t, author.token, { tagList: ["a", "b"] });
     const res = await t.request("PUT", `/api/articles/${created.slug}`, {
       token: author.token,
       body: { article: { tagList: ["c", "b"] } },
     });
-    expect(res.body.article.tagList).toEqual(["c", "b"]);
+    expect(res.body.article.tagList).toEqual(["b", "c"]);
     expect((await t.request("GET", `/api/articles/${created.slug}`)).body.article.tagList).toEqual([
-      "c",
       "b",
+      "c",
     ]);
   });
 
@@ -286,7 +286,7 @@ describe("PUT /api/articles/:slug", () => {
     expect(articleRow(t, created.slug)).toEqual(before);
   });
 
-  test("a new title gives a new slug; the old slug stops resolving", async () => {
+  test("a new title gives a new slug; the old slug redirects to it (tests/http/former-slugs.test.ts)", async () => {
     const created = await createArticle(t, author.token, { title: `Old Title ${unique()}` });
     const title = `New Title ${unique()}`;
     const res = await t.request("PUT", `/api/articles/${created.slug}`, {
@@ -298,8 +298,8 @@ describe("PUT /api/articles/:slug", () => {
     expect(res.body.article.slug).not.toBe(created.slug);
     expect((await t.request("GET", `/api/articles/${res.body.article.slug}`)).status).toBe(200);
     const old = await t.request("GET", `/api/articles/${created.slug}`);
-    expect(old.status).toBe(404);
-    expect(old.body).toEqual(envelope("article", "not found"));
+    expect(old.status).toBe(301);
+    expect(old.headers.get("location")).toBe(`/api/articles/${res.body.article.slug}`);
   });
 
   test("re-sending the same title keeps the slug", async () => {

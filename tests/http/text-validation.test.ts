@@ -52,6 +52,6 @@ describe("tags", () => {
   test("printable tags in any script are kept, trimmed", async () => {
     const res = await create({ tagList: ["c++", "日本語", "two words", "  padded  "] });
     expect(res.status).toBe(201);
-    expect(res.body.article.tagList).toEqual(["c++", "日本語", "two words", "padded"]);
+    expect(res.body.article.tagList).toEqual(["c++", "padded", "two words", "日本語"]);
   });
 });

@@ -209,7 +209,7 @@ describe("GET /metrics", () => {
       expect(res.text).toContain("# TYPE http_requests_total counter");
     });
     test("a short token is a configuration error", async () => {
-      expect(createTestApp({ METRICS_TOKEN: "short" })).rejects.toThrow("METRICS_TOKEN");
+      expect(await createTestApp({ METRICS_TOKEN: "short" })).rejects.toThrow("METRICS_TOKEN");
     });
   });
 });

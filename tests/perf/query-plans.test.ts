@@ -15,6 +15,7 @@
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { seedDatabase } from "../../bench/seed.ts";
+import { formerSlugQueries } from "../../src/modules/articles/former-slugs.ts";
 import { articleQueries, type ListShape } from "../../src/modules/articles/queries.ts";
 import { searchQueries } from "../../src/modules/search/queries.ts";
 import { createTestApp, follow, registerUser, type TestApp } from "../helpers/app.ts";
@@ -76,6 +77,8 @@ beforeAll(async () => {
     "/api/articles?author=user1&favorited=user7",
     "/api/articles?tag=time&author=user1&favorited=user7",
     "/api/articles?q=dragon",
+    "/api/articles?q=dra",
+    `/api/articles?q=${encodeURIComponent("日本語 dragon")}`,
     "/api/articles?q=dragon&tag=time&author=user1&favorited=user7",
     "/api/articles?q=dragon&tag=time",
     "/api/articles?q=dragon&author=user1",
@@ -136,7 +139,9 @@ const countPlan: Record<string, string> = {
 
 /** Full scans of large tables (not SEARCH, not a virtual table, not a subquery's rows). */
 const fullScans = (lines: string[]) =>
-  lines.filter((l) => /^SCAN (articles|article_tags|favorites|follows|comments|users|tags)\b/.test(l));
+  lines.filter((l) =>
+    /^SCAN (articles|article_tags|favorites|follows|comments|users|tags|former_slugs)\b/.test(l),
+  );
 
 for (const analyzed of [false, true]) {
   describe(analyzed ? "after ANALYZE" : "fresh statistics", () => {
@@ -181,9 +186,10 @@ for (const analyzed of [false, true]) {
       const rows = plan(q.rowsByIds.getQuery().sql);
       expect(rows.lines, rows.text).toContain("SEARCH articles USING INTEGER PRIMARY KEY (rowid=?)");
       expect(rows.lines, rows.text).toContain("SEARCH users USING INTEGER PRIMARY KEY (rowid=?)");
-      // tagList: the article's tag links by primary key (aliased `at` in the SQL).
+      // tagList: the article's tag links from the primary key alone (aliased `at` in the SQL), then the names
+      // by rowid, sorted (a handful of rows).
       expect(rows.lines, rows.text).toContain(
-        "SEARCH at USING INDEX sqlite_autoindex_article_tags_1 (article_id=?)",
+        "SEARCH at USING COVERING INDEX sqlite_autoindex_article_tags_1 (article_id=?)",
       );
       const one = plan(q.bySlug.getQuery().sql);
       expect(one.lines, one.text).toContain("SEARCH articles USING INDEX articles_slug_uq (slug=?)");
@@ -229,6 +235,20 @@ for (const analyzed of [false, true]) {
         .filter(({ plan }) => fullScans(plan.lines).length > 0)
         .map(({ sql, plan }) => `${sql}\n${plan.text}`);
       expect(offenders).toEqual([]);
+    });
+
+    test("former slugs: found by their primary key, and dropped with their article through an index", async () => {
+      const q = formerSlugQueries(t.ctx.db);
+      const lookup = plan(q.currentSlug.getQuery().sql);
+      expect(lookup.lines, lookup.text).toContain(
+        "SEARCH former_slugs USING INDEX sqlite_autoindex_former_slugs_1 (slug=?)",
+      );
+      expect(lookup.lines, lookup.text).toContain("SEARCH articles USING INTEGER PRIMARY KEY (rowid=?)");
+      // The ON DELETE CASCADE from articles runs this lookup once per deleted article.
+      const cascade = plan("select rowid from former_slugs where article_id = 1");
+      expect(cascade.lines, cascade.text).toContain(
+        "SEARCH former_slugs USING COVERING INDEX former_slugs_article_idx (article_id=?)",
+      );
     });
 
     test("comments of an article: their index, in id order, no sort", async () => {

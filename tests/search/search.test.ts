@@ -137,10 +137,11 @@ describe("blank and wordless text", () => {
     const params = res.body.paths["/api/articles"].get.parameters as {
       name: string;
       in: string;
-      schema: { maxLength: number; description: string };
+      description: string;
+      schema: { maxLength: number };
     }[];
     const q = params.find((p) => p.name === "q");
     expect(q).toMatchObject({ in: "query", schema: { maxLength: 256 } });
-    expect(q?.schema.description).toContain("Full-text search");
+    expect(q?.description).toContain("Full-text search");
   });
 });

@@ -1,10 +1,15 @@
 /** Background WAL checkpoints: the WAL stays bounded without any commit checkpointing inline. */
 import { Database } from "bun:sqlite";
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BACKSTOP_AUTOCHECKPOINT_PAGES, startCheckpointer } from "../../src/db/checkpointer.ts";
+import {
+  BACKSTOP_AUTOCHECKPOINT_PAGES,
+  checkpointStats,
+  startCheckpointer,
+} from "../../src/db/checkpointer.ts";
+import { createLogger } from "../../src/lib/logger.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "quire-ckpt-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,6 +26,13 @@ async function write(db: Database) {
   }
 }
 
+/** A logger whose records land in an array, parsed. */
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const log = createLogger("info", { write: (line: string) => void lines.push(JSON.parse(line)) });
+  return { log, lines };
+}
+
 function open(name: string) {
   const file = join(dir, name);
   const db = new Database(file, { create: true });
@@ -31,8 +43,8 @@ function open(name: string) {
 
 test("the worker keeps the WAL small while the connection's own auto-checkpoint sits at the backstop", async () => {
   const { db, file } = open("with.db");
-  const errors: string[] = [];
-  const checkpointer = startCheckpointer(db, file, 20, (m) => errors.push(m));
+  const { log, lines } = capture();
+  const checkpointer = startCheckpointer(db, file, 20, log);
   expect(db.query("PRAGMA wal_autocheckpoint").get()).toEqual({
     wal_autocheckpoint: BACKSTOP_AUTOCHECKPOINT_PAGES,
   });
@@ -48,7 +60,7 @@ test("the worker keeps the WAL small while the connection's own auto-checkpoint 
   expect(checkpointer.stats().runs - before).toBeLessThan(30);
   const stats = checkpointer.stats();
   await checkpointer.stop();
-  expect(errors).toEqual([]);
+  expect(lines).toEqual([]);
   expect(stats.runs).toBeGreaterThan(5);
   expect(statSync(`${file}-wal`).size).toBeLessThan(8 * 1024 * 1024);
   db.close();
@@ -59,5 +71,29 @@ test("control: with the backstop alone the same writes leave a WAL several times
   db.run(`PRAGMA wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
   await write(db);
   expect(statSync(`${file}-wal`).size).toBeGreaterThan(8 * 1024 * 1024);
+  db.close();
+});
+
+test("failing checkpoints are counted and alarm once per streak, not once per attempt", async () => {
+  const { db } = open("alarm.db");
+  // The worker's own connection opens a file that is not a database: every checkpoint fails (SQLITE_NOTADB).
+  const junk = join(dir, "junk.db");
+  writeFileSync(junk, "not a database ".repeat(512));
+  const { log, lines } = capture();
+  expect(checkpointStats(db).failures).toBe(0);
+  const checkpointer = startCheckpointer(db, junk, 5, log);
+  for (let i = 0; i < 200 && checkpointer.stats().failures < 10; i++) await Bun.sleep(10);
+  await checkpointer.stop();
+  const stats = checkpointStats(db);
+  expect(stats.failures).toBeGreaterThanOrEqual(10);
+  expect(stats.failing).toBe(stats.failures);
+  expect(stats.runs).toBe(0);
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatchObject({
+    level: "error",
+    code: "SQLITE_NOTADB",
+    consecutiveFailures: 1,
+    msg: "WAL checkpoints failing: the WAL grows with every write until one succeeds",
+  });
   db.close();
 });

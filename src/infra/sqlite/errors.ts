@@ -38,6 +38,20 @@ function codeOf(err: unknown): { code: string; message: string } | undefined {
   return undefined;
 }
 
+/** The SQLite result code (extended, e.g. `SQLITE_IOERR_WRITE`) of an error however deeply wrapped. */
+export const sqliteCode = (err: unknown): string | undefined => codeOf(err)?.code;
+
+/**
+ * The storage under the database refuses writes: the disk is full (`SQLITE_FULL`, also past
+ * `max_page_count`), the filesystem failed or went read-only (`SQLITE_IOERR_*`, `SQLITE_READONLY_*`), or a
+ * journal file cannot be opened (`SQLITE_CANTOPEN_*`). Not the client's fault and not a bug: the operator
+ * has to act, then writes succeed again. Returns the code, or undefined for any other error.
+ */
+export function sqliteStorageFailure(err: unknown): string | undefined {
+  const code = err instanceof StoreUnavailable ? sqliteCode(err.cause) : sqliteCode(err);
+  return code && /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN)(_|$)/.test(code) ? code : undefined;
+}
+
 function unavailable(code: string): UnavailableReason | undefined {
   if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) return "busy";
   if (code === "SQLITE_FULL") return "full";

@@ -20,6 +20,20 @@ export function sqliteEngineOps(store: SqliteStore): EngineOps {
   const version = reader.query<{ v: string }, []>("SELECT sqlite_version() AS v").get()?.v ?? "unknown";
   return {
     description: `sqlite ${version}`,
+    metrics: [
+      {
+        name: "quire_sqlite_checkpoint_failures_total",
+        help: "Background WAL checkpoints that failed (while they fail the WAL grows with every write).",
+        type: "counter",
+        read: () => store.checkpointStats().failures,
+      },
+      {
+        name: "quire_sqlite_wal_bytes",
+        help: "Size of the write-ahead log file.",
+        type: "gauge",
+        read: () => store.walBytes(),
+      },
+    ],
     backupExtension: ".db",
     backup: (file) => backupTo({ path: store.url, sqlite: writer }, file),
     async sizeBytes() {

@@ -100,6 +100,23 @@ export const articles = sqliteTable(
   (t) => [index("articles_author_idx").on(t.authorId), index("articles_id_idx").on(t.id)],
 );
 
+/**
+ * Slugs an article had before a new title replaced them, so old links keep working (301 to the current slug,
+ * src/modules/articles/former-slugs.ts). Each points at the article, not at the next slug, so a chain of
+ * renames resolves in one hop. A slug is never both live and former: taking a slug drops its entry here.
+ */
+export const formerSlugs = sqliteTable(
+  "former_slugs",
+  {
+    slug: text("slug").primaryKey(),
+    articleId: integer("article_id")
+      .notNull()
+      .references(() => articles.id, { onDelete: "cascade" }),
+    replacedAt: integer("replaced_at", { mode: "number" }).notNull(),
+  },
+  (t) => [index("former_slugs_article_idx").on(t.articleId)],
+);
+
 export const tags = sqliteTable("tags", {
   id: integer("id").primaryKey(),
   name: text("name").notNull().unique("tags_name_uq"),
@@ -114,8 +131,6 @@ export const articleTags = sqliteTable(
     tagId: integer("tag_id")
       .notNull()
       .references(() => tags.id, { onDelete: "cascade" }),
-    /** Keeps tagList in the order the author gave it. */
-    position: integer("position").notNull(),
   },
   (t) => [
     primaryKey({ columns: [t.articleId, t.tagId] }),

@@ -1,17 +1,21 @@
 /**
  * The store on SQLite in-process (the embedded default): migrations applied on open, reads on the reader
  * connection, every write through the group-commit writer (./writer.ts) on the writer connection, and WAL
- * checkpoints in a worker thread once something has been written (./checkpointer.ts).
+ * checkpoints in a worker thread once something has been written (./checkpointer.ts). A write or a
+ * checkpoint that failed for a storage reason (disk full, read-only, I/O error) marks the database not
+ * writable until a write commits again (./write-health.ts): readiness reports it, reads keep working.
  */
 import type { Database } from "bun:sqlite";
 import type { DomainEvent } from "../../events.ts";
+import type { Logger } from "../../lib/logger.ts";
 import type { Repos } from "../../store/repos.ts";
 import type { Store, StoreHealth, TransactionHooks, WriteTx } from "../../store/store.ts";
-import { type Checkpointer, startCheckpointer } from "./checkpointer.ts";
+import { type Checkpointer, type CheckpointStats, startCheckpointer, walBytes } from "./checkpointer.ts";
 import { type Connections, isMemory, openConnections } from "./client.ts";
 import { normaliseSqliteError } from "./errors.ts";
 import { applyMigrations } from "./migrate.ts";
 import { createSqliteRepos } from "./repos/index.ts";
+import { WriteHealth } from "./write-health.ts";
 import { SqliteWriter, type WriterStats } from "./writer.ts";
 
 export interface SqliteStoreOptions {
@@ -21,8 +25,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Background WAL checkpoints every this many ms, started by the first commit; 0 or absent: none. */
   checkpointIntervalMs?: number;
-  /** A checkpoint failed, or a unit held the writer too long: for the log. */
-  onWarning?: (message: string, detail?: Record<string, unknown>) => void;
+  /** Checkpoint alarms, units that held the writer too long. */
+  log: Logger;
 }
 
 export interface SqliteStore extends Store {
@@ -31,7 +35,10 @@ export interface SqliteStore extends Store {
   readonly connections: Connections;
   readonly url: string;
   writerStats(): WriterStats;
-  checkpointer(): Checkpointer | undefined;
+  /** Checkpoints run and failed (zeros before the first one, or without a checkpointer). */
+  checkpointStats(): CheckpointStats;
+  /** Bytes of the WAL file now. */
+  walBytes(): number;
   /** Run `fn` on the writer connection outside any transaction, between two batches of writes. */
   exclusive<T>(fn: (connection: Database) => T): Promise<T>;
 }
@@ -49,7 +56,12 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   let checkpointer: Checkpointer | undefined;
   const interval = options.checkpointIntervalMs ?? 0;
   const wantsCheckpointer = interval > 0 && !isMemory(url);
-  const warn = options.onWarning ?? (() => {});
+  const { log } = options;
+  const health = new WriteHealth();
+  const normalise = (err: unknown) => {
+    health.note(err);
+    return normaliseSqliteError(err);
+  };
 
   const writer = new SqliteWriter<WriteTx, DomainEvent>(
     connections.writer,
@@ -58,15 +70,13 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       inTransaction: (tx, event) => hooks.inTransaction(tx, event),
       committed(events) {
         if (wantsCheckpointer && !checkpointer) {
-          checkpointer = startCheckpointer(connections.writer, url, interval, (message) =>
-            warn("background WAL checkpoint failed", { message }),
-          );
+          checkpointer = startCheckpointer(connections.writer, url, interval, log, (err) => health.note(err));
         }
         return hooks.committed(events);
       },
-      normalise: normaliseSqliteError,
+      normalise,
     },
-    { onSlowUnit: (ms) => warn("a unit of work held the writer", { ms: Math.round(ms) }) },
+    { onSlowUnit: (ms) => log.warn({ ms: Math.round(ms) }, "a unit of work held the writer") },
   );
 
   return {
@@ -76,10 +86,12 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     read,
     write: (work) => writer.write(work),
     normaliseError: normaliseSqliteError,
-    probe: () => writer.outside(() => probe(connections)),
+    probe: () => writer.outside(() => probe(connections, health)),
     writerStats: () => writer.stats(),
+    checkpointStats: () =>
+      checkpointer?.stats() ?? { runs: 0, failures: 0, failing: 0, lastLogPages: 0 },
+    walBytes: () => (isMemory(url) ? 0 : walBytes(url)),
     exclusive: (fn) => writer.outside(() => fn(connections.writer)),
-    checkpointer: () => checkpointer,
     async close() {
       await writer.close();
       await checkpointer?.stop();
@@ -91,8 +103,11 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 /** How long the write-lock probe may wait: a probe must answer fast, not hang behind another process. */
 const PROBE_BUSY_TIMEOUT_MS = 250;
 
-/** Readable: the reader answers. Writable: BEGIN IMMEDIATE takes the write lock (ROLLBACK gives it back). */
-function probe({ reader, writer }: Connections): StoreHealth {
+/**
+ * Readable: the reader answers. Writable: BEGIN IMMEDIATE takes the write lock (ROLLBACK gives it back) and,
+ * after a storage failure, a real write commits again (a full disk still grants the lock).
+ */
+function probe({ reader, writer }: Connections, health: WriteHealth): StoreHealth {
   try {
     reader.query("SELECT 1").get();
   } catch (err) {
@@ -101,6 +116,11 @@ function probe({ reader, writer }: Connections): StoreHealth {
   const previous = writer.query<{ timeout: number }, []>("PRAGMA busy_timeout").get()?.timeout ?? 5000;
   try {
     writer.run(`PRAGMA busy_timeout = ${PROBE_BUSY_TIMEOUT_MS}`);
+    if (health.failure !== undefined) {
+      return health.recover(writer)
+        ? { readable: true, writable: true }
+        : { readable: true, writable: false, reason: `a write failed (${health.failure}) and still fails` };
+    }
     writer.run("BEGIN IMMEDIATE");
     writer.run("ROLLBACK");
     return { readable: true, writable: true };

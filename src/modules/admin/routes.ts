@@ -7,7 +7,8 @@ import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context.ts";
 import { authPlugin } from "../../http/auth.ts";
 import { clientOf } from "../../http/client-ip.ts";
-import { errors } from "../shared/model.ts";
+import { security } from "../shared/docs.ts";
+import { errorDoc } from "../shared/model.ts";
 import {
   AdminUserEnvelope,
   AdminUserList,
@@ -20,20 +21,18 @@ import {
 import { moderateArticle, moderateComment } from "./moderation.ts";
 import { changeUser, listUsers } from "./users.ts";
 
-const token = [{ Token: [] }];
-
 export const adminRoutes = (ctx: AppContext) =>
   new Elysia({ name: "quire/admin", tags: ["Admin"] })
     .use(authPlugin(ctx))
     .get("/api/admin/users", ({ query }) => listUsers(ctx, query), {
       admin: true,
       query: UserListQuery,
-      response: { 200: AdminUserList, ...errors(401, 403, 422, 429) },
+      response: { 200: AdminUserList },
       detail: {
         summary: "List users",
         description:
-          "Oldest first, filtered by `q` (substring of username or email), `role` and `suspended`. `limit` defaults to 20, capped at 100.",
-        security: token,
+          "Oldest first, filtered by `q` (substring of username or email, any case, taken literally), `role` and `suspended`. `limit` defaults to 20, capped at 100.",
+        security: security.admin,
       },
     })
     .patch(
@@ -44,12 +43,25 @@ export const adminRoutes = (ctx: AppContext) =>
         admin: true,
         params: UsernameParams,
         body: ChangeUserBody,
-        response: { 200: AdminUserEnvelope, ...errors(401, 403, 404, 409, 413, 415, 422, 429) },
+        response: {
+          200: AdminUserEnvelope,
+          404: errorDoc("No user has this username", { user: ["not found"] }),
+          409: errorDoc(
+            "The change would leave no active (unsuspended) admin; nothing changed",
+            { role: ["would leave no active admin"] },
+            { suspended: ["would leave no active admin"] },
+          ),
+          422: errorDoc(
+            "No known field, or an unknown role",
+            { body: ["is invalid"] },
+            { role: ["is invalid"] },
+          ),
+        },
         detail: {
           summary: "Change a user's role or suspension",
           description:
-            "`role` applies on the user's next request. `suspended: true` ends every session of the account at once and refuses its logins; `false` reinstates it. 409 if the change would leave no active admin. Audited.",
-          security: token,
+            "`role` applies on the user's next request. `suspended: true` ends every session of the account at once and refuses its logins; `false` reinstates it. Other fields are ignored; a change to the current value does nothing. Refused (409) if it would leave no active admin. Audited.",
+          security: security.admin,
         },
       },
     )
@@ -62,11 +74,14 @@ export const adminRoutes = (ctx: AppContext) =>
       {
         admin: true,
         params: ArticleParams,
-        response: { 204: t.Void({ description: "Deleted" }), ...errors(401, 403, 404, 429) },
+        response: {
+          204: t.Void({ description: "Deleted" }),
+          404: errorDoc("No article has this slug", { article: ["not found"] }),
+        },
         detail: {
           summary: "Delete any article",
           description: "Moderation: deletes the article with its comments and favorites. Audited.",
-          security: token,
+          security: security.admin,
         },
       },
     )
@@ -79,7 +94,15 @@ export const adminRoutes = (ctx: AppContext) =>
       {
         admin: true,
         params: CommentIdParams,
-        response: { 204: t.Void({ description: "Deleted" }), ...errors(401, 403, 404, 422, 429) },
-        detail: { summary: "Delete any comment", description: "Moderation. Audited.", security: token },
+        response: {
+          204: t.Void({ description: "Deleted" }),
+          404: errorDoc("No comment has this id", { comment: ["not found"] }),
+        },
+        detail: {
+          summary: "Delete any comment",
+          description:
+            "Moderation: deletes the comment whatever its article, and tells the article's realtime subscribers (`comment.deleted`). Audited.",
+          security: security.admin,
+        },
       },
     );

@@ -4,6 +4,7 @@
  */
 import type { AppContext } from "../../context.ts";
 import { forbidden, notFound } from "../../errors.ts";
+import { compareCodePoints } from "../../lib/collation.ts";
 import { searchTerms } from "../../lib/search-terms.ts";
 import { slugify, slugSuffix } from "../../lib/slug.ts";
 import { can, type Role } from "../../policy.ts";
@@ -13,6 +14,7 @@ import type { WriteTx } from "../../store/store.ts";
 import { countKeys, feedKey } from "../cache/index.ts";
 import { userIdOf } from "../profiles/service.ts";
 import { pageOf } from "../shared/model.ts";
+import { missingArticle } from "./former-slugs.ts";
 import type { CreateArticleInput, ListFilters, UpdateArticleInput } from "./model.ts";
 import {
   articleEntry,
@@ -32,9 +34,12 @@ export interface ArticleViewer {
   role: Role;
 }
 
-/** Trimmed, de-duplicated, in the author's order. */
+/**
+ * Trimmed, de-duplicated and sorted: a tagList is always in code point order (what the RealWorld Postman
+ * suite expects, and what the reads give), never in the author's order.
+ */
 function cleanTags(tagList: readonly string[]): string[] {
-  return [...new Set(tagList.map((tag) => tag.trim()).filter(Boolean))];
+  return [...new Set(tagList.map((tag) => tag.trim()).filter(Boolean))].sort(compareCodePoints);
 }
 
 /** Run `write(slug)` with the title's slug, then with random suffixes while the slug is taken. */
@@ -56,10 +61,13 @@ function slugFits(slug: string, title: string): boolean {
   return slug === base || (slug.length === base.length + 7 && slug.startsWith(`${base}-`));
 }
 
-/** GET /api/articles/:slug: the cached body as is, unless the reader's flags differ from the anonymous ones. */
+/**
+ * GET /api/articles/:slug: the cached body as is, unless the reader's flags differ from the anonymous ones.
+ * A former slug answers 301 to the current one (./former-slugs.ts).
+ */
 export async function getArticle(ctx: AppContext, slug: string, viewer?: Reader) {
   const entry = await articleEntry(ctx, slug);
-  if (!entry) throw notFound("article");
+  if (!entry) throw await missingArticle(ctx, slug);
   return articleReply(ctx, entry, viewer);
 }
 
@@ -142,6 +150,7 @@ export async function createArticle(ctx: AppContext, viewer: ArticleViewer, inpu
         authorId: viewer.id,
         now,
       });
+      await tx.articles.takeSlug(slug);
       await tx.articles.setTags(id, tagList);
       await tx.articles.reindex(id);
       await tx.emit({ type: "article.created", articleId: id, slug, authorId: viewer.id, tags: tagList });
@@ -151,10 +160,13 @@ export async function createArticle(ctx: AppContext, viewer: ArticleViewer, inpu
   return articleAfterWrite(ctx, slug, viewer);
 }
 
-/** 404 if the slug is unknown, then 403 unless the viewer wrote it or may moderate. */
+/**
+ * The article a write names: 404 if the slug is unknown (308 to the current one if it is a former slug), then
+ * 403 unless the viewer wrote it or may moderate.
+ */
 async function findOwned(ctx: AppContext, viewer: ArticleViewer, slug: string): Promise<ArticleHead> {
   const head = await ctx.store.read.articles.headBySlug(slug);
-  if (!head) throw notFound("article");
+  if (!head) throw await missingArticle(ctx, slug, "", 308);
   const own = head.authorId === viewer.id && can(viewer.role, "article:write");
   if (!own && !can(viewer.role, "article:moderate")) throw forbidden("article");
   return head;
@@ -178,6 +190,10 @@ export async function updateArticle(
         ...(input.description !== undefined && { description: input.description }),
         ...(input.body !== undefined && { body: input.body }),
       });
+      if (newSlug !== head.slug) {
+        await tx.articles.takeSlug(newSlug);
+        await tx.articles.rememberFormerSlug(head.id, head.slug, updatedAt);
+      }
       if (input.tagList !== undefined) await tx.articles.setTags(head.id, cleanTags(input.tagList));
       await tx.articles.reindex(head.id);
       await tx.emit({
@@ -190,7 +206,7 @@ export async function updateArticle(
       });
       return newSlug;
     });
-  // A new title gets a new slug (the RealWorld spec); the old slug stops resolving.
+  // A new title gets a new slug (the RealWorld spec); the old one redirects to it from now on.
   const keepSlug = input.title === undefined || slugFits(head.slug, input.title);
   const finalSlug = keepSlug ? await write(head.slug) : await withUniqueSlug(input.title!, write);
   return articleAfterWrite(ctx, finalSlug, viewer);
@@ -228,7 +244,7 @@ export function unfavoriteArticle(ctx: AppContext, viewer: ArticleViewer, slug: 
 
 async function setFavorite(ctx: AppContext, viewer: ArticleViewer, slug: string, on: boolean) {
   const head = await ctx.store.read.articles.headBySlug(slug);
-  if (!head) throw notFound("article");
+  if (!head) throw await missingArticle(ctx, slug, "/favorite", 308);
   if (!can(viewer.role, "favorite:write")) throw forbidden("article");
   await ctx.store.write(async (tx) => {
     const changed = on

@@ -1,4 +1,5 @@
 import { t } from "elysia";
+import { component } from "../shared/docs.ts";
 import { limits, Pagination } from "../shared/model.ts";
 import { auditActions } from "./service.ts";
 
@@ -10,18 +11,53 @@ export const AuditQuery = t.Object({
   ...Pagination,
 });
 
-export const AuditEntry = t.Object({
-  id: t.Integer(),
-  at: t.String({ format: "date-time" }),
-  action: t.String(),
-  actor: t.Nullable(t.String({ description: "Username; null for anonymous events and the CLI" })),
-  targetType: t.Nullable(t.String()),
-  targetId: t.Nullable(t.String()),
-  ip: t.Nullable(t.String()),
-  detail: t.Nullable(t.Record(t.String(), t.Unknown())),
-});
+export const AuditEntry = component(
+  "AuditEntry",
+  t.Object({
+    id: t.Integer(),
+    at: t.String({ format: "date-time" }),
+    action: t.String(),
+    actor: t.Nullable(t.String({ description: "Username; null for anonymous events and the CLI" })),
+    targetType: t.Nullable(t.String()),
+    targetId: t.Nullable(t.String()),
+    ip: t.Nullable(t.String()),
+    detail: t.Nullable(t.Record(t.String(), t.Unknown())),
+  }),
+);
 
-export const AuditList = t.Object({
-  entries: t.Array(AuditEntry),
-  entriesCount: t.Integer({ description: "Total matching entries, regardless of limit/offset" }),
-});
+export const AuditList = t.Object(
+  {
+    entries: t.Array(AuditEntry),
+    entriesCount: t.Integer({ description: "Total matching entries, regardless of limit/offset" }),
+  },
+  {
+    description: "A page of entries and the total that match",
+    examples: [
+      {
+        entries: [
+          {
+            id: 18,
+            at: "2026-02-18T11:04:27.310Z",
+            action: "user.suspended",
+            actor: "root",
+            targetType: "user",
+            targetId: "42",
+            ip: "203.0.113.7",
+            detail: { sessionsEnded: 2 },
+          },
+          {
+            id: 17,
+            at: "2026-02-18T11:01:09.004Z",
+            action: "user.login_failed",
+            actor: null,
+            targetType: null,
+            targetId: null,
+            ip: "198.51.100.23",
+            detail: { reason: "unknown-email", emailHash: "5f1c0e2a9b3d7c41" },
+          },
+        ],
+        entriesCount: 2,
+      },
+    ],
+  },
+);

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import type { AppContext } from "../../context.ts";
 import { authPlugin } from "../../http/auth.ts";
-import { errors } from "../shared/model.ts";
+import { security } from "../shared/docs.ts";
 import { AuditList, AuditQuery } from "./model.ts";
 import { auditActions, listAudit } from "./service.ts";
 
@@ -11,10 +11,10 @@ export const auditRoutes = (ctx: AppContext) =>
     .get("/api/admin/audit", ({ query }) => listAudit(ctx, query), {
       admin: true,
       query: AuditQuery,
-      response: { 200: AuditList, ...errors(401, 403, 422, 429) },
+      response: { 200: AuditList },
       detail: {
         summary: "Audit log",
-        description: `Admin actions and security events, newest first, filtered by \`action\`, \`actor\` (username) and \`since\`/\`until\`. Actions: ${auditActions.map((a) => `\`${a}\``).join(", ")}.`,
-        security: [{ Token: [] }],
+        description: `Admin actions and security events, newest first, filtered by \`action\`, \`actor\` (username; an unknown one gives an empty list) and \`since\`/\`until\`. \`limit\` defaults to 20, capped at 100. Entries are kept for AUDIT_RETENTION_DAYS. Actions: ${auditActions.map((a) => `\`${a}\``).join(", ")}.`,
+        security: security.admin,
       },
     });

@@ -8,12 +8,11 @@
 import { Elysia } from "elysia";
 import type { AppContext } from "../../context.ts";
 import { authPlugin } from "../../http/auth.ts";
-import { errors } from "../shared/model.ts";
+import { security } from "../shared/docs.ts";
+import { errorDoc } from "../shared/model.ts";
 import { BackupEnvelope, BackupList } from "./model.ts";
-import { createBackup } from "./run.ts";
+import { createBackup, MAX_MANUAL_BACKUPS } from "./run.ts";
 import { backupsDir, listBackups } from "./service.ts";
-
-const token = [{ Token: [] }];
 
 export const backupsRoutes = (ctx: AppContext) =>
   new Elysia({ name: "quire/backups", tags: ["Admin"] })
@@ -27,12 +26,22 @@ export const backupsRoutes = (ctx: AppContext) =>
       },
       {
         admin: true,
-        response: { 201: BackupEnvelope, ...errors(401, 403, 409, 429) },
+        response: {
+          201: BackupEnvelope,
+          409: errorDoc(
+            "Another backup is running, or the cap of manual backups is reached (they are never pruned)",
+            { backup: ["another backup is running; try again shortly"] },
+            {
+              backup: [
+                `${MAX_MANUAL_BACKUPS} manual backups are kept already: delete old ones from DATA_DIR/backups`,
+              ],
+            },
+          ),
+        },
         detail: {
           summary: "Back up the database now",
-          description:
-            "Writes a consistent copy (SQLite `VACUUM INTO`) to `$DATA_DIR/backups/manual-<UTC time>.db` while the server keeps serving, and returns its name and size. 409 while another backup runs. Restore with `quire restore <file>` with the server stopped.",
-          security: token,
+          description: `Writes a consistent copy (SQLite \`VACUUM INTO\`) to \`$DATA_DIR/backups/manual-<UTC time>.db\` while the server keeps serving, and returns its name and size. One at a time; at most ${MAX_MANUAL_BACKUPS} manual backups are kept (delete old ones from the host). Not downloadable over HTTP: restore with \`quire restore <file>\` with the server stopped. Audited.`,
+          security: security.admin,
         },
       },
     )
@@ -44,11 +53,12 @@ export const backupsRoutes = (ctx: AppContext) =>
       },
       {
         admin: true,
-        response: { 200: BackupList, ...errors(401, 403, 429) },
+        response: { 200: BackupList },
         detail: {
           summary: "List backups",
-          description: "Backups in `$DATA_DIR/backups`, newest first.",
-          security: token,
+          description:
+            "The backups the server made in `$DATA_DIR/backups` (manual and scheduled), newest first. Other files there are left out.",
+          security: security.admin,
         },
       },
     );

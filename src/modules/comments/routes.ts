@@ -1,12 +1,14 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context.ts";
 import { authPlugin } from "../../http/auth.ts";
-import { SlugParams } from "../articles/model.ts";
-import { errors } from "../shared/model.ts";
+import { moved, SlugParams } from "../articles/model.ts";
+import { security } from "../shared/docs.ts";
+import { errorDoc } from "../shared/model.ts";
 import { CommentEnvelope, CommentList, CommentListQuery, CommentParams, CreateCommentBody } from "./model.ts";
 import { addComment, deleteComment, listComments } from "./service.ts";
 
-const token = [{ Token: [] }];
+const noSuchArticle = errorDoc("No article has this slug", { article: ["not found"] });
+const disabled = { comments: ["are disabled"] };
 
 export const commentsRoutes = (ctx: AppContext) =>
   new Elysia({ name: "quire/comments", tags: ["Comments"] })
@@ -18,10 +20,12 @@ export const commentsRoutes = (ctx: AppContext) =>
         optionalAuth: true,
         params: SlugParams,
         query: CommentListQuery,
-        response: { 200: CommentList, ...errors(401, 404, 422) },
+        response: { 200: CommentList, ...moved(301), 404: noSuchArticle },
         detail: {
           summary: "List comments",
-          description: "Oldest first, up to 1000 per page (`limit`, `offset`).",
+          description:
+            "The article's comments, oldest first: up to 1000 per page by default (RealWorld clients read them all at once); `limit` and `offset` page further. `author.following` is from the viewer's point of view.",
+          security: security.optional,
         },
       },
     )
@@ -32,8 +36,22 @@ export const commentsRoutes = (ctx: AppContext) =>
         auth: true,
         params: SlugParams,
         body: CreateCommentBody,
-        response: { 201: CommentEnvelope, ...errors(401, 403, 404, 413, 415, 422) },
-        detail: { summary: "Comment on an article", security: token },
+        response: {
+          201: CommentEnvelope,
+          ...moved(308),
+          403: errorDoc(
+            "Comments are switched off for this user (feature flag `comments`, or outside its rollout)",
+            disabled,
+          ),
+          404: noSuchArticle,
+          422: errorDoc("The comment is blank or too long", { body: ["can't be blank"] }),
+        },
+        detail: {
+          summary: "Comment on an article",
+          description:
+            "Adds a comment by the viewer; it reaches realtime subscribers of `articles:<slug>` at once (`comment.created`).",
+          security: security.required,
+        },
       },
     )
     .delete(
@@ -45,11 +63,25 @@ export const commentsRoutes = (ctx: AppContext) =>
       {
         auth: true,
         params: CommentParams,
-        response: { 204: t.Void({ description: "Deleted" }), ...errors(401, 403, 404, 422) },
+        response: {
+          204: t.Void({ description: "Deleted" }),
+          ...moved(308),
+          403: errorDoc(
+            "Neither the comment's author nor an admin, or comments are switched off for this user (feature flag `comments`)",
+            { comment: ["forbidden"] },
+            disabled,
+          ),
+          404: errorDoc(
+            "No article has this slug, or the comment is not on it",
+            { article: ["not found"] },
+            { comment: ["not found"] },
+          ),
+        },
         detail: {
           summary: "Delete a comment",
-          description: "The comment's author or an admin.",
-          security: token,
+          description:
+            "The comment's author or an admin (admins may also use `DELETE /api/admin/comments/{id}`).",
+          security: security.required,
         },
       },
     );

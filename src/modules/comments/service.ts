@@ -4,6 +4,7 @@ import { forbidden, notFound } from "../../errors.ts";
 import { can, type Role } from "../../policy.ts";
 import type { CommentHead, CommentRow } from "../../store/content.ts";
 import type { WriteTx } from "../../store/store.ts";
+import { missingArticle, type Redirect } from "../articles/former-slugs.ts";
 import { pageOf } from "../shared/model.ts";
 
 /**
@@ -26,9 +27,13 @@ export const toComment = (r: CommentRow) => ({
   },
 });
 
-async function articleIdOf(ctx: AppContext, slug: string): Promise<number> {
+/**
+ * The id of the article `slug` names; 404 if none, or a redirect to `suffix` under the current slug if `slug`
+ * is a former one (301 for reads, 308 for writes: src/modules/articles/former-slugs.ts).
+ */
+async function articleIdOf(ctx: AppContext, slug: string, suffix: () => string, status: Redirect): Promise<number> {
   const head = await ctx.store.read.articles.headBySlug(slug);
-  if (!head) throw notFound("article");
+  if (!head) throw await missingArticle(ctx, slug, suffix(), status);
   return head.id;
 }
 
@@ -54,7 +59,15 @@ export async function listComments(
   query: { limit?: string; offset?: string },
   viewer?: { id: number },
 ) {
-  const articleId = await articleIdOf(ctx, slug);
+  const articleId = await articleIdOf(
+    ctx,
+    slug,
+    () => {
+      const search = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined));
+      return search.size > 0 ? `/comments?${search}` : "/comments";
+    },
+    301,
+  );
   const page = pageOf(query, MAX_COMMENTS_PAGE, MAX_COMMENTS_PAGE);
   const rows = await ctx.store.read.comments.list(articleId, viewer?.id ?? 0, page);
   return { comments: rows.map(toComment) };
@@ -66,7 +79,7 @@ export async function addComment(
   slug: string,
   body: string,
 ) {
-  const articleId = await articleIdOf(ctx, slug);
+  const articleId = await articleIdOf(ctx, slug, () => "/comments", 308);
   if (!can(viewer.role, "comment:write")) throw forbidden("comment");
   const now = ctx.clock.now();
   const row = await ctx.store.write(async (tx) => {
@@ -85,7 +98,7 @@ export async function deleteComment(
   slug: string,
   id: number,
 ): Promise<void> {
-  const articleId = await articleIdOf(ctx, slug);
+  const articleId = await articleIdOf(ctx, slug, () => `/comments/${id}`, 308);
   const head = await ctx.store.read.comments.head(id);
   if (!head || head.articleId !== articleId) throw notFound("comment");
   const own = head.authorId === viewer.id && can(viewer.role, "comment:write");

@@ -5,6 +5,7 @@
  */
 import type { AppContext } from "../../context.ts";
 import { setupMail } from "../mail/setup.ts";
+import { setupSearch } from "../search/reindex.ts";
 import { setupWebhooks } from "../webhooks/setup.ts";
 import { setupHousekeeping } from "./housekeeping.ts";
 
@@ -13,6 +14,7 @@ export function registerJobHandlers(ctx: AppContext): void {
   setupMail(ctx);
   setupWebhooks(ctx);
   setupHousekeeping(ctx);
+  setupSearch(ctx);
 }
 
 export async function startJobs(ctx: AppContext): Promise<void> {

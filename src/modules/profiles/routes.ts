@@ -2,10 +2,14 @@ import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context.ts";
 import { authPlugin } from "../../http/auth.ts";
 import { reply } from "../../http/etag.ts";
-import { errors, ProfileEnvelope } from "../shared/model.ts";
+import { security, withExamples } from "../shared/docs.ts";
+import { errorDoc, ProfileEnvelope, profileExample } from "../shared/model.ts";
 import { followUser, getProfile, unfollowUser } from "./service.ts";
 
-const params = t.Object({ username: t.String({ maxLength: 64 }) });
+const params = t.Object({
+  username: t.String({ maxLength: 64, description: "Username, matched regardless of case" }),
+});
+const noSuchUser = errorDoc("No user has this username", { profile: ["not found"] });
 
 export const profilesRoutes = (ctx: AppContext) =>
   new Elysia({ name: "quire/profiles", tags: ["Profiles"] })
@@ -16,8 +20,13 @@ export const profilesRoutes = (ctx: AppContext) =>
       {
         optionalAuth: true,
         params,
-        response: { 200: ProfileEnvelope, ...errors(401, 404) },
-        detail: { summary: "Get a profile", description: "`following` is false for anonymous readers." },
+        response: { 200: ProfileEnvelope, 404: noSuchUser },
+        detail: {
+          summary: "Get a profile",
+          description:
+            "A user's public profile. `following` says whether the viewer follows them (false for anonymous readers).",
+          security: security.optional,
+        },
       },
     )
     .post(
@@ -26,8 +35,17 @@ export const profilesRoutes = (ctx: AppContext) =>
       {
         auth: true,
         params,
-        response: { 200: ProfileEnvelope, ...errors(401, 403, 404, 422) },
-        detail: { summary: "Follow a user", description: "Idempotent.", security: [{ Token: [] }] },
+        response: {
+          200: withExamples(ProfileEnvelope, { profile: { ...profileExample, following: true } }),
+          404: noSuchUser,
+          422: errorDoc("You cannot follow yourself", { profile: ["cannot follow yourself"] }),
+        },
+        detail: {
+          summary: "Follow a user",
+          description:
+            "Idempotent: following someone already followed answers the same. Their new articles then appear in your feed (and on the realtime `feed` topic at once).",
+          security: security.required,
+        },
       },
     )
     .delete(
@@ -36,7 +54,12 @@ export const profilesRoutes = (ctx: AppContext) =>
       {
         auth: true,
         params,
-        response: { 200: ProfileEnvelope, ...errors(401, 403, 404) },
-        detail: { summary: "Unfollow a user", description: "Idempotent.", security: [{ Token: [] }] },
+        response: { 200: ProfileEnvelope, 404: noSuchUser },
+        detail: {
+          summary: "Unfollow a user",
+          description:
+            "Idempotent: unfollowing someone not followed answers the same, with `following: false`.",
+          security: security.required,
+        },
       },
     );

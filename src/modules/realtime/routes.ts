@@ -5,20 +5,12 @@
  * docs.ts, which is also what the OpenAPI description shows.
  */
 import type { ServerWebSocket } from "bun";
-import { Elysia, t } from "elysia";
+import { Elysia } from "elysia";
 import type { AppContext } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { authPlugin, type Viewer } from "../../http/auth.ts";
-import { errors } from "../shared/model.ts";
 import { type Admission, admit, offeredProtocols, PROTOCOL, stillSignedIn, tokenOf } from "./admission.ts";
-import {
-  badRequestSchema,
-  sseDoc,
-  unavailable,
-  unavailableSchema,
-  upgradeRequiredSchema,
-  websocketDoc,
-} from "./docs.ts";
+import { sseDoc, sseResponses, unavailable, websocketDoc, websocketResponses } from "./docs.ts";
 import { CloseCode } from "./protocol.ts";
 import { parseLastEventId, parseSseTopics, SseConn } from "./sse.ts";
 import { handleMessage, WsConn } from "./ws.ts";
@@ -107,15 +99,7 @@ export const realtimeRoutes = (ctx: AppContext) => {
         },
         {
           detail: websocketDoc,
-          response: {
-            101: t.Void({
-              description: "Switching Protocols: the WebSocket is open (the protocol is described above)",
-            }),
-            ...errors(401, 403, 429),
-            400: badRequestSchema,
-            426: upgradeRequiredSchema,
-            503: unavailableSchema,
-          },
+          response: websocketResponses,
         },
       )
       .get(
@@ -154,13 +138,7 @@ export const realtimeRoutes = (ctx: AppContext) => {
         },
         {
           detail: sseDoc,
-          response: {
-            200: t.String({
-              description: "`text/event-stream`: one event per message, `id` usable as Last-Event-ID",
-            }),
-            ...errors(401, 403, 404, 422, 429),
-            503: unavailableSchema,
-          },
+          response: sseResponses,
         },
       )
   );

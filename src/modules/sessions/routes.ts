@@ -7,13 +7,12 @@ import type { AppContext } from "../../context.ts";
 import { authPlugin } from "../../http/auth.ts";
 import { clientOf } from "../../http/client-ip.ts";
 import { rateLimitMacro } from "../../http/rate-limit.ts";
-import { errors } from "../shared/model.ts";
-import { UserEnvelope } from "../users/model.ts";
+import { security } from "../shared/docs.ts";
+import { errorDoc } from "../shared/model.ts";
+import { SignedInEnvelope } from "../users/model.ts";
 import { refreshUser } from "../users/service.ts";
 import { RefreshBody } from "./model.ts";
 import { logout, logoutAll } from "./service.ts";
-
-const token = [{ Token: [] }];
 
 export const sessionsRoutes = (ctx: AppContext) =>
   new Elysia({ name: "quire/sessions", tags: ["Users"] })
@@ -26,11 +25,18 @@ export const sessionsRoutes = (ctx: AppContext) =>
       {
         body: RefreshBody,
         rateLimit: "refresh",
-        response: { 200: UserEnvelope, ...errors(401, 413, 415, 422, 429) },
+        response: {
+          200: SignedInEnvelope,
+          401: errorDoc(
+            "Not a current refresh token of a live session: unknown, expired, already used, or its session ended",
+            { refreshToken: ["is invalid"] },
+          ),
+          422: errorDoc("The field is missing", { refreshToken: ["can't be blank"] }),
+        },
         detail: {
           summary: "Refresh the token",
           description:
-            "Exchange a refresh token for a new access token and a new refresh token; the presented one is retired. Presenting a retired refresh token ends its whole session (all tokens descended from that login). No Authorization header needed.",
+            "Exchange a refresh token for a new access token and a new refresh token; the presented one is retired. Presenting a retired refresh token again is refused and, unless within REFRESH_REUSE_GRACE_SECONDS of its rotation (a client racing itself), ends its whole session: every token descended from that login. No Authorization header needed. Counts against the per-IP refresh budget (RATE_LIMIT_AUTH_PER_MINUTE).",
         },
       },
     )
@@ -42,11 +48,12 @@ export const sessionsRoutes = (ctx: AppContext) =>
       },
       {
         auth: true,
-        response: { 204: t.Void({ description: "Signed out" }), ...errors(401, 429) },
+        response: { 204: t.Void({ description: "Signed out" }) },
         detail: {
           summary: "Log out",
-          description: "End this session: its access and refresh tokens stop working at once.",
-          security: token,
+          description:
+            "End this session: its access and refresh tokens stop working at once, and its realtime connections close (4001). Other sessions of the account keep working.",
+          security: security.required,
         },
       },
     )
@@ -58,11 +65,12 @@ export const sessionsRoutes = (ctx: AppContext) =>
       },
       {
         auth: true,
-        response: { 204: t.Void({ description: "Signed out" }), ...errors(401, 429) },
+        response: { 204: t.Void({ description: "Signed out everywhere" }) },
         detail: {
           summary: "Log out everywhere",
-          description: "End every session of the account, this one included.",
-          security: token,
+          description:
+            "End every session of the account, this one included: all its access and refresh tokens stop working at once. Audited.",
+          security: security.required,
         },
       },
     );

@@ -1,27 +1,30 @@
 /** Schemas shared by several modules: the error envelope, profiles, pagination and field limits. */
 import { t } from "elysia";
+import type { ErrorFields } from "../../errors.ts";
+import { component, documented } from "./docs.ts";
 
-/** The RealWorld error envelope, documented on every error response. */
-export const ErrorEnvelope = t.Object(
-  { errors: t.Record(t.String(), t.Array(t.String())) },
-  { description: 'Errors by field: `{"errors": {"<field>": ["<message>"]}}`' },
+/** The RealWorld error envelope: every 4xx and 5xx answer has this shape. */
+export const ErrorEnvelope = component(
+  "ErrorEnvelope",
+  t.Object(
+    { errors: t.Record(t.String(), t.Array(t.String())) },
+    {
+      description:
+        'Errors by field: `{"errors": {"<field>": ["<message>"]}}`. Messages never repeat the submitted value.',
+    },
+  ),
 );
 
-export const errorResponses = {
-  401: { ...ErrorEnvelope, description: "Missing, invalid, expired or revoked token" },
-  403: { ...ErrorEnvelope, description: "Authenticated but not allowed" },
-  404: { ...ErrorEnvelope, description: "Resource not found" },
-  409: { ...ErrorEnvelope, description: "Conflicts with existing data" },
-  413: { ...ErrorEnvelope, description: "Request body too large" },
-  415: { ...ErrorEnvelope, description: "Body is not application/json" },
-  422: { ...ErrorEnvelope, description: "Validation failed" },
-  429: { ...ErrorEnvelope, description: "Rate limited" },
-} as const;
-
-/** Pick the documented error responses for a route. */
-export function errors<K extends keyof typeof errorResponses>(...codes: K[]): Pick<typeof errorResponses, K> {
-  return Object.fromEntries(codes.map((c) => [c, errorResponses[c]])) as Pick<typeof errorResponses, K>;
-}
+/**
+ * A route's own error answer, for its `response` map: what it means, and the bodies the server really sends
+ * (read from the service that throws them). The statuses every route of a kind shares (401, 413, 415, 429,
+ * 503, 304 …) are added by the OpenAPI builder from the route itself; list only the route's own here.
+ */
+export const errorDoc = (description: string, ...examples: ErrorFields[]) => ({
+  ...ErrorEnvelope,
+  description,
+  examples: examples.map((errors) => ({ errors })),
+});
 
 /** Text that must say something: at least one non-blank character (a string of spaces is "blank"). */
 export const Text = (maxLength: number, description?: string) =>
@@ -51,25 +54,61 @@ export const limits = {
   pageSize: 100,
 } as const;
 
-export const Profile = t.Object({
-  username: t.String(),
-  bio: t.Nullable(t.String()),
-  image: t.Nullable(t.String()),
-  following: t.Boolean(),
-});
+export const profileExample = {
+  username: "jake",
+  bio: "I work at statefarm",
+  image: "https://example.com/avatars/jake.png",
+  following: false,
+};
 
-export const ProfileEnvelope = t.Object({ profile: Profile });
+export const Profile = component(
+  "Profile",
+  t.Object({
+    username: t.String(),
+    bio: t.Nullable(t.String()),
+    image: t.Nullable(t.String()),
+    following: t.Boolean({
+      description: "Whether the viewer follows this user; false for anonymous readers",
+    }),
+  }),
+);
+
+export const ProfileEnvelope = t.Object(
+  { profile: Profile },
+  { description: "The profile, as the viewer sees it", examples: [{ profile: profileExample }] },
+);
 
 /**
- * limit/offset arrive as query strings: digits only, so "abc", "-1" and "1.5" are 422 naming the field.
- * Services turn them into numbers with `pageOf`, which caps limit at `limits.pageSize`.
+ * limit/offset arrive as query strings: digits only, so "abc", "-1", "1.5" and "1e3" are 422 naming the field.
+ * Services turn them into numbers with `pageOf`, which caps limit. The document shows them as the integers
+ * they carry (Elysia's coercing `t.Integer` would also take "1e3", " 5" and "0x10", and name no field for "-1").
  */
-export const Pagination = {
+export const pagination = (defaultLimit = 20, maxLimit: number = limits.pageSize) => ({
   limit: t.Optional(
-    t.String({ pattern: "^[1-9][0-9]{0,8}$", description: "Page size, 1–100 (larger is capped)" }),
+    documented(t.String({ pattern: "^[1-9][0-9]{0,8}$" }), {
+      documentAs: {
+        type: "integer",
+        minimum: 1,
+        maximum: 999_999_999,
+        default: defaultLimit,
+        description: `Page size; more than ${maxLimit} is capped at ${maxLimit}`,
+      },
+    }),
   ),
-  offset: t.Optional(t.String({ pattern: "^[0-9]{1,10}$", description: "Items to skip" })),
-};
+  offset: t.Optional(
+    documented(t.String({ pattern: "^[0-9]{1,10}$" }), {
+      documentAs: {
+        type: "integer",
+        minimum: 0,
+        maximum: 9_999_999_999,
+        default: 0,
+        description: "Items to skip",
+      },
+    }),
+  ),
+});
+
+export const Pagination = pagination();
 
 export function pageOf(
   query: { limit?: string; offset?: string },

@@ -1,5 +1,6 @@
 import { t } from "elysia";
-import { limits } from "../shared/model.ts";
+import { component } from "../shared/docs.ts";
+import { limits, profileExample } from "../shared/model.ts";
 
 const Username = t.String({
   minLength: 1,
@@ -17,39 +18,86 @@ const Password = t.String({
 const Bio = t.Nullable(t.String({ maxLength: limits.bio }));
 const Image = t.Nullable(t.String({ maxLength: limits.url, description: "An http(s) URL" }));
 
-export const RegisterBody = t.Object({
-  user: t.Object({ username: Username, email: Email, password: Password }),
-});
-export const LoginBody = t.Object({
-  user: t.Object({
-    email: t.String({ minLength: 1, maxLength: limits.email }),
-    password: t.String({ minLength: 1, maxLength: limits.passwordMax }),
-  }),
-});
-export const UpdateUserBody = t.Object({
-  user: t.Object({
-    username: t.Optional(Username),
-    email: t.Optional(Email),
-    password: t.Optional(Password),
-    bio: t.Optional(Bio),
-    image: t.Optional(Image),
-  }),
-});
+const credentials = { email: "jake@example.com", password: "jakejakejake" };
 
-export const User = t.Object({
-  email: t.String(),
-  token: t.String({ description: "Access token: send as `Authorization: Token <token>` (or `Bearer`)" }),
-  username: t.String(),
-  bio: t.Nullable(t.String()),
-  image: t.Nullable(t.String()),
-  refreshToken: t.Optional(
-    t.String({
-      description:
-        "Returned by registration, login and refresh only: exchange it at POST /api/users/refresh for a new token (and a new refreshToken; the old one is retired). Never an access token.",
-    }),
-  ),
-});
-export const UserEnvelope = t.Object({ user: User });
+export const RegisterBody = t.Object(
+  { user: component("NewUser", t.Object({ username: Username, email: Email, password: Password })) },
+  { examples: [{ user: { username: "jake", ...credentials } }] },
+);
+export const LoginBody = t.Object(
+  {
+    user: component(
+      "LoginUser",
+      t.Object({
+        email: t.String({ minLength: 1, maxLength: limits.email }),
+        password: t.String({ minLength: 1, maxLength: limits.passwordMax }),
+      }),
+    ),
+  },
+  { examples: [{ user: credentials }] },
+);
+export const UpdateUserBody = t.Object(
+  {
+    user: component(
+      "UpdateUser",
+      t.Object(
+        {
+          username: t.Optional(Username),
+          email: t.Optional(Email),
+          password: t.Optional(Password),
+          bio: t.Optional(Bio),
+          image: t.Optional(Image),
+        },
+        { description: 'Only the fields sent change; `bio` and `image` accept `null` or `""` to clear' },
+      ),
+    ),
+  },
+  { examples: [{ user: { bio: "I like to skateboard", image: "https://example.com/avatars/jake.png" } }] },
+);
+
+export const User = component(
+  "User",
+  t.Object({
+    email: t.String(),
+    token: t.String({ description: "Access token: send as `Authorization: Token <token>` (or `Bearer`)" }),
+    username: t.String(),
+    bio: t.Nullable(t.String()),
+    image: t.Nullable(t.String()),
+    refreshToken: t.Optional(
+      t.String({
+        description:
+          "Returned by registration, login and refresh only: exchange it at POST /api/users/refresh for a new token (and a new refreshToken; the old one is retired). Never an access token.",
+      }),
+    ),
+  }),
+);
+
+/** A signed-in user as the examples show it (the token is a made-up JWT of the right shape). */
+export const userExample = {
+  email: credentials.email,
+  token:
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsInNpZCI6InNfOEpjMiIsInR5cCI6ImFjY2VzcyIsImV4cCI6MTc2NzIyNTYwMH0.ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1-f4CBgoM",
+  username: profileExample.username,
+  bio: profileExample.bio,
+  image: profileExample.image,
+};
+export const refreshTokenExample = "rt_BwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSY";
+
+export const UserEnvelope = t.Object(
+  { user: User },
+  {
+    description: "The signed-in user, with the token this request presented",
+    examples: [{ user: userExample }],
+  },
+);
+/** What registration, login and refresh answer: the user with a new token and refresh token. */
+export const SignedInEnvelope = t.Object(
+  { user: User },
+  {
+    description: "Signed in: the user, with a new access token and refresh token",
+    examples: [{ user: { ...userExample, refreshToken: refreshTokenExample } }],
+  },
+);
 
 export type RegisterInput = (typeof RegisterBody.static)["user"];
 export type LoginInput = (typeof LoginBody.static)["user"];

@@ -2,11 +2,13 @@ import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context.ts";
 import { authPlugin } from "../../http/auth.ts";
 import { clientOf } from "../../http/client-ip.ts";
-import { errors } from "../shared/model.ts";
+import { security } from "../shared/docs.ts";
+import { errorDoc } from "../shared/model.ts";
 import {
   CreatedWebhook,
   CreateWebhookBody,
   DeliveryList,
+  MAX_WEBHOOKS,
   PageQuery,
   WebhookEnvelope,
   WebhookList,
@@ -14,7 +16,7 @@ import {
 } from "./model.ts";
 import { createWebhook, deleteWebhook, getWebhook, listDeliveries, listWebhooks } from "./service.ts";
 
-const security = [{ Token: [] }];
+const noSuchWebhook = errorDoc("No webhook endpoint has this id", { webhook: ["not found"] });
 
 export const webhooksRoutes = (ctx: AppContext) =>
   new Elysia({ name: "quire/webhooks", tags: ["Admin"] })
@@ -26,26 +28,43 @@ export const webhooksRoutes = (ctx: AppContext) =>
       {
         admin: true,
         body: CreateWebhookBody,
-        response: { 201: CreatedWebhook, ...errors(401, 403, 413, 415, 422) },
+        response: {
+          201: CreatedWebhook,
+          422: errorDoc(
+            "The URL is refused (not http(s), credentials in it, unresolvable, or a non-public address), an event is unknown, or the endpoint limit is reached",
+            { url: ["resolves to a non-public address (private)"] },
+            { url: ["must use http or https"] },
+            { events: ["is invalid"] },
+            { webhooks: [`limit of ${MAX_WEBHOOKS} endpoints reached`] },
+          ),
+        },
         detail: {
           summary: "Register a webhook endpoint",
-          description:
-            "Returns the endpoint with its signing secret (`whsec_…`, Standard Webhooks), shown only in this answer. URLs that are not http(s) or resolve to loopback, private, link-local or other non-public addresses are refused (422).",
-          security,
+          description: `Returns the endpoint with its signing secret (\`whsec_…\`, Standard Webhooks), shown only in this answer. The chosen events are then POSTed to the URL, signed, with retries and a circuit breaker. URLs that are not http(s) or resolve to loopback, private, link-local or other non-public addresses are refused (unless WEBHOOK_ALLOW_PRIVATE_NETWORKS is set); at most ${MAX_WEBHOOKS} endpoints. Audited.`,
+          security: security.admin,
         },
       },
     )
     .get("/api/admin/webhooks", ({ query }) => listWebhooks(ctx, query), {
       admin: true,
       query: PageQuery,
-      response: { 200: WebhookList, ...errors(401, 403, 422) },
-      detail: { summary: "List webhook endpoints", description: "Secrets are masked.", security },
+      response: { 200: WebhookList },
+      detail: {
+        summary: "List webhook endpoints",
+        description:
+          "Oldest first, with each endpoint's circuit-breaker state. Secrets are masked (their last four characters show).",
+        security: security.admin,
+      },
     })
     .get("/api/admin/webhooks/:id", ({ params }) => getWebhook(ctx, Number(params.id)), {
       admin: true,
       params: WebhookParams,
-      response: { 200: WebhookEnvelope, ...errors(401, 403, 404, 422) },
-      detail: { summary: "Get a webhook endpoint", security },
+      response: { 200: WebhookEnvelope, 404: noSuchWebhook },
+      detail: {
+        summary: "Get a webhook endpoint",
+        description: "One endpoint, its secret masked, with its circuit-breaker state.",
+        security: security.admin,
+      },
     })
     .delete(
       "/api/admin/webhooks/:id",
@@ -56,8 +75,13 @@ export const webhooksRoutes = (ctx: AppContext) =>
       {
         admin: true,
         params: WebhookParams,
-        response: { 204: t.Void({ description: "Deleted" }), ...errors(401, 403, 404, 422) },
-        detail: { summary: "Delete a webhook endpoint", security },
+        response: { 204: t.Void({ description: "Deleted" }), 404: noSuchWebhook },
+        detail: {
+          summary: "Delete a webhook endpoint",
+          description:
+            "Stops deliveries to it and drops its delivery log; deliveries already queued find it gone and end. Audited.",
+          security: security.admin,
+        },
       },
     )
     .get(
@@ -67,11 +91,12 @@ export const webhooksRoutes = (ctx: AppContext) =>
         admin: true,
         params: WebhookParams,
         query: PageQuery,
-        response: { 200: DeliveryList, ...errors(401, 403, 404, 422) },
+        response: { 200: DeliveryList, 404: noSuchWebhook },
         detail: {
           summary: "Delivery log of an endpoint",
-          description: "Every attempt, newest first, with status code, error and duration.",
-          security,
+          description:
+            "Every attempt, newest first, with the receiver's status code, the error and the duration. `limit` defaults to 20, capped at 100.",
+          security: security.admin,
         },
       },
     );

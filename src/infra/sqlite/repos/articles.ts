@@ -14,17 +14,27 @@
  * Author fields and tags come from correlated subqueries on primary keys rather than a join: measured on the
  * benchmark corpus, joining users made the one-row lookup 3.4× slower (21 → 6 µs). They are spelled out in
  * SQL with qualified names, because Drizzle leaves columns unqualified in a one-table select and an
- * unqualified "id" inside a subquery would be the inner table's.
+ * unqualified "id" inside a subquery would be the inner table's. `tagList` is in code point order (`order by`
+ * a text column uses SQLite's BINARY collation, which sorts UTF-8 as code points do), the order
+ * src/lib/collation.ts gives the tags of write events.
+ *
+ * The full-text entry (drizzle/sqlite/0002_search.sql: FTS5, contentless, rowid = articles.id) is written
+ * from the row and its tags through `indexText` (src/lib/search-text.ts) in the unit of work that changed
+ * them; a delete trigger removes it with the row. Former slugs (table `former_slugs`) map every slug an
+ * article had to it, so a chain of renames resolves in one hop; a live slug always wins.
  */
 import { and, count, desc, eq, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { ArticleDetailRow, ArticleRow, ArticlesRepo, ListFilter } from "../../../store/content.ts";
 import type { SqliteDb } from "../client.ts";
-import { articles, articleTags, favorites, follows, tags, users } from "../schema.ts";
+import { indexText } from "../../../lib/search-text.ts";
+import { articles, articleTags, favorites, follows, formerSlugs, tags, users } from "../schema.ts";
 import { articlesFts } from "./fts-table.ts";
 import { jsonList, lazy } from "./lazy.ts";
 
 const ph = (name: string) => sql.placeholder(name);
+/** Any UTF-16 code unit above ASCII: ASCII text is indexed the same by every version of indexText. */
+const NON_ASCII = /[\u0080-\uffff]/;
 const inJson = (column: SQLiteColumn, name: string) =>
   sql`${column} in (select value from json_each(${ph(name)}))`;
 
@@ -39,7 +49,7 @@ const rowFields = {
   updatedAt: articles.updatedAt,
   favoritesCount: articles.favoritesCount,
   authorId: articles.authorId,
-  tagList: sql<string>`(select json_group_array(name) from (select t.name as name from article_tags at join tags t on t.id = at.tag_id where at.article_id = "articles"."id" order by at.position))`,
+  tagList: sql<string>`(select json_group_array(name) from (select t.name as name from article_tags at join tags t on t.id = at.tag_id where at.article_id = "articles"."id" order by t.name))`,
   authorUsername: sql<string>`${author("username")}`,
   authorBio: sql<string | null>`${author("bio")}`,
   authorImage: sql<string | null>`${author("image")}`,
@@ -195,7 +205,6 @@ export function sqliteArticles(db: SqliteDb): ArticlesRepo {
       )
       .onConflictDoNothing()
       .prepare(),
-    /** `position` is the index in the list given. */
     linkTags: db
       .insert(articleTags)
       .select(
@@ -203,7 +212,6 @@ export function sqliteArticles(db: SqliteDb): ArticlesRepo {
           .select({
             articleId: sql<number>`${ph("article")}`.as("article_id"),
             tagId: tags.id,
-            position: sql<number>`j.key`.as("position"),
           })
           .from(sql`json_each(${ph("names")}) j`)
           .innerJoin(tags, sql`${tags.name} = j.value`),
@@ -214,29 +222,61 @@ export function sqliteArticles(db: SqliteDb): ArticlesRepo {
       .from(articleTags)
       .innerJoin(tags, eq(tags.id, articleTags.tagId))
       .where(eq(articleTags.articleId, ph("article")))
-      .orderBy(articleTags.position)
+      .orderBy(tags.name)
       .prepare(),
     unindex: db
       .delete(articlesFts)
       .where(eq(articlesFts.rowid, ph("article")))
       .prepare(),
-    /** The article's full-text entry (drizzle/sqlite/0002_search.sql), from its row and tags. */
+    /** What the full-text entry is written from: the row's text and its tags. */
+    indexSource: db
+      .select({
+        title: articles.title,
+        description: articles.description,
+        body: articles.body,
+        tags: sql<string>`coalesce((select group_concat(t.name, ' ') from article_tags at join tags t on t.id = at.tag_id where at.article_id = "articles"."id"), '')`,
+      })
+      .from(articles)
+      .where(eq(articles.id, ph("article")))
+      .prepare(),
     index: db
       .insert(articlesFts)
-      .select(
-        db
-          .select({
-            rowid: articles.id,
-            title: articles.title,
-            description: articles.description,
-            body: articles.body,
-            tags: sql<string>`coalesce((select group_concat(t.name, ' ') from article_tags at join tags t on t.id = at.tag_id where at.article_id = "articles"."id"), '')`.as(
-              "tags",
-            ),
-          })
-          .from(articles)
-          .where(eq(articles.id, ph("article"))),
-      )
+      .values({
+        rowid: ph("article"),
+        title: ph("title"),
+        description: ph("description"),
+        body: ph("body"),
+        tags: ph("tags"),
+      })
+      .prepare(),
+    /** Ids after `:after`, with all their text: the search backfill looks for non-ASCII among them. */
+    textAfter: db
+      .select({
+        id: articles.id,
+        text: sql<string>`${articles.title} || ${articles.description} || ${articles.body} || coalesce((select group_concat(t.name, '') from article_tags at join tags t on t.id = at.tag_id where at.article_id = "articles"."id"), '')`,
+      })
+      .from(articles)
+      .where(sql`${articles.id} > ${ph("after")}`)
+      .orderBy(articles.id)
+      .limit(ph("limit"))
+      .prepare(),
+    currentSlug: db
+      .select({ slug: articles.slug })
+      .from(formerSlugs)
+      .innerJoin(articles, eq(articles.id, formerSlugs.articleId))
+      .where(eq(formerSlugs.slug, ph("slug")))
+      .prepare(),
+    forgetFormer: db
+      .delete(formerSlugs)
+      .where(eq(formerSlugs.slug, ph("slug")))
+      .prepare(),
+    rememberFormer: db
+      .insert(formerSlugs)
+      .values({ slug: ph("slug"), articleId: ph("article"), replacedAt: ph("now") })
+      .onConflictDoUpdate({
+        target: formerSlugs.slug,
+        set: { articleId: sql`excluded.article_id`, replacedAt: sql`excluded.replaced_at` },
+      })
       .prepare(),
     delete: db
       .delete(articles)
@@ -260,6 +300,21 @@ export function sqliteArticles(db: SqliteDb): ArticlesRepo {
       .returning({ favoritesCount: articles.favoritesCount })
       .prepare(),
   }));
+
+  /** The article's full-text entry afresh, from its current row and tags. */
+  const writeIndex = (id: number) => {
+    const s = q();
+    s.unindex.run({ article: id });
+    const row = s.indexSource.get({ article: id });
+    if (!row) return;
+    s.index.run({
+      article: id,
+      title: indexText(row.title),
+      description: indexText(row.description),
+      body: indexText(row.body),
+      tags: indexText(row.tags),
+    });
+  };
 
   return {
     async bySlug(slug) {
@@ -321,9 +376,21 @@ export function sqliteArticles(db: SqliteDb): ArticlesRepo {
         .map((r) => r.name);
     },
     async reindex(id) {
-      const s = q();
-      s.unindex.run({ article: id });
-      s.index.run({ article: id });
+      writeIndex(id);
+    },
+    async reindexAfter(after, limit) {
+      const rows = q().textAfter.all({ after, limit });
+      for (const row of rows) if (NON_ASCII.test(row.text)) writeIndex(row.id);
+      return rows.length === limit ? rows.at(-1)!.id : undefined;
+    },
+    async currentSlugOf(formerSlug) {
+      return q().currentSlug.get({ slug: formerSlug })?.slug;
+    },
+    async takeSlug(slug) {
+      q().forgetFormer.run({ slug });
+    },
+    async rememberFormerSlug(article, slug, now) {
+      q().rememberFormer.run({ slug, article, now });
     },
     async delete(id) {
       // Comments, favorites and tag links go by ON DELETE CASCADE, the search entry by trigger.

@@ -3,14 +3,17 @@
  * sync by ArticlesRepo.reindex and a delete trigger; rowid = articles.id). One prepared pair (page of ids,
  * total) per combination of the `tag`/`author`/`favorited` filters, each filter a semi-join on its index.
  *
- * Each term becomes a double-quoted FTS5 string, which FTS5 reads as a literal phrase; terms cannot contain
- * a quote (src/lib/search-terms.ts), so they cannot close one. Ranking is bm25 with the title weighted
+ * Each term becomes a double-quoted FTS5 phrase (src/lib/search-text.ts `wordPhrase`: its words, CJK runs as
+ * character pairs, a trailing `*` when the last word may match as a prefix), which FTS5 reads literally;
+ * terms cannot contain a quote (src/lib/search-terms.ts), so they cannot close one. The only operator in
+ * the expression is that `*`. Ranking is bm25 with the title weighted
  * highest, then tags, description and body; ties go to the newest. Ranking has to score every match before
  * it can pick the best 20, so a search costs in proportion to how many articles contain all its words (the
  * index finds them; the table is never scanned).
  */
 import { and, count, desc, eq, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import { wordPhrase } from "../../../lib/search-text.ts";
 import type { SearchFilter, SearchRepo } from "../../../store/content.ts";
 import type { SqliteDb } from "../client.ts";
 import { articles, articleTags, favorites, tags } from "../schema.ts";
@@ -22,8 +25,9 @@ const rank = sql.raw(`bm25(articles_fts, ${BM25_WEIGHTS.map((w) => w.toFixed(1))
 
 const ph = (name: string) => sql.placeholder(name);
 
-/** The FTS5 MATCH expression for terms (every one must occur). */
-export const ftsExpression = (terms: readonly string[]) => terms.map((t) => `"${t}"`).join(" ");
+/** The FTS5 MATCH expression for terms (every one must occur; the last may be a prefix). */
+export const ftsExpression = (terms: readonly string[]) =>
+  terms.map((term, i) => wordPhrase(term, i === terms.length - 1)).join(" ");
 
 function where(db: SqliteDb, f: SearchFilter): SQL | undefined {
   const id: SQLiteColumn = articlesFts.rowid;

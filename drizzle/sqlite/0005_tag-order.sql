@@ -1,0 +1,1 @@
+ALTER TABLE `article_tags` DROP COLUMN `position`;
