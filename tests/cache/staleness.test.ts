@@ -248,7 +248,7 @@ describe("the caches really serve", () => {
     ]) {
       expect((await off.request("GET", path)).status).toBe(200);
     }
-    off.ctx.sqlite.run("update articles set title = 'Seen at once'");
+    off.sqlite.run("update articles set title = 'Seen at once'");
     expect((await off.request("GET", `/api/articles/${a.slug}`)).body.article.title).toBe("Seen at once");
     expect(cacheStats(off.ctx.caches).every((s) => s.entries === 0)).toBe(true);
   });

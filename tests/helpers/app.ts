@@ -12,6 +12,9 @@ import type { SqliteStore } from "../../src/infra/sqlite/store.ts";
 import { FakeClock } from "../../src/lib/clock.ts";
 import { createLogger } from "../../src/lib/logger.ts";
 
+/** The SQLite connection a context's store writes on (tests assert the state behind the API with it). */
+export const sqliteOf = (ctx: AppContext): Database => (ctx.store as SqliteStore).connections.writer;
+
 export const TEST_SECRET = "test-secret-0123456789-abcdefghij-KLMNOPQ"; // 40 bytes
 
 export interface RequestOptions {
@@ -57,7 +60,7 @@ export async function createTestApp(overrides: Record<string, string> = {}): Pro
   const log = createLogger(config.LOG_LEVEL, { write: (line: string) => void logs.push(line) });
   const clock = new FakeClock(Date.now());
   const ctx = await createContext(config, log, { clock });
-  const sqlite = (ctx.store as SqliteStore).connections.writer;
+  const sqlite = sqliteOf(ctx);
   const app = createApp(ctx);
 
   const buildRequest = (method: string, path: string, options: RequestOptions = {}) => {

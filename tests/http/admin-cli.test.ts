@@ -12,7 +12,7 @@ import { loadConfig } from "../../src/config.ts";
 import { type AppContext, closeContext, createContext } from "../../src/context.ts";
 import { FakeClock } from "../../src/lib/clock.ts";
 import { createLogger } from "../../src/lib/logger.ts";
-import { TEST_SECRET } from "../helpers/app.ts";
+import { TEST_SECRET, sqliteOf } from "../helpers/app.ts";
 
 // Each test spawns a few CLI processes (≈0.5 s each on a busy 2-core machine).
 setDefaultTimeout(30_000);
@@ -35,11 +35,11 @@ const clock = new FakeClock(Date.now());
 const SESSION_CACHE_MS = 10_000;
 
 beforeAll(async () => {
-  ctx = createContext(loadConfig(env), createLogger("silent"), { clock });
+  ctx = await createContext(loadConfig(env), createLogger("silent"), { clock });
   app = createApp(ctx);
 });
 afterAll(async () => {
-  closeContext(ctx);
+  await closeContext(ctx);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -146,14 +146,14 @@ describe("quire admin", () => {
       expect((await quire(args)).code).toBe(2);
     }
     expect(
-      ctx.sqlite.query("select count(*) as n from users where username in ('x', 'x2', 'y')").get(),
+      sqliteOf(ctx).query("select count(*) as n from users where username in ('x', 'x2', 'y')").get(),
     ).toEqual({ n: 0 });
     expect((await quire(["promote", "--username", "ghost"])).code).toBe(1);
   });
 });
 
 const role = (username: string) =>
-  (ctx.sqlite.query("select role from users where username = ?").get(username) as { role: string } | null)
+  (sqliteOf(ctx).query("select role from users where username = ?").get(username) as { role: string } | null)
     ?.role;
 
 /** The same command on a terminal (util-linux `script` gives it a pty), answering each prompt in turn. */
@@ -296,7 +296,7 @@ describe("quire admin reset-password", () => {
   });
 
   test("refusals change nothing: short password (2), both sources (2), no source off a terminal (2), unknown user (1)", async () => {
-    const hash = () => ctx.sqlite.query("select password_hash from users where username = 'ops'").get();
+    const hash = () => sqliteOf(ctx).query("select password_hash from users where username = 'ops'").get();
     const kept = hash();
     expect((await quire(["reset-password", "--username", "ops", "--password", "-"], "short\n")).code).toBe(2);
     expect(

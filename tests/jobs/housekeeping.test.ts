@@ -127,6 +127,6 @@ test("housekeeping runs as recurring jobs: checkpoint and optimize on a WAL file
       { type: "housekeeping.purge", state: "pending", run_at: next },
     ]);
   } finally {
-    closeContext(t.ctx);
+    await closeContext(t.ctx);
   }
 });

@@ -3,11 +3,13 @@
  * keys, leases, recurring jobs, draining, the concurrency limit. runDue() runs what is due at the clock's time,
  * so nothing here sleeps except the tests of the live worker loop.
  */
-import type { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
-import { openDatabase } from "../../src/db/client.ts";
-import { applyMigrations } from "../../src/db/migrate.ts";
+import type { DomainEvent } from "../../src/events.ts";
+import { openSqliteStore, type SqliteStore } from "../../src/infra/sqlite/store.ts";
 import { FakeClock } from "../../src/lib/clock.ts";
+import { EventBus } from "../../src/lib/event-bus.ts";
+import { createLogger } from "../../src/lib/logger.ts";
+import type { WriteTx } from "../../src/store/store.ts";
 import {
   exponentialBackoff,
   JobQueue,
@@ -17,16 +19,31 @@ import {
   RetryLaterError,
 } from "../../src/lib/queue.ts";
 
-const opened: Database[] = [];
+const opened: SqliteStore[] = [];
 const queues: JobQueueType[] = [];
 
+/** Job rows as the queue sees them (camelCase), read straight from the table. */
+const ROW = `SELECT id, type, payload, state, attempts, max_attempts AS maxAttempts, run_at AS runAt,
+  locked_until AS lockedUntil, locked_by AS lockedBy, unique_key AS uniqueKey, last_error AS lastError,
+  created_at AS createdAt, updated_at AS updatedAt, finished_at AS finishedAt FROM jobs`;
+
+/** A real store on a migrated in-memory SQLite (no event listeners: the queue emits none). */
+function openStore(): SqliteStore {
+  const store = openSqliteStore({
+    url: ":memory:",
+    hooks: new EventBus<DomainEvent, WriteTx>({ onHandlerError: () => {} }),
+    log: createLogger("silent"),
+  });
+  opened.push(store);
+  return store;
+}
+
 function setup(options: Partial<ConstructorParameters<typeof JobQueue>[0]> = {}) {
-  const { db, sqlite } = openDatabase(":memory:");
-  applyMigrations(db);
-  opened.push(sqlite);
+  const store = openStore();
+  const sqlite = store.connections.writer;
   const clock = new FakeClock();
   const queue = new JobQueue({
-    db: sqlite,
+    store,
     clock,
     leaseMs: 30_000,
     random: () => 0, // jitter at its minimum: delays are exactly half the exponential step
@@ -34,15 +51,24 @@ function setup(options: Partial<ConstructorParameters<typeof JobQueue>[0]> = {})
     ...options,
   });
   queues.push(queue);
-  const job = (id: number) => sqlite.query<JobRow, [number]>("SELECT * FROM jobs WHERE id = ?").get(id)!;
-  const all = () => sqlite.query<JobRow, []>("SELECT * FROM jobs ORDER BY id").all();
-  return { sqlite, clock, queue, job, all };
+  const job = (id: number) => sqlite.query<JobRow, [number]>(`${ROW} WHERE id = ?`).get(id)!;
+  const all = () => sqlite.query<JobRow, []>(`${ROW} ORDER BY id`).all();
+  return { store, sqlite, clock, queue, job, all };
 }
 
 afterEach(async () => {
   for (const q of queues.splice(0)) await q.stop({ deadlineMs: 10 });
-  for (const db of opened.splice(0)) db.close();
+  for (const store of opened.splice(0)) await store.close();
 });
+
+/** Wait (a few ms at a time) until `check` holds: claims go through the store's writer, a turn later. */
+async function until(check: () => boolean, timeoutMs = 2_000): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  while (!check()) {
+    if (performance.now() > end) throw new Error("timed out waiting");
+    await Bun.sleep(1);
+  }
+}
 
 /** A promise with its resolve function, to hold a handler open. */
 function gate() {
@@ -58,18 +84,18 @@ describe("running jobs", () => {
     const { queue, job, clock } = setup();
     const seen: unknown[] = [];
     queue.register<{ n: number }>("echo", (j) => void seen.push([j.payload, j.attempt]));
-    const id = queue.enqueue("echo", { n: 7 })!;
+    const id = (await queue.enqueueNow("echo", { n: 7 }))!;
     expect(job(id).state).toBe("pending");
     expect(await queue.runDue()).toBe(1);
     expect(seen).toEqual([[{ n: 7 }, 1]]);
-    expect(job(id)).toMatchObject({ state: "done", attempts: 1, finished_at: clock.now(), locked_by: null });
+    expect(job(id)).toMatchObject({ state: "done", attempts: 1, finishedAt: clock.now(), lockedBy: null });
     expect(await queue.runDue()).toBe(0);
   });
 
   test("only registered types are claimed", async () => {
     const { queue, job } = setup();
     queue.register("known", () => {});
-    const other = queue.enqueue("from-a-newer-version", {})!;
+    const other = (await queue.enqueueNow("from-a-newer-version", {}))!;
     expect(await queue.runDue()).toBe(0);
     expect(job(other).state).toBe("pending");
   });
@@ -77,7 +103,7 @@ describe("running jobs", () => {
   test("a delayed job waits for its run_at", async () => {
     const { queue, job, clock } = setup();
     queue.register("later", () => {});
-    const id = queue.enqueue("later", {}, { delayMs: 5_000 })!;
+    const id = (await queue.enqueueNow("later", {}, { delayMs: 5_000 }))!;
     expect(await queue.runDue()).toBe(0);
     clock.advance(4_999);
     expect(await queue.runDue()).toBe(0);
@@ -89,14 +115,14 @@ describe("running jobs", () => {
   test("a unique key admits one job; the duplicate enqueue is a no-op", async () => {
     const { queue, all } = setup();
     queue.register("once", () => {});
-    const first = queue.enqueue("once", { v: 1 }, { uniqueKey: "k" });
-    const second = queue.enqueue("once", { v: 2 }, { uniqueKey: "k" });
+    const first = await queue.enqueueNow("once", { v: 1 }, { uniqueKey: "k" });
+    const second = await queue.enqueueNow("once", { v: 2 }, { uniqueKey: "k" });
     expect(first).toBeNumber();
     expect(second).toBeUndefined();
     expect(all().map((r) => r.payload)).toEqual(['{"v":1}']);
     await queue.runDue();
     // Still deduplicated after it ran, until housekeeping purges it.
-    expect(queue.enqueue("once", {}, { uniqueKey: "k" })).toBeUndefined();
+    expect(await queue.enqueueNow("once", {}, { uniqueKey: "k" })).toBeUndefined();
   });
 });
 
@@ -108,24 +134,24 @@ describe("failures", () => {
       calls += 1;
       if (calls < 3) throw new Error(`failure ${calls}`);
     });
-    const id = queue.enqueue("flaky", {})!;
+    const id = (await queue.enqueueNow("flaky", {}))!;
     const t0 = clock.now();
     await queue.runDue();
     // Attempt 1 failed: backoff(1) = 1000 ms, halved by the minimum jitter.
     expect(job(id)).toMatchObject({
       state: "pending",
       attempts: 1,
-      last_error: "failure 1",
-      run_at: t0 + 500,
+      lastError: "failure 1",
+      runAt: t0 + 500,
     });
     expect(await queue.runDue()).toBe(0);
     clock.advance(500);
     await queue.runDue();
     // Attempt 2 failed: backoff(2) = 2000 ms → 1000.
-    expect(job(id)).toMatchObject({ state: "pending", attempts: 2, run_at: clock.now() + 1_000 });
+    expect(job(id)).toMatchObject({ state: "pending", attempts: 2, runAt: clock.now() + 1_000 });
     clock.advance(1_000);
     await queue.runDue();
-    expect(job(id)).toMatchObject({ state: "done", attempts: 3, last_error: null });
+    expect(job(id)).toMatchObject({ state: "done", attempts: 3, lastError: null });
     expect(calls).toBe(3);
   });
 
@@ -144,15 +170,15 @@ describe("failures", () => {
       calls += 1;
       throw new Error("always");
     });
-    const id = queue.enqueue("broken", {})!;
+    const id = (await queue.enqueueNow("broken", {}))!;
     for (let i = 0; i < 5; i++) {
       await queue.runDue();
       clock.advance(60_000);
     }
     expect(calls).toBe(3);
-    expect(job(id)).toMatchObject({ state: "dead", attempts: 3, last_error: "always" });
-    expect(job(id).finished_at).toBeNumber();
-    expect(queue.stats()).toMatchObject({ dead: 1, processed: { dead: 1, failed: 3 } });
+    expect(job(id)).toMatchObject({ state: "dead", attempts: 3, lastError: "always" });
+    expect(job(id).finishedAt).toBeNumber();
+    expect(await queue.stats()).toMatchObject({ dead: 1, processed: { dead: 1, failed: 3 } });
   });
 
   test("a permanent error kills the job at once; retry() revives it with a fresh budget", async () => {
@@ -161,14 +187,14 @@ describe("failures", () => {
     queue.register("strict", () => {
       if (fail) throw new PermanentJobError("bad payload");
     });
-    const id = queue.enqueue("strict", {})!;
+    const id = (await queue.enqueueNow("strict", {}))!;
     await queue.runDue();
-    expect(job(id)).toMatchObject({ state: "dead", attempts: 1, last_error: "bad payload" });
+    expect(job(id)).toMatchObject({ state: "dead", attempts: 1, lastError: "bad payload" });
     fail = false;
-    expect(queue.retry(id)).toMatchObject({ state: "pending", attempts: 0 });
+    expect(await queue.retry(id)).toMatchObject({ state: "pending", attempts: 0 });
     await queue.runDue();
     expect(job(id)).toMatchObject({ state: "done", attempts: 1 });
-    expect(queue.retry(id)).toBeUndefined(); // done jobs are not retried
+    expect(await queue.retry(id)).toBeUndefined(); // done jobs are not retried
   });
 
   test("RetryLaterError postpones without spending an attempt", async () => {
@@ -177,9 +203,9 @@ describe("failures", () => {
     queue.register("waits", () => {
       if (!open) throw new RetryLaterError(10_000, "circuit open");
     });
-    const id = queue.enqueue("waits", {})!;
+    const id = (await queue.enqueueNow("waits", {}))!;
     await queue.runDue();
-    expect(job(id)).toMatchObject({ state: "pending", attempts: 0, run_at: clock.now() + 10_000 });
+    expect(job(id)).toMatchObject({ state: "pending", attempts: 0, runAt: clock.now() + 10_000 });
     open = true;
     clock.advance(10_000);
     await queue.runDue();
@@ -189,29 +215,29 @@ describe("failures", () => {
   test("a payload that is not JSON is dead, not retried", async () => {
     const { queue, sqlite, job } = setup();
     queue.register("p", () => {});
-    const id = queue.enqueue("p", {})!;
+    const id = (await queue.enqueueNow("p", {}))!;
     sqlite.run("UPDATE jobs SET payload = '{oops' WHERE id = ?", [id]);
     await queue.runDue();
-    expect(job(id)).toMatchObject({ state: "dead", last_error: "payload is not JSON" });
+    expect(job(id)).toMatchObject({ state: "dead", lastError: "payload is not JSON" });
   });
 });
 
 describe("leases", () => {
   test("a job held by a process that died runs again once its lease expires", async () => {
-    const { sqlite, clock, job } = setup();
+    const { store, sqlite, clock, job } = setup();
     // Process A claims the job and never finishes (its handler hangs: as good as dead).
-    const a = new JobQueue({ db: sqlite, clock, leaseMs: 30_000 });
+    const a = new JobQueue({ store, clock, leaseMs: 30_000 });
     queues.push(a);
     const hung = gate();
     a.register("work", () => hung.promise);
-    const id = a.enqueue("work", {})!;
+    const id = (await a.enqueueNow("work", {}))!;
     const running = a.runDue();
-    await Bun.sleep(0);
+    await until(() => job(id).state === "running");
     expect(job(id)).toMatchObject({ state: "running", attempts: 1 });
-    const lockA = job(id).locked_by!;
+    const lockA = job(id).lockedBy!;
 
     // Process B, started later, sees nothing to do while the lease holds…
-    const b = new JobQueue({ db: sqlite, clock, leaseMs: 30_000 });
+    const b = new JobQueue({ store, clock, leaseMs: 30_000 });
     queues.push(b);
     let ranInB = 0;
     b.register("work", () => {
@@ -228,22 +254,22 @@ describe("leases", () => {
     // A's late completion must not overwrite B's result: its claim is gone.
     hung.open();
     await running;
-    expect(job(id).finished_at).toBe(clock.now());
-    expect(job(id).locked_by).toBeNull();
+    expect(job(id).finishedAt).toBe(clock.now());
+    expect(job(id).lockedBy).toBeNull();
     expect(lockA).not.toBe(b.workerId);
   });
 
   test("a job whose lease lapses on its final attempt goes dead instead of looping", async () => {
     const { queue, sqlite, clock, job } = setup({ maxAttempts: 2 });
     queue.register("crashy", () => {});
-    const id = queue.enqueue("crashy", {})!;
+    const id = (await queue.enqueueNow("crashy", {}))!;
     // Two processes died while running it (attempts 2 = max), the lease lapsed.
     sqlite.run(
       "UPDATE jobs SET state = 'running', attempts = 2, locked_until = ?, locked_by = 'gone' WHERE id = ?",
       [clock.now() - 1, id],
     );
     await queue.runDue();
-    expect(job(id)).toMatchObject({ state: "dead", last_error: "lease expired on the final attempt" });
+    expect(job(id)).toMatchObject({ state: "dead", lastError: "lease expired on the final attempt" });
   });
 });
 
@@ -261,8 +287,8 @@ describe("recurring jobs", () => {
       await hold.promise;
       active -= 1;
     });
-    queue.scheduleRecurring();
-    queue.scheduleRecurring(); // idempotent: still one row
+    await queue.scheduleRecurring();
+    await queue.scheduleRecurring(); // idempotent: still one row
     expect(all()).toHaveLength(1);
 
     const first = queue.runDue();
@@ -273,7 +299,7 @@ describe("recurring jobs", () => {
     hold.open();
     await first;
     expect(all()).toMatchObject([
-      { type: "tick", state: "pending", attempts: 0, run_at: clock.now() + 1_000 },
+      { type: "tick", state: "pending", attempts: 0, runAt: clock.now() + 1_000 },
     ]);
 
     hold = gate();
@@ -291,15 +317,15 @@ describe("recurring jobs", () => {
     queue.every("fragile", 60_000, () => {
       throw new Error("disk full");
     });
-    queue.scheduleRecurring();
+    await queue.scheduleRecurring();
     await queue.runDue();
     clock.advance(1_000);
     await queue.runDue();
     expect(all()[0]).toMatchObject({
       state: "pending",
       attempts: 0,
-      last_error: "disk full",
-      run_at: clock.now() + 60_000,
+      lastError: "disk full",
+      runAt: clock.now() + 60_000,
     });
   });
 });
@@ -315,8 +341,8 @@ describe("the worker loop", () => {
       await Bun.sleep(5);
       active -= 1;
     });
-    for (let i = 0; i < 8; i++) queue.enqueue("slow", { i });
-    queue.start();
+    for (let i = 0; i < 8; i++) await queue.enqueueNow("slow", { i });
+    await queue.start();
     for (let i = 0; i < 400 && all().some((r) => r.state !== "done"); i++) await Bun.sleep(5);
     expect(all().map((r) => r.state)).toEqual(Array(8).fill("done"));
     expect(maxActive).toBe(2);
@@ -326,9 +352,9 @@ describe("the worker loop", () => {
     const { queue, job } = setup({ pollIntervalMs: 3_600_000 });
     const ran = gate();
     queue.register("now", () => ran.open());
-    queue.start();
+    await queue.start();
     await Bun.sleep(5); // the worker is idle, its next poll an hour away
-    const id = queue.enqueue("now", {})!;
+    const id = (await queue.enqueueNow("now", {}))!;
     await ran.promise;
     await Bun.sleep(1);
     expect(job(id).state).toBe("done");
@@ -341,8 +367,8 @@ describe("the worker loop", () => {
       started.open();
       await Bun.sleep(30);
     });
-    const id = queue.enqueue("short", {})!;
-    queue.start();
+    const id = (await queue.enqueueNow("short", {}))!;
+    await queue.start();
     await started.promise;
     expect(await queue.stop({ deadlineMs: 2_000 })).toEqual({ released: 0 });
     expect(job(id).state).toBe("done");
@@ -361,14 +387,14 @@ describe("the worker loop", () => {
         });
       });
     });
-    const id = queue.enqueue("long", {})!;
-    queue.start();
+    const id = (await queue.enqueueNow("long", {}))!;
+    await queue.start();
     await started.promise;
     expect(await queue.stop({ deadlineMs: 20 })).toEqual({ released: 1 });
     expect(aborted).toBe(true);
     await Bun.sleep(1);
     // Back to pending, runnable at once by the next process, and the aborted handler did not mark it done.
-    expect(job(id)).toMatchObject({ state: "pending", attempts: 0, locked_by: null, run_at: clock.now() });
+    expect(job(id)).toMatchObject({ state: "pending", attempts: 0, lockedBy: null, runAt: clock.now() });
     expect(queue.started).toBe(false);
   });
 });
@@ -379,13 +405,13 @@ test("stats count jobs by state and type, backlog and retrying", async () => {
   queue.register("bad", () => {
     throw new Error("x");
   });
-  queue.enqueue("ok", {});
-  queue.enqueue("bad", {});
+  await queue.enqueueNow("ok", {});
+  await queue.enqueueNow("bad", {});
   await queue.runDue();
-  queue.enqueue("ok", {}, { delayMs: 10_000 });
-  queue.enqueue("ok", {});
+  await queue.enqueueNow("ok", {}, { delayMs: 10_000 });
+  await queue.enqueueNow("ok", {});
   clock.advance(100);
-  expect(queue.stats()).toMatchObject({
+  expect(await queue.stats()).toMatchObject({
     pending: 3,
     done: 1,
     dead: 0,

@@ -11,7 +11,7 @@ import { closeContext, createContext } from "../../src/context.ts";
 import { markDraining } from "../../src/http/health.ts";
 import { createLogger } from "../../src/lib/logger.ts";
 import { main } from "../../src/main.ts";
-import { TEST_SECRET } from "../helpers/app.ts";
+import { TEST_SECRET, sqliteOf } from "../helpers/app.ts";
 import { tempDir } from "./helpers.ts";
 
 const { dir: root, cleanup } = tempDir("quire-cli-");
@@ -19,18 +19,18 @@ afterAll(cleanup);
 let n = 0;
 
 /** A migrated database file with `articles` articles (one author), in a fresh directory. */
-function makeDatabase(articles: number): { dir: string; db: string } {
+async function makeDatabase(articles: number): Promise<{ dir: string; db: string }> {
   const dir = join(root, `d${++n}`);
   const db = join(dir, "quire.db");
   const config = loadConfig({ NODE_ENV: "test", DATABASE_URL: db, DATA_DIR: dir, JWT_SECRET: TEST_SECRET });
-  const ctx = createContext(config, createLogger("silent"));
-  ctx.sqlite.run("INSERT INTO users (email, username, password_hash) VALUES ('a@x.io', 'author', 'x')");
+  const ctx = await createContext(config, createLogger("silent"));
+  sqliteOf(ctx).run("INSERT INTO users (email, username, password_hash) VALUES ('a@x.io', 'author', 'x')");
   for (let i = 0; i < articles; i++)
-    ctx.sqlite.run(
+    sqliteOf(ctx).run(
       "INSERT INTO articles (slug, title, description, body, author_id) VALUES (?, ?, 'd', 'b', 1)",
       [`s-${i}`, `T ${i}`],
     );
-  closeContext(ctx);
+  await closeContext(ctx);
   return { dir, db };
 }
 
@@ -53,7 +53,7 @@ describe("quire backup", () => {
   });
 
   test("writes a verified copy (exit 0) and refuses to overwrite it (exit 1)", async () => {
-    const { dir, db } = makeDatabase(4);
+    const { dir, db } = await makeDatabase(4);
     const out = join(dir, "copy.db");
     expect(await cli("backup", out, "--database", db)).toBe(0);
     expect(count(out)).toBe(4);
@@ -70,15 +70,15 @@ describe("quire backup", () => {
 
 describe("quire restore", () => {
   test("usage errors exit 2; a missing backup exits 1", async () => {
-    const { db } = makeDatabase(0);
+    const { db } = await makeDatabase(0);
     expect(await cli("restore", "--database", db)).toBe(2);
     expect(await cli("restore", "a", "b", "--database", db)).toBe(2);
     expect(await cli("restore", join(root, "absent.db"), "--database", db)).toBe(1);
   });
 
   test("restores a backup: data swapped, previous kept, no stale -wal/-shm, integrity ok", async () => {
-    const { dir, db } = makeDatabase(2);
-    const source = makeDatabase(7);
+    const { dir, db } = await makeDatabase(2);
+    const source = await makeDatabase(7);
     const backup = join(dir, "b.db");
     expect(await cli("backup", backup, "--database", source.db)).toBe(0);
     // A leftover WAL beside the current database must not be replayed into the restored one.
@@ -97,7 +97,7 @@ describe("quire restore", () => {
   });
 
   test("refuses a corrupt file, a non-SQLite file and a foreign database; the database is untouched", async () => {
-    const { dir, db } = makeDatabase(3);
+    const { dir, db } = await makeDatabase(3);
     const garbage = join(dir, "garbage.db");
     writeFileSync(garbage, "this is not a database at all, just some text ".repeat(200));
     const foreign = join(dir, "foreign.db");
@@ -116,7 +116,7 @@ describe("quire restore", () => {
   });
 
   test("refuses while another process holds the write lock", async () => {
-    const { dir, db } = makeDatabase(1);
+    const { dir, db } = await makeDatabase(1);
     const backup = join(dir, "b.db");
     expect(await cli("backup", backup, "--database", db)).toBe(0);
     const other = new Database(db);
@@ -130,7 +130,7 @@ describe("quire restore", () => {
   });
 
   test("refuses while a live serve lock names the database; --force overrides", async () => {
-    const { dir, db } = makeDatabase(1);
+    const { dir, db } = await makeDatabase(1);
     const backup = join(dir, "b.db");
     expect(await cli("backup", backup, "--database", db)).toBe(0);
     const sleeper = Bun.spawn(["sleep", "30"]);
@@ -145,7 +145,7 @@ describe("quire restore", () => {
   });
 
   test("serve locks: a dead local pid or an old heartbeat is stale; a fresh remote one is live", async () => {
-    const { db } = makeDatabase(0);
+    const { db } = await makeDatabase(0);
     const dead = Bun.spawnSync(["true"]).pid;
     writeFileSync(lockPath(db), JSON.stringify({ pid: dead, hostname: hostname() }));
     expect(liveServeLock(db)).toBeUndefined();
@@ -159,9 +159,9 @@ describe("quire restore", () => {
 
 describe("quire healthcheck", () => {
   test("0 when ready, 1 when draining or unreachable, 2 on a bad flag", async () => {
-    const { dir, db } = makeDatabase(0);
+    const { dir, db } = await makeDatabase(0);
     const config = loadConfig({ NODE_ENV: "test", DATABASE_URL: db, DATA_DIR: dir, JWT_SECRET: TEST_SECRET });
-    const ctx = createContext(config, createLogger("silent"));
+    const ctx = await createContext(config, createLogger("silent"));
     const app = createApp(ctx).listen({ port: 0, hostname: "127.0.0.1" });
     const port = String(app.server!.port);
     try {
@@ -170,7 +170,7 @@ describe("quire healthcheck", () => {
       expect(await main(["healthcheck", "--port", port, "--host", "0.0.0.0"])).toBe(1);
     } finally {
       await app.stop();
-      closeContext(ctx);
+      await closeContext(ctx);
     }
     expect(await main(["healthcheck", "--port", port, "--timeout-ms", "500"])).toBe(1);
     expect(await main(["healthcheck", "--port", "http"])).toBe(2);

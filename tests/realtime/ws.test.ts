@@ -142,7 +142,7 @@ describe("subscribe and receive", () => {
     // Commit order is id order: SQLite assigns ids in the order the transactions ran.
     const ids = slugs[0]!.map(
       (slug) =>
-        s.ctx.sqlite.query<{ id: number }, [string]>("select id from articles where slug = ?").get(slug)!.id,
+        s.sqlite.query<{ id: number }, [string]>("select id from articles where slug = ?").get(slug)!.id,
     );
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     for (const c of clients) c.close();
