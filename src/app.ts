@@ -15,6 +15,7 @@ import { openapiPlugin } from "./http/openapi.ts";
 import { rateLimitPlugin } from "./http/rate-limit.ts";
 import { requestLogPlugin } from "./http/request-log.ts";
 import { corsPlugin, securityHeaders } from "./http/security.ts";
+import { urlGuard } from "./http/url.ts";
 import { adminRoutes } from "./modules/admin/routes.ts";
 import { articlesRoutes } from "./modules/articles/routes.ts";
 import { auditRoutes } from "./modules/audit/routes.ts";
@@ -55,6 +56,8 @@ export function createApp(ctx: AppContext, options: AppOptions = {}) {
       .use(clientPlugin(ctx, options.peerAddress))
       .use(securityHeaders(ctx))
       .use(corsPlugin(ctx.config.CORS_ORIGINS))
+      // A URL that does not parse (authority-form target, bad Host) is a 400 here, before any hook reads it.
+      .use(urlGuard())
       // After CORS, which sets Vary first; before the routes, whose GET answers it tags with ETags.
       .use(httpCaching())
       .use(errorsPlugin(ctx.log))

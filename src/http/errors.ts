@@ -8,6 +8,7 @@ import { Elysia, type ValidationError } from "elysia";
 import { AppError, type ErrorFields, isSqliteBusy } from "../errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { requestInfo } from "./request-log.ts";
+import { requestPath } from "./url.ts";
 
 /** The field a validation error is about: the last named segment of its JSON pointer. */
 function fieldOf(path: string, fallback: string): string {
@@ -85,7 +86,7 @@ export const errorsPlugin = (log: Logger) =>
           const reqId = requestInfo(request)?.id;
           if (isSqliteBusy(error)) {
             // Another process held the write lock past busy_timeout: transient, so 503 and retry.
-            log.warn({ reqId, method: request.method, path: new URL(request.url).pathname }, "database busy");
+            log.warn({ reqId, method: request.method, path: requestPath(request) }, "database busy");
             set.status = 503;
             set.headers["retry-after"] = "1";
             return { errors: { database: ["is busy, try again shortly"] } };
@@ -95,7 +96,7 @@ export const errorsPlugin = (log: Logger) =>
               err: error,
               reqId,
               method: request.method,
-              path: new URL(request.url).pathname,
+              path: requestPath(request),
             },
             "unhandled error",
           );

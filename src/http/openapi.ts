@@ -7,6 +7,7 @@ import { Elysia } from "elysia";
 import swaggerCss from "swagger-ui-dist/swagger-ui.css" with { type: "file" };
 import swaggerBundle from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "file" };
 import pkg from "../../package.json" with { type: "json" };
+import { requestPath } from "./url.ts";
 
 const assets = "/openapi/assets";
 /** The docs page needs its own script and inline bootstrap; everything else keeps `default-src 'none'`. */
@@ -51,8 +52,7 @@ export function documentJsonBodies(
 export const openapiPlugin = (routes: () => RouteLike[]) =>
   new Elysia({ name: "quire/openapi" })
     .onRequest(({ request, set }) => {
-      if (new URL(request.url).pathname.startsWith("/openapi"))
-        set.headers["content-security-policy"] = docsCsp;
+      if (requestPath(request).startsWith("/openapi")) set.headers["content-security-policy"] = docsCsp;
     })
     .onAfterHandle(({ path, response }) => {
       if (path === "/openapi/json" && response && typeof response === "object") {
