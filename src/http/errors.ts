@@ -5,7 +5,7 @@
  */
 import { ValueErrorType } from "@sinclair/typebox/errors";
 import { Elysia, type ValidationError } from "elysia";
-import { AppError, type ErrorFields, isSqliteBusy } from "../errors.ts";
+import { AppError, authChallenge, type ErrorFields, isSqliteBusy } from "../errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { requestInfo } from "./request-log.ts";
 import { requestPath } from "./url.ts";
@@ -64,6 +64,8 @@ export const errorsPlugin = (log: Logger) =>
       const error = code === "PARSE" && thrown.cause instanceof AppError ? thrown.cause : thrown;
       if (error instanceof AppError) {
         set.status = error.status;
+        // Every 401 names how to authenticate; token errors bring their own, more precise challenge.
+        if (error.status === 401) set.headers["www-authenticate"] = authChallenge();
         Object.assign(set.headers, error.headers);
         return { errors: error.fields };
       }
