@@ -22,6 +22,7 @@
  */
 import { Elysia } from "elysia";
 import { CachedJson, strongEtag } from "../modules/cache/json.ts";
+import { addVary } from "./vary.ts";
 
 const JSON_TYPE = "application/json; charset=utf-8";
 
@@ -90,12 +91,8 @@ export const httpCaching = () =>
       const policy = cacheControlFor(request.method, path, request.headers.has("authorization"));
       if (policy === undefined) return;
       set.headers["cache-control"] = policy;
-      if (policy !== "no-store") {
-        const vary = set.headers.vary;
-        if (vary === undefined) set.headers.vary = "Authorization";
-        else if (vary !== "*" && !/\bauthorization\b/i.test(String(vary)))
-          set.headers.vary = `${vary}, Authorization`;
-      }
+      // Anonymous and signed-in readers get different answers (flags, `private`); no-store is never reused.
+      if (policy !== "no-store") addVary(set.headers, "Authorization");
     })
     .mapResponse({ as: "global" }, (context) => {
       const { request, responseValue, set } = context;
