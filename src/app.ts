@@ -6,6 +6,7 @@ import { type AnyElysia, Elysia } from "elysia";
 import type { AppContext } from "./context.ts";
 import { bodyPlugin } from "./http/body.ts";
 import { clientPlugin, type PeerAddress } from "./http/client-ip.ts";
+import { compressionPlugin } from "./http/compression.ts";
 import { errorsPlugin } from "./http/errors.ts";
 import { httpCaching } from "./http/etag.ts";
 import { healthRoutes } from "./http/health.ts";
@@ -52,6 +53,8 @@ export function createApp(ctx: AppContext, options: AppOptions = {}) {
       // Request id, access log and request metrics see every request, refused ones included; metrics
       // observe errors before the errors plugin answers them.
       .use(requestLogPlugin(ctx))
+      // Wraps the whole handler: compresses each finished response (src/http/compression.ts).
+      .use(compressionPlugin())
       .use(metricsPlugin(ctx))
       .use(clientPlugin(ctx, options.peerAddress))
       .use(securityHeaders(ctx))

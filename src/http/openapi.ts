@@ -7,17 +7,13 @@ import { Elysia } from "elysia";
 import swaggerCss from "swagger-ui-dist/swagger-ui.css" with { type: "file" };
 import swaggerBundle from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "file" };
 import pkg from "../../package.json" with { type: "json" };
+import { staticAsset } from "./static-asset.ts";
 import { requestPath } from "./url.ts";
 
 const assets = "/openapi/assets";
 /** The docs page needs its own script and inline bootstrap; everything else keeps `default-src 'none'`. */
 const docsCsp =
   "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
-
-const asset = (path: string, type: string) => () =>
-  new Response(Bun.file(path), {
-    headers: { "content-type": type, "cache-control": "public, max-age=86400" },
-  });
 
 export const description = `Quire: a social publishing API, wire-compatible with the RealWorld ("Conduit") API spec 2.0.0.
 
@@ -59,10 +55,12 @@ export const openapiPlugin = (routes: () => RouteLike[]) =>
         documentJsonBodies(response as Parameters<typeof documentJsonBodies>[0], routes());
       }
     })
-    .get(`${assets}/swagger-ui-bundle.js`, asset(swaggerBundle, "text/javascript; charset=utf-8"), {
+    .get(`${assets}/swagger-ui-bundle.js`, staticAsset(swaggerBundle, "text/javascript; charset=utf-8"), {
       detail: { hide: true },
     })
-    .get(`${assets}/swagger-ui.css`, asset(swaggerCss, "text/css; charset=utf-8"), { detail: { hide: true } })
+    .get(`${assets}/swagger-ui.css`, staticAsset(swaggerCss, "text/css; charset=utf-8"), {
+      detail: { hide: true },
+    })
     .use(
       openapi({
         path: "/openapi",
