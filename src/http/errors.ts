@@ -5,9 +5,10 @@
  */
 import { ValueErrorType } from "@sinclair/typebox/errors";
 import { Elysia, type ValidationError } from "elysia";
-import { AppError, type ErrorFields, isSqliteBusy, sqliteStorageFailure } from "../errors.ts";
+import { AppError, authChallenge, type ErrorFields, isSqliteBusy, sqliteStorageFailure } from "../errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { requestInfo } from "./request-log.ts";
+import { requestPath } from "./url.ts";
 
 /** The field a validation error is about: the last named segment of its JSON pointer. */
 function fieldOf(path: string, fallback: string): string {
@@ -66,6 +67,8 @@ export const errorsPlugin = (log: Logger) =>
       const error = code === "PARSE" && thrown.cause instanceof AppError ? thrown.cause : thrown;
       if (error instanceof AppError) {
         set.status = error.status;
+        // Every 401 names how to authenticate; token errors bring their own, more precise challenge.
+        if (error.status === 401) set.headers["www-authenticate"] = authChallenge();
         Object.assign(set.headers, error.headers);
         return { errors: error.fields };
       }
@@ -88,7 +91,7 @@ export const errorsPlugin = (log: Logger) =>
           const reqId = requestInfo(request)?.id;
           if (isSqliteBusy(error)) {
             // Another process held the write lock past busy_timeout: transient, so 503 and retry.
-            log.warn({ reqId, method: request.method, path: new URL(request.url).pathname }, "database busy");
+            log.warn({ reqId, method: request.method, path: requestPath(request) }, "database busy");
             set.status = 503;
             set.headers["retry-after"] = "1";
             return { errors: { database: ["is busy, try again shortly"] } };
@@ -106,7 +109,7 @@ export const errorsPlugin = (log: Logger) =>
               err: error,
               reqId,
               method: request.method,
-              path: new URL(request.url).pathname,
+              path: requestPath(request),
             },
             "unhandled error",
           );

@@ -82,7 +82,7 @@ export function limitRequest(
   const wait = Math.max(1, seconds(decision.retryAfterMs));
   throw new AppError(
     429,
-    { rate: [`limit exceeded, retry in ${wait} seconds`] },
+    { rate: [`limit exceeded, retry in ${wait} ${wait === 1 ? "second" : "seconds"}`] },
     { "retry-after": String(wait) },
   );
 }

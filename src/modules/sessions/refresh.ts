@@ -46,6 +46,8 @@ export function issueRefreshToken(
 export interface Rotated {
   userId: number;
   sessionId: string;
+  /** The session's absolute expiry (epoch ms): no token issued for it may outlive this. */
+  sessionExpiresAt: number;
   refreshToken: string;
 }
 
@@ -91,6 +93,7 @@ export function rotateRefreshToken(ctx: AppContext, token: string, meta: { ip?: 
       return {
         userId: session.userId,
         sessionId: session.id,
+        sessionExpiresAt: session.expiresAt,
         refreshToken: issueRefreshToken(ctx, tx, session.id, session.expiresAt),
       };
     }

@@ -16,7 +16,8 @@ import type { LoginInput, RegisterInput, UpdateUserInput } from "./model.ts";
 
 export type UserRow = typeof users.$inferSelect;
 /** Signs an access token for (userId, sessionId): supplied by the HTTP layer. */
-export type IssueToken = (userId: number, sessionId: string) => Promise<string>;
+/** Signs an access token for a session; it never outlives the session (`expiresAt`, epoch ms). */
+export type IssueToken = (userId: number, session: { id: string; expiresAt: number }) => Promise<string>;
 
 export const toUser = (u: UserRow, token: string, refreshToken?: string) => ({
   email: u.email,
@@ -100,7 +101,7 @@ export async function createUser(ctx: AppContext, input: RegisterInput, role?: R
 export async function registerUser(ctx: AppContext, input: RegisterInput, issueToken: IssueToken) {
   const user = await createUser(ctx, input);
   const session = createSession(ctx, user.id);
-  return { user: toUser(user, await issueToken(user.id, session.id), session.refreshToken) };
+  return { user: toUser(user, await issueToken(user.id, session), session.refreshToken) };
 }
 
 export async function loginUser(
@@ -137,7 +138,7 @@ export async function loginUser(
     );
     return createSession(ctx, user.id, tx);
   });
-  return { user: toUser(user, await issueToken(user.id, session.id), session.refreshToken) };
+  return { user: toUser(user, await issueToken(user.id, session), session.refreshToken) };
 }
 
 /** Rotate a refresh token (see src/modules/sessions/refresh.ts) and answer like login. */
@@ -150,7 +151,13 @@ export async function refreshUser(
   const rotated = rotateRefreshToken(ctx, refreshToken, meta);
   const user = findUser(ctx, rotated.userId);
   if (!user) throw invalidRefreshToken();
-  return { user: toUser(user, await issueToken(user.id, rotated.sessionId), rotated.refreshToken) };
+  return {
+    user: toUser(
+      user,
+      await issueToken(user.id, { id: rotated.sessionId, expiresAt: rotated.sessionExpiresAt }),
+      rotated.refreshToken,
+    ),
+  };
 }
 
 export function findUser(ctx: AppContext, id: number): UserRow | undefined {
