@@ -6,6 +6,7 @@ import { type AnyElysia, Elysia } from "elysia";
 import type { AppContext } from "./context.ts";
 import { bodyPlugin } from "./http/body.ts";
 import { clientPlugin, type PeerAddress } from "./http/client-ip.ts";
+import { compressionPlugin } from "./http/compression.ts";
 import { errorsPlugin } from "./http/errors.ts";
 import { httpCaching } from "./http/etag.ts";
 import { healthRoutes } from "./http/health.ts";
@@ -15,6 +16,7 @@ import { openapiPlugin } from "./http/openapi.ts";
 import { rateLimitPlugin } from "./http/rate-limit.ts";
 import { requestLogPlugin } from "./http/request-log.ts";
 import { corsPlugin, securityHeaders } from "./http/security.ts";
+import { urlGuard } from "./http/url.ts";
 import { adminRoutes } from "./modules/admin/routes.ts";
 import { articlesRoutes } from "./modules/articles/routes.ts";
 import { auditRoutes } from "./modules/audit/routes.ts";
@@ -51,10 +53,14 @@ export function createApp(ctx: AppContext, options: AppOptions = {}) {
       // Request id, access log and request metrics see every request, refused ones included; metrics
       // observe errors before the errors plugin answers them.
       .use(requestLogPlugin(ctx))
+      // Wraps the whole handler: compresses each finished response (src/http/compression.ts).
+      .use(compressionPlugin())
       .use(metricsPlugin(ctx))
       .use(clientPlugin(ctx, options.peerAddress))
       .use(securityHeaders(ctx))
       .use(corsPlugin(ctx.config.CORS_ORIGINS))
+      // A URL that does not parse (authority-form target, bad Host) is a 400 here, before any hook reads it.
+      .use(urlGuard())
       // After CORS, which sets Vary first; before the routes, whose GET answers it tags with ETags.
       .use(httpCaching())
       .use(errorsPlugin(ctx.log, ctx.store.normaliseError))

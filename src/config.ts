@@ -39,8 +39,8 @@ export const configVars = {
     doc: "HMAC key for access tokens, ≥ 32 bytes. Read by `serve` only (the one command that signs tokens): required in production; in development `serve` generates one and keeps it in `$DATA_DIR/jwt-secret`.",
   },
   JWT_TTL_SECONDS: {
-    schema: Positive(3600, 31_536_000),
-    doc: "Access-token lifetime. Front ends that never refresh (most RealWorld clients) want a longer one, e.g. 604800.",
+    schema: Positive(2_592_000, 31_536_000),
+    doc: "Access-token lifetime, never past the end of its session. The default lasts the whole session (SESSION_TTL_SECONDS), because RealWorld front ends never refresh; revocation does not depend on it (every request checks the session). Clients that refresh can ask for less, e.g. 900.",
   },
   JWT_ISSUER: { schema: T.String({ minLength: 1, default: "quire" }), doc: "`iss` claim set and required." },
   JWT_AUDIENCE: {
@@ -90,7 +90,7 @@ export const configVars = {
   },
   REFRESH_TTL_SECONDS: {
     schema: Positive(1_209_600, 31_536_000),
-    doc: "Lifetime of one refresh token: a session unused (never refreshed) for this long ends. Capped by SESSION_TTL_SECONDS.",
+    doc: "Lifetime of one refresh token, capped by SESSION_TTL_SECONDS: one not exchanged for this long is refused (the session's access tokens still work until they expire).",
   },
   REFRESH_REUSE_GRACE_SECONDS: {
     schema: T.Integer({ minimum: 0, maximum: 60, default: 5 }),

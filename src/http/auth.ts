@@ -4,7 +4,10 @@
  *   and HS384/HS512 tokens are refused even when signed with the real secret. They carry `exp`, `iss`, `aud`,
  *   `sub` (the user id), `sid` (the session) and `typ: "access"`, and all of these are required.
  * - A verified token is accepted only while its session lives (checked on every request, cached briefly and
- *   invalidated on logout), so revocation is immediate.
+ *   invalidated on logout), so revocation is immediate. That is why a token may live long (JWT_TTL_SECONDS,
+ *   by default as long as a session): its `exp` is capped at its session's expiry, and ending the session
+ *   ends every token of it at once. A bad token is answered "is invalid", a well-signed expired one
+ *   "has expired"; both 401s carry an RFC 6750 `WWW-Authenticate` challenge (src/errors.ts).
  * - Refresh tokens (src/modules/sessions/refresh.ts) are opaque `rt_…` strings, not JWTs: they fail
  *   verification here, and access tokens do not match the refresh-token format, so neither passes as the other.
  * - `Authorization: Token <jwt>` (RealWorld) and `Authorization: Bearer <jwt>` are both accepted.
@@ -15,8 +18,8 @@
  * permission table grants "admin:access"), and receive `viewer`.
  */
 import { randomBytes } from "node:crypto";
-import { jwt } from "@elysiajs/jwt";
 import { Elysia } from "elysia";
+import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { LRUCache } from "lru-cache";
 import type { AppContext } from "../context.ts";
 import type { Role } from "../policy.ts";
@@ -50,8 +53,37 @@ interface VerifiedClaims {
   exp: number;
 }
 
+/**
+ * Check a token's signature (HS256 only) and claims at `now`. jose checks the signature before any claim, so
+ * "has expired" is only ever said of a token this server signed.
+ */
+async function verifyToken(
+  token: string,
+  key: Uint8Array,
+  config: Pick<AppContext["config"], "JWT_ISSUER" | "JWT_AUDIENCE">,
+  now: number,
+): Promise<VerifiedClaims> {
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(token, key, {
+      algorithms: ["HS256"],
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      requiredClaims: ["exp", "iat", "sub", "sid"],
+      currentDate: new Date(now),
+    }));
+  } catch (err) {
+    throw unauthorized(err instanceof joseErrors.JWTExpired ? "has expired" : "is invalid");
+  }
+  const { typ, sid, sub, exp } = payload;
+  if (typ !== "access" || typeof sid !== "string" || typeof sub !== "string" || typeof exp !== "number")
+    throw unauthorized();
+  return { sub, sid, exp };
+}
+
 export const authPlugin = (ctx: AppContext) => {
   const { config, clock } = ctx;
+  const key = new TextEncoder().encode(config.JWT_SECRET);
   /**
    * Tokens whose signature and claims already verified, by their exact text. Checking an HMAC through
    * WebCrypto costs ~100 µs a request; a token's signature cannot change, so a repeat is looked up here and
@@ -61,40 +93,16 @@ export const authPlugin = (ctx: AppContext) => {
    */
   const verified = new LRUCache<string, VerifiedClaims>({ max: 20_000 });
   return new Elysia({ name: "quire/auth", seed: config.JWT_SECRET })
-    .use(
-      jwt({
-        name: "jwt",
-        secret: config.JWT_SECRET,
-        alg: "HS256",
-        iss: config.JWT_ISSUER,
-        aud: config.JWT_AUDIENCE,
-      }),
-    )
-    .derive({ as: "global" }, ({ jwt, set }) => ({
+    .derive({ as: "global" }, ({ set }) => ({
       /** Resolve a raw access token to its viewer, or throw 401. Shared by HTTP and WebSocket upgrades. */
       async authenticate(token: string): Promise<Viewer> {
         let claims = verified.get(token);
         if (claims && claims.exp * 1000 <= clock.now()) {
           verified.delete(token);
-          throw unauthorized();
+          throw unauthorized("has expired");
         }
         if (!claims) {
-          const payload = await jwt.verify(token, {
-            algorithms: ["HS256"],
-            issuer: config.JWT_ISSUER,
-            audience: config.JWT_AUDIENCE,
-            requiredClaims: ["exp", "iat", "sub", "sid"],
-            currentDate: new Date(clock.now()),
-          });
-          if (
-            payload === false ||
-            payload.typ !== "access" ||
-            typeof payload.sid !== "string" ||
-            typeof payload.sub !== "string" ||
-            typeof payload.exp !== "number"
-          )
-            throw unauthorized();
-          claims = { sub: payload.sub, sid: payload.sid, exp: payload.exp };
+          claims = await verifyToken(token, key, config, clock.now());
           verified.set(token, claims);
         }
         const session = await ctx.sessions.check(claims.sid);
@@ -103,17 +111,21 @@ export const authPlugin = (ctx: AppContext) => {
         await limitRequest(ctx, set, "user", String(session.userId));
         return { id: session.userId, role: session.role, sessionId: claims.sid, token };
       },
-      /** Sign an access token for a session. */
-      issueToken(userId: number, sessionId: string): Promise<string> {
+      /** Sign an access token for a session, expiring with it at the latest. */
+      issueToken(userId: number, session: { id: string; expiresAt: number }): Promise<string> {
         const now = Math.floor(clock.now() / 1000);
-        return jwt.sign({
-          sub: String(userId),
-          sid: sessionId,
-          typ: "access",
-          // Unique per token, so a refresh never hands back a byte-identical token within the same second.
-          jti: randomBytes(12).toString("base64url"),
-          exp: now + config.JWT_TTL_SECONDS,
-        });
+        return (
+          new SignJWT({ typ: "access", sid: session.id })
+            .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+            .setIssuer(config.JWT_ISSUER)
+            .setAudience(config.JWT_AUDIENCE)
+            .setSubject(String(userId))
+            // Unique per token, so a refresh never hands back a byte-identical token within the same second.
+            .setJti(randomBytes(12).toString("base64url"))
+            .setIssuedAt(now)
+            .setExpirationTime(Math.min(now + config.JWT_TTL_SECONDS, Math.floor(session.expiresAt / 1000)))
+            .sign(key)
+        );
       },
     }))
     .macro({

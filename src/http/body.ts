@@ -2,11 +2,11 @@
  * JSON-only bodies with a size limit. Elysia would otherwise parse form-urlencoded and multipart bodies into
  * JSON routes and buffer any size; here every body-reading route accepts `application/json` (or `+json`)
  * only (415 otherwise), reads at most BODY_LIMIT_BYTES (413), and answers 422 for malformed or too deeply
- * nested JSON.
+ * nested JSON, and for objects with keys that shadow inherited members (`toString`, `__proto__`, …).
  */
 import { Elysia } from "elysia";
 import { AppError } from "../errors.ts";
-import { BodyTooLarge, jsonNestsDeeperThan, readBoundedText } from "../lib/body.ts";
+import { BodyTooLarge, inheritedKeyIn, jsonNestsDeeperThan, readBoundedText } from "../lib/body.ts";
 
 /** RealWorld bodies nest three levels; anything past this is an attack on the parser or validator. */
 const MAX_JSON_DEPTH = 32;
@@ -40,10 +40,16 @@ export const bodyPlugin = (limit: number) =>
       if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) {
         throw new AppError(422, { body: [`is nested too deeply (maximum depth is ${MAX_JSON_DEPTH})`] });
       }
+      let parsed: unknown;
       try {
-        return JSON.parse(text);
+        parsed = JSON.parse(text);
       } catch {
         // Includes RangeError from absurdly deep nesting: still the client's malformed input.
         throw new AppError(422, { body: ["is not valid JSON"] });
       }
+      // Elysia's validation message interpolates a mistyped value (`${value}`): an object whose own toString
+      // is not a function threw there, a 500 from any route with a string field. No body needs such keys.
+      const key = inheritedKeyIn(parsed);
+      if (key !== undefined) throw new AppError(422, { body: [`must not use the reserved key "${key}"`] });
+      return parsed;
     });

@@ -5,10 +5,11 @@
  */
 import { ValueErrorType } from "@sinclair/typebox/errors";
 import { Elysia, type ValidationError } from "elysia";
-import { AppError, type ErrorFields } from "../errors.ts";
+import { AppError, authChallenge, type ErrorFields } from "../errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { StoreUnavailable } from "../store/errors.ts";
 import { requestInfo } from "./request-log.ts";
+import { requestPath } from "./url.ts";
 
 /** The field a validation error is about: the last named segment of its JSON pointer. */
 function fieldOf(path: string, fallback: string): string {
@@ -71,6 +72,8 @@ export const errorsPlugin = (log: Logger, normalise: (err: unknown) => unknown =
       const error = code === "PARSE" && thrown.cause instanceof AppError ? thrown.cause : thrown;
       if (error instanceof AppError) {
         set.status = error.status;
+        // Every 401 names how to authenticate; token errors bring their own, more precise challenge.
+        if (error.status === 401) set.headers["www-authenticate"] = authChallenge();
         Object.assign(set.headers, error.headers);
         return { errors: error.fields };
       }
@@ -94,7 +97,7 @@ export const errorsPlugin = (log: Logger, normalise: (err: unknown) => unknown =
           const cause = normalise(error);
           if (cause instanceof StoreUnavailable && cause.reason === "busy") {
             // Another process held the write lock past busy_timeout: transient, so 503 and retry.
-            log.warn({ reqId, method: request.method, path: new URL(request.url).pathname }, "database busy");
+            log.warn({ reqId, method: request.method, path: requestPath(request) }, "database busy");
             set.status = 503;
             set.headers["retry-after"] = "1";
             return { errors: { database: ["is busy, try again shortly"] } };
@@ -112,7 +115,7 @@ export const errorsPlugin = (log: Logger, normalise: (err: unknown) => unknown =
               err: error,
               reqId,
               method: request.method,
-              path: new URL(request.url).pathname,
+              path: requestPath(request),
             },
             "unhandled error",
           );

@@ -22,6 +22,8 @@
  */
 import { Elysia } from "elysia";
 import { CachedJson, strongEtag } from "../lib/cached-json.ts";
+import { textResponse } from "./compression.ts";
+import { addVary } from "./vary.ts";
 
 const JSON_TYPE = "application/json; charset=utf-8";
 
@@ -78,7 +80,7 @@ export function reply<T>(request: Request, set: PendingHeaders, body: CachedJson
     return new Response(null, { status: 304, headers });
   }
   headers["content-type"] = JSON_TYPE;
-  return new Response(body.json, { headers });
+  return textResponse(request, headers, body.json);
 }
 
 const isPlainJson = (value: unknown): value is object => {
@@ -94,12 +96,8 @@ export const httpCaching = () =>
       const policy = cacheControlFor(request.method, path, request.headers.has("authorization"));
       if (policy === undefined) return;
       set.headers["cache-control"] = policy;
-      if (policy !== "no-store") {
-        const vary = set.headers.vary;
-        if (vary === undefined) set.headers.vary = "Authorization";
-        else if (vary !== "*" && !/\bauthorization\b/i.test(String(vary)))
-          set.headers.vary = `${vary}, Authorization`;
-      }
+      // Anonymous and signed-in readers get different answers (flags, `private`); no-store is never reused.
+      if (policy !== "no-store") addVary(set.headers, "Authorization");
     })
     .mapResponse({ as: "global" }, (context) => {
       const { request, responseValue, set } = context;
@@ -113,9 +111,12 @@ export const httpCaching = () =>
       if (matchesIfNoneMatch(request.headers.get("if-none-match"), etag)) {
         return new Response(null, { status: 304 });
       }
-      set.headers["content-type"] = JSON_TYPE;
-      // A string is mapped like a handler's string (`new Response(json, set)`): one Response, not two.
-      return asMapped(json);
+      // The one Response, built (and compressed) here from the text at hand; the pending headers go into it
+      // and are emptied, so Elysia does not copy them into a second Response.
+      const headers = set.headers as Record<string, string>;
+      headers["content-type"] = JSON_TYPE;
+      set.headers = {};
+      return textResponse(request, headers, json);
     });
 
 /** Elysia maps any value a mapResponse hook returns as it maps a handler's value; its type says Response. */

@@ -2,11 +2,13 @@
  * Maintenance (read-only) mode, switched by the `maintenance` feature flag. While it is on, every write
  * (POST, PUT, PATCH, DELETE) is answered 503 with `Retry-After` before any work is done; reads keep working.
  * Stay writable: the admin API (so an admin can switch it off) and signing in and out (so the admin can get a
- * token; these touch sessions, not content). Mounted early in createApp so nothing else runs first.
+ * token; these touch sessions, not content). Mounted early in createApp so nothing else runs first. The
+ * refusal is thrown, not returned, so the access log and metrics see it (see src/http/url.ts).
  */
-import { type Context, Elysia } from "elysia";
+import { Elysia } from "elysia";
 import type { AppContext } from "../context.ts";
 import { AppError } from "../errors.ts";
+import { requestPath } from "./url.ts";
 
 /** Seconds a client is told to wait: long enough not to hammer, short enough to notice the end. */
 export const MAINTENANCE_RETRY_AFTER_SECONDS = 120;
@@ -15,27 +17,14 @@ const writes = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 /** Paths that stay writable in maintenance mode (also what the OpenAPI document says). */
 export const stillWritable = /^\/api\/(?:admin(?:\/|$)|users\/(?:login|logout|logout-all|refresh)(?:\/|$))/;
 
-/**
- * Answer from an onRequest hook with an AppError's status, headers and envelope. Returned rather than thrown:
- * an error thrown this early loses its body once a global mapResponse hook exists (src/http/etag.ts).
- */
-export function refuse(set: Context["set"], error: AppError) {
-  set.status = error.status;
-  Object.assign(set.headers, error.headers, { "content-type": "application/json; charset=utf-8" });
-  return { errors: error.fields };
-}
-
 export const maintenancePlugin = (ctx: AppContext) =>
-  new Elysia({ name: "quire/maintenance" }).onRequest(({ request, set }) => {
+  new Elysia({ name: "quire/maintenance" }).onRequest(({ request }) => {
     if (!writes.has(request.method)) return;
-    const path = new URL(request.url).pathname;
+    const path = requestPath(request);
     if (stillWritable.test(path) || !ctx.flags.isEnabled("maintenance")) return;
-    return refuse(
-      set,
-      new AppError(
-        503,
-        { maintenance: ["the service is read-only for maintenance; try again later"] },
-        { "retry-after": String(MAINTENANCE_RETRY_AFTER_SECONDS) },
-      ),
+    throw new AppError(
+      503,
+      { maintenance: ["the service is read-only for maintenance; try again later"] },
+      { "retry-after": String(MAINTENANCE_RETRY_AFTER_SECONDS) },
     );
   });

@@ -11,16 +11,13 @@ import pkg from "../../package.json" with { type: "json" };
 import { CachedJson } from "../lib/cached-json.ts";
 import { reply } from "./etag.ts";
 import { buildOpenApiDocument, type DocumentOptions, type RouteLike } from "./openapi-document.ts";
+import { staticAsset } from "./static-asset.ts";
+import { requestPath } from "./url.ts";
 
 const assets = "/openapi/assets";
 /** The docs page needs its own script and inline bootstrap; everything else keeps `default-src 'none'`. */
 const docsCsp =
   "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
-
-const asset = (path: string, type: string) => () =>
-  new Response(Bun.file(path), {
-    headers: { "content-type": type, "cache-control": "public, max-age=86400" },
-  });
 
 export const description = `Quire: a social publishing API, wire-compatible with the RealWorld ("Conduit") API spec 2.0.0.
 
@@ -102,13 +99,14 @@ export const openapiPlugin = (routes: () => RouteLike[], bodyLimitBytes: number)
   const html = lazy(page);
   return new Elysia({ name: "quire/openapi", seed: bodyLimitBytes })
     .onRequest(({ request, set }) => {
-      if (new URL(request.url).pathname.startsWith("/openapi"))
-        set.headers["content-security-policy"] = docsCsp;
+      if (requestPath(request).startsWith("/openapi")) set.headers["content-security-policy"] = docsCsp;
     })
-    .get(`${assets}/swagger-ui-bundle.js`, asset(swaggerBundle, "text/javascript; charset=utf-8"), {
+    .get(`${assets}/swagger-ui-bundle.js`, staticAsset(swaggerBundle, "text/javascript; charset=utf-8"), {
       detail: { hide: true },
     })
-    .get(`${assets}/swagger-ui.css`, asset(swaggerCss, "text/css; charset=utf-8"), { detail: { hide: true } })
+    .get(`${assets}/swagger-ui.css`, staticAsset(swaggerCss, "text/css; charset=utf-8"), {
+      detail: { hide: true },
+    })
     .get("/openapi/json", ({ request, set }) => reply(request, set, spec()), { detail: { hide: true } })
     .get(
       "/openapi",

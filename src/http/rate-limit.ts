@@ -75,7 +75,7 @@ function enforce(set: { headers: Headers }, policy: Policy, decision: Decision):
   const wait = Math.max(1, seconds(decision.retryAfterMs));
   throw new AppError(
     429,
-    { rate: [`limit exceeded, retry in ${wait} seconds`] },
+    { rate: [`limit exceeded, retry in ${wait} ${wait === 1 ? "second" : "seconds"}`] },
     { "retry-after": String(wait) },
   );
 }

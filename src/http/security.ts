@@ -5,10 +5,10 @@
  * CORS comes from an allow-list (CORS_ORIGINS) and never reflects an arbitrary origin; credentials (cookies)
  * are never allowed: the API authenticates with the Authorization header, which needs none.
  */
-import { cors } from "@elysiajs/cors";
 import { Elysia } from "elysia";
 import type { AppContext } from "../context.ts";
 import { clientOf } from "./client-ip.ts";
+import { addVary } from "./vary.ts";
 
 const baseHeaders = {
   "x-content-type-options": "nosniff",
@@ -31,15 +31,50 @@ export const securityHeaders = (ctx: AppContext) =>
     }
   });
 
-/** CORS for the configured origins; no plugin (so no CORS headers at all) when the list is empty. */
+const EXPOSED = "ETag, X-Request-Id, Retry-After, RateLimit, RateLimit-Policy";
+const preflightHeaders = {
+  "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+  "access-control-allow-headers": "Authorization, Content-Type, If-None-Match, X-Request-Id, Last-Event-ID",
+  "access-control-max-age": "600",
+} as const;
+
+/**
+ * CORS for the configured origins; no plugin (so no CORS headers at all) when the list is empty.
+ * Hand-written rather than @elysiajs/cors, which marks every answer `Vary: *` under a wildcard (so browsers
+ * never reuse an ETag'd answer) and answers preflights from an onRequest hook, skipping the access log and
+ * the in-flight metric. Here:
+ * - `*`: `Access-Control-Allow-Origin: *` on every answer, the same for everyone, so no Vary at all.
+ * - a list: the request's Origin echoed only when listed, and `Vary: Origin` on every answer, granted or not
+ *   (a cache must not hand one origin's answer, or a no-Origin answer, to another).
+ * - Preflights (`OPTIONS` on any path) are a route: 204, with the allowed methods and headers for a granted
+ *   origin. Credentials are never allowed.
+ */
 export function corsPlugin(origins: readonly string[]) {
   if (origins.length === 0) return new Elysia({ name: "quire/cors-off" });
-  return cors({
-    origin: origins.includes("*") ? "*" : [...origins],
-    methods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-    allowedHeaders: ["Authorization", "Content-Type", "If-None-Match", "X-Request-Id", "Last-Event-ID"],
-    exposeHeaders: ["ETag", "X-Request-Id", "Retry-After", "RateLimit", "RateLimit-Policy"],
-    credentials: false,
-    maxAge: 600,
-  });
+  const anyOrigin = origins.includes("*");
+  const listed = new Set(origins);
+  const granted = (origin: string | null) =>
+    anyOrigin ? "*" : origin !== null && listed.has(origin) ? origin : undefined;
+  const preflight = ({
+    request,
+    set,
+  }: {
+    request: Request;
+    set: { status?: number | string; headers: Record<string, unknown> };
+  }) => {
+    if (granted(request.headers.get("origin")) && request.headers.has("access-control-request-method"))
+      Object.assign(set.headers, preflightHeaders);
+    set.status = 204;
+    return "";
+  };
+  return new Elysia({ name: "quire/cors", seed: origins })
+    .onRequest(({ request, set }) => {
+      if (!anyOrigin) addVary(set.headers, "Origin");
+      const origin = granted(request.headers.get("origin"));
+      if (origin === undefined) return;
+      set.headers["access-control-allow-origin"] = origin;
+      set.headers["access-control-expose-headers"] = EXPOSED;
+    })
+    .options("/", preflight, { detail: { hide: true } })
+    .options("/*", preflight, { detail: { hide: true } });
 }

@@ -11,6 +11,7 @@
 import type { AnyElysia } from "elysia";
 import type { Config } from "../config.ts";
 import type { Logger } from "../lib/logger.ts";
+import { requestPath } from "./url.ts";
 
 export interface Telemetry {
   /** Mount first on the app (its wrap and trace hooks must see every request); undefined when off. */
@@ -45,7 +46,7 @@ export async function loadTelemetry(config: Readonly<Config>, log: Logger): Prom
       plugin: opentelemetry({
         serviceName: config.OTEL_SERVICE_NAME,
         // Probes and scrapes every few seconds would drown the traces that matter.
-        checkIfShouldTrace: (request) => !UNTRACED.test(new URL(request.url).pathname),
+        checkIfShouldTrace: (request) => !UNTRACED.test(requestPath(request)),
       }) as unknown as AnyElysia,
       shutdown: async () => {
         try {

@@ -47,3 +47,29 @@ export function jsonNestsDeeperThan(text: string, max: number): boolean {
   }
   return false;
 }
+
+/** Members every object inherits: `toString`, `valueOf`, `constructor`, `__proto__`, `hasOwnProperty`, … */
+const INHERITED = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/**
+ * The first key in parsed JSON that shadows a member every object inherits, or undefined. `{"toString": 1}`
+ * is valid JSON, but code that turns such an object into a string (a template literal in a validation
+ * message, a log line) throws a TypeError instead; `__proto__` and `constructor` are how prototype poisoning
+ * gets in. Walked iteratively (depth is already bounded by jsonNestsDeeperThan).
+ */
+export function inheritedKeyIn(value: unknown): string | undefined {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const v = pending.pop();
+    if (v === null || typeof v !== "object") continue;
+    if (Array.isArray(v)) {
+      for (const item of v) pending.push(item);
+      continue;
+    }
+    for (const key of Object.keys(v)) {
+      if (INHERITED.has(key)) return key;
+      pending.push((v as Record<string, unknown>)[key]);
+    }
+  }
+  return undefined;
+}

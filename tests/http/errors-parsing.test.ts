@@ -10,6 +10,7 @@ import {
   createTestApp,
   envelope,
   registerUser,
+  row,
   type TestApp,
   type TestResponse,
   type TestUser,
@@ -100,6 +101,49 @@ describe("malformed and mistyped bodies", () => {
     }
     const read = await t.request("GET", `/api/articles/${a.slug}`);
     expect(read.body.article.title).toBe(a.title);
+  });
+
+  // `{"toString": 1}` in place of a string made Elysia's validation message (`${value}`) throw: a 500.
+  test.each([
+    ["login", "POST", "/api/users/login", '{"user":{"email":"a@b.co","password":{"toString":1}}}'],
+    [
+      "register",
+      "POST",
+      "/api/users",
+      '{"user":{"username":{"toString":1},"email":"x@y.co","password":"p"}}',
+    ],
+    ["refresh", "POST", "/api/users/refresh", '{"refreshToken":{"toString":1,"valueOf":1}}'],
+    [
+      "article",
+      "POST",
+      "/api/articles",
+      '{"article":{"title":[{"toString":1}],"description":"d","body":"b"}}',
+    ],
+    ["comment", "POST", "/api/articles/x/comments", '{"comment":{"body":{"toString":"x"}}}'],
+    [
+      "escaped key",
+      "POST",
+      "/api/users/login",
+      '{"user":{"email":"a@b.co","password":{"to\\u0053tring":1}}}',
+    ],
+    [
+      "__proto__",
+      "POST",
+      "/api/users",
+      '{"user":{"username":"p1","email":"p1@y.co","password":"password-1"},"__proto__":{"role":"admin"}}',
+    ],
+    ["constructor", "PUT", "/api/user", '{"user":{"bio":"b","constructor":{"prototype":{"role":"admin"}}}}'],
+  ])("a key shadowing an inherited member (%s) → 422, nothing written", async (_name, method, path, body) => {
+    const users = count(t, "users");
+    const articles = count(t, "articles");
+    const res = await t.request(method, path, { token: user.token, body });
+    expectEnvelope(res, 422);
+    expect(res.body.errors.body[0]).toMatch(
+      /^must not use the reserved key "(toString|__proto__|constructor)"$/,
+    );
+    expect(count(t, "users")).toBe(users);
+    expect(count(t, "articles")).toBe(articles);
+    expect(row(t, "select bio from users where id = ?", user.id)).toEqual({ bio: null });
   });
 
   test("deeply nested JSON, unclosed (100k levels of `[`) is a 4xx", async () => {

@@ -38,35 +38,50 @@ import {
 } from "./permission-routes.ts";
 
 /** Bad Authorization headers, given a real token to forge from. */
-function badHeaders(realToken: string): [string, string][] {
+/** The challenge of a 401 without a token, and of one whose token was refused (RFC 6750). */
+const MISSING_CHALLENGE = 'Token realm="quire", Bearer realm="quire"';
+const refusedChallenge = (message: string) => {
+  const params = `realm="quire", error="invalid_token", error_description="the access token ${message}"`;
+  return `Token ${params}, Bearer ${params}`;
+};
+
+/** [why, Authorization header, expected message]: only a token this server signed can have "expired". */
+function badHeaders(realToken: string): [string, string, string][] {
   const claims = decodeClaims(realToken);
   const future = Math.floor(Date.now() / 1000) + 3600;
   return [
-    ["not a JWT", "Token not-a-jwt"],
-    ["three junk segments", "Token abc.def.ghi"],
-    ["scheme only", "Token"],
-    ["unknown scheme", `Basic ${realToken}`],
-    ["two tokens", `Token ${realToken} ${realToken}`],
-    ["truncated signature", `Token ${realToken.slice(0, -4)}`],
+    ["not a JWT", "Token not-a-jwt", "is invalid"],
+    ["three junk segments", "Token abc.def.ghi", "is invalid"],
+    ["scheme only", "Token", "is invalid"],
+    ["unknown scheme", `Basic ${realToken}`, "is invalid"],
+    ["two tokens", `Token ${realToken} ${realToken}`, "is invalid"],
+    ["truncated signature", `Token ${realToken.slice(0, -4)}`, "is invalid"],
     [
       "signed with another secret",
       `Token ${signToken(claims, "another-secret-another-secret-another-secret")}`,
+      "is invalid",
     ],
-    ["alg none", `Token ${signToken(claims, "", "none")}`],
-    ["HS512 with the real secret", `Token ${signToken(claims, TEST_SECRET, "HS512")}`],
-    ["typ not access", `Token ${signToken({ ...claims, typ: "refresh" }, TEST_SECRET)}`],
-    ["wrong audience", `Token ${signToken({ ...claims, aud: "someone-else" }, TEST_SECRET)}`],
-    ["wrong issuer", `Token ${signToken({ ...claims, iss: "someone-else" }, TEST_SECRET)}`],
-    ["unknown session", `Token ${signToken({ ...claims, sid: "no-such-session" }, TEST_SECRET)}`],
-    ["sub of another user", `Token ${signToken({ ...claims, sub: "999999" }, TEST_SECRET)}`],
-    ["no exp", `Token ${signToken({ ...claims, exp: undefined }, TEST_SECRET)}`],
+    ["alg none", `Token ${signToken(claims, "", "none")}`, "is invalid"],
+    ["HS512 with the real secret", `Token ${signToken(claims, TEST_SECRET, "HS512")}`, "is invalid"],
+    ["typ not access", `Token ${signToken({ ...claims, typ: "refresh" }, TEST_SECRET)}`, "is invalid"],
+    ["wrong audience", `Token ${signToken({ ...claims, aud: "someone-else" }, TEST_SECRET)}`, "is invalid"],
+    ["wrong issuer", `Token ${signToken({ ...claims, iss: "someone-else" }, TEST_SECRET)}`, "is invalid"],
+    [
+      "unknown session",
+      `Token ${signToken({ ...claims, sid: "no-such-session" }, TEST_SECRET)}`,
+      "is invalid",
+    ],
+    ["sub of another user", `Token ${signToken({ ...claims, sub: "999999" }, TEST_SECRET)}`, "is invalid"],
+    ["no exp", `Token ${signToken({ ...claims, exp: undefined }, TEST_SECRET)}`, "is invalid"],
     [
       "expired",
       `Token ${signToken({ ...claims, exp: Math.floor(Date.now() / 1000) - 3600 * 24 * 400 }, TEST_SECRET)}`,
+      "has expired",
     ],
     [
       "not yet valid",
       `Token ${signToken({ ...claims, nbf: future + 3600 * 24 * 400, exp: future + 3600 * 24 * 500 }, TEST_SECRET)}`,
+      "is invalid",
     ],
   ];
 }
@@ -96,20 +111,27 @@ describe("protected routes × missing and bad tokens", () => {
       const res = await t.request(route.method, pathOf(route, f), { body: route.body });
       expect(res.status).toBe(401);
       expect(res.body).toEqual(envelope("token", "is missing"));
+      expect(res.headers.get("www-authenticate")).toBe(MISSING_CHALLENGE);
       expect(snapshot(t)).toEqual(before);
     });
 
-    test("every malformed or forged token → 401 is invalid, nothing changes", async () => {
+    test("every malformed or forged token → 401 is invalid (or has expired), nothing changes", async () => {
       const before = snapshot(t);
-      for (const [why, authorization] of badHeaders(f.other.token)) {
+      for (const [why, authorization, message] of badHeaders(f.other.token)) {
         const res = await t.request(route.method, pathOf(route, f), {
           body: route.body,
           headers: { authorization },
         });
-        expect({ why, status: res.status, body: res.body }).toEqual({
+        expect({
+          why,
+          status: res.status,
+          body: res.body,
+          challenge: res.headers.get("www-authenticate"),
+        }).toEqual({
           why,
           status: 401,
-          body: envelope("token", "is invalid"),
+          body: envelope("token", message),
+          challenge: refusedChallenge(message),
         });
       }
       expect(snapshot(t)).toEqual(before);
@@ -145,12 +167,18 @@ describe("optional-auth routes × bad tokens", () => {
     });
 
     test("a present but bad token → 401 is invalid (never silently anonymous)", async () => {
-      for (const [why, authorization] of badHeaders(f.other.token)) {
+      for (const [why, authorization, message] of badHeaders(f.other.token)) {
         const res = await t.request(route.method, pathOf(route, f), { headers: { authorization } });
-        expect({ why, status: res.status, body: res.body }).toEqual({
+        expect({
+          why,
+          status: res.status,
+          body: res.body,
+          challenge: res.headers.get("www-authenticate"),
+        }).toEqual({
           why,
           status: 401,
-          body: envelope("token", "is invalid"),
+          body: envelope("token", message),
+          challenge: refusedChallenge(message),
         });
       }
     });
@@ -177,6 +205,7 @@ describe("admin routes × missing and bad tokens, editors and viewers", () => {
       const res = await t.request(route.method, pathOf(route, f), { body: route.body });
       expect(res.status).toBe(401);
       expect(res.body).toEqual(envelope("token", "is missing"));
+      expect(res.headers.get("www-authenticate")).toBe(MISSING_CHALLENGE);
       for (const [why, authorization] of badHeaders(f.owner.token)) {
         const bad = await t.request(route.method, pathOf(route, f), {
           body: route.body,

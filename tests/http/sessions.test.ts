@@ -90,3 +90,53 @@ describe("logout", () => {
     expect(count(t, "audit_log where action = 'user.logout_all' and actor_id = ?", user.id)).toBe(1);
   });
 });
+
+/** The `exp` claim of an access token, epoch seconds. */
+const expOf = (token: string) =>
+  JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()).exp as number;
+
+describe("token lifetime and the session", () => {
+  test("with the defaults, a front end that never refreshes stays signed in for a week (and a month)", async () => {
+    const d = createTestApp();
+    const u = await registerUser(d);
+    const start = d.clock.now();
+    for (const days of [1, 7, 29]) {
+      d.clock.advance(days * 86_400_000 - (d.clock.now() - start));
+      const me = await d.request("GET", "/api/user", { token: u.token });
+      expect({ days, status: me.status }).toEqual({ days, status: 200 });
+    }
+    // Revocation does not wait for the token to expire: logout ends it on the very next request.
+    expect((await d.request("POST", "/api/users/logout", { token: u.token })).status).toBe(204);
+    const after = await d.request("GET", "/api/user", { token: u.token });
+    expect(after.status).toBe(401);
+    expect(after.body).toEqual(envelope("token", "is invalid"));
+  });
+
+  test("no token outlives its session: exp is capped at the session's end, then it has expired", async () => {
+    const d = createTestApp({ SESSION_TTL_SECONDS: "1000", REFRESH_TTL_SECONDS: "900" });
+    const u = await registerUser(d);
+    const session = d.ctx.sqlite
+      .query<{ expires_at: number }, [number]>("select expires_at from sessions where user_id = ?")
+      .get(u.id)!;
+    expect(expOf(u.token)).toBe(Math.floor(session.expires_at / 1000));
+    // A refresh half-way through issues a token that still ends with the session, not 30 days later.
+    d.clock.advance(500_000);
+    const login = await d.request("POST", "/api/users/login", {
+      body: { user: { email: u.email, password: u.password } },
+    });
+    const refreshed = await d.request("POST", "/api/users/refresh", {
+      body: { refreshToken: login.body.user.refreshToken },
+    });
+    expect(refreshed.status).toBe(200);
+    const second = d.ctx.sqlite
+      .query<{ expires_at: number }, [number]>(
+        "select expires_at from sessions where user_id = ? order by expires_at desc limit 1",
+      )
+      .get(u.id)!;
+    expect(expOf(refreshed.body.user.token)).toBe(Math.floor(second.expires_at / 1000));
+    d.clock.advance(501_000);
+    const res = await d.request("GET", "/api/user", { token: u.token });
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual(envelope("token", "has expired"));
+  });
+});

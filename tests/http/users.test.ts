@@ -250,15 +250,23 @@ describe("GET /api/user", () => {
     const bad = await t.request("GET", "/api/user", { token: "abc.def.ghi" });
     expect(bad.status).toBe(401);
     expect(bad.body).toEqual(envelope("token", "is invalid"));
+    expect(missing.headers.get("www-authenticate")).toBe('Token realm="quire", Bearer realm="quire"');
+    expect(bad.headers.get("www-authenticate")).toBe(
+      'Token realm="quire", error="invalid_token", error_description="the access token is invalid", ' +
+        'Bearer realm="quire", error="invalid_token", error_description="the access token is invalid"',
+    );
   });
 
-  test("401 once the token has expired (JWT_TTL_SECONDS)", async () => {
+  test("401 has expired once the token has (JWT_TTL_SECONDS), with an invalid_token challenge", async () => {
     const u = await registerUser(t);
     expect((await t.request("GET", "/api/user", { token: u.token })).status).toBe(200);
     t.clock.advance((t.ctx.config.JWT_TTL_SECONDS + 5) * 1000);
     const res = await t.request("GET", "/api/user", { token: u.token });
     expect(res.status).toBe(401);
-    expect(res.body).toEqual(envelope("token", "is invalid"));
+    expect(res.body).toEqual(envelope("token", "has expired"));
+    expect(res.headers.get("www-authenticate")).toContain(
+      'Bearer realm="quire", error="invalid_token", error_description="the access token has expired"',
+    );
   });
 });
 

@@ -100,6 +100,14 @@ describe("brute-force login", () => {
     t.clock.advance(Number(limited.headers.get("retry-after")) * 1000);
     expect((await badLogin(t, "x@example.com", { peer: "203.0.113.7" })).status).toBe(401);
   });
+  test("a one-second wait is said in the singular", async () => {
+    const t = createPeerTestApp({ RATE_LIMIT_ENABLED: "true", RATE_LIMIT_AUTH_PER_MINUTE: "60" });
+    for (let i = 0; i < 60; i++) await badLogin(t, "x@example.com", { peer: "203.0.113.8" });
+    const res = await badLogin(t, "x@example.com", { peer: "203.0.113.8" });
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe("1");
+    expect(res.body).toEqual({ errors: { rate: ["limit exceeded, retry in 1 second"] } });
+  });
 });
 
 describe("general limits", () => {

@@ -46,11 +46,14 @@ const valid = () => ({
   exp: now() + 600,
 });
 
-/** Try to change the bio with `token`: expect 401 and the bio untouched. */
-async function refusedWrite(token: string) {
+/** Try to change the bio with `token`: expect 401 (with its RFC 6750 challenge) and the bio untouched. */
+async function refusedWrite(token: string, message: "is invalid" | "has expired" = "is invalid") {
   const res = await t.request("PUT", "/api/user", { token, body: { user: { bio: "pwned" } } });
   expect(res.status).toBe(401);
-  expect(res.body).toEqual(envelope("token", "is invalid"));
+  expect(res.body).toEqual(envelope("token", message));
+  expect(res.headers.get("www-authenticate")).toContain(
+    `Token realm="quire", error="invalid_token", error_description="the access token ${message}"`,
+  );
   expect(row<{ bio: string | null }>(t, "select bio from users where id = ?", user.id)!.bio).toBeNull();
 }
 
@@ -79,14 +82,22 @@ describe("access-token attacks", () => {
     await refusedWrite(await forge(valid(), "HS256", new TextEncoder().encode("x".repeat(40))));
   });
 
-  test("expired token is refused (the server's own token, after JWT_TTL_SECONDS)", async () => {
+  test("expired token is refused as such (the server's own token, after JWT_TTL_SECONDS)", async () => {
     const fresh = await login(t, user.email, user.password);
-    t.clock.advance(3601 * 1000);
+    const ttlMs = (t.ctx.config.JWT_TTL_SECONDS + 1) * 1000;
+    t.clock.advance(ttlMs);
     try {
-      await refusedWrite(fresh);
-      await refusedWrite(await forge({ ...valid(), exp: now() - 1 }));
+      await refusedWrite(fresh, "has expired");
+      await refusedWrite(await forge({ ...valid(), exp: now() - 1 }), "has expired");
+      // Only a token this server signed is said to have expired: a forged one is just invalid.
+      const forged = await forge(
+        { ...valid(), exp: now() - 1 },
+        "HS256",
+        new TextEncoder().encode("y".repeat(40)),
+      );
+      await refusedWrite(forged, "is invalid");
     } finally {
-      t.clock.advance(-3601 * 1000);
+      t.clock.advance(-ttlMs);
     }
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { BodyTooLarge, jsonNestsDeeperThan, readBoundedText } from "../../src/lib/body.ts";
+import { BodyTooLarge, inheritedKeyIn, jsonNestsDeeperThan, readBoundedText } from "../../src/lib/body.ts";
 
 const enc = new TextEncoder();
 
@@ -105,5 +105,27 @@ describe("jsonNestsDeeperThan", () => {
     expect(jsonNestsDeeperThan("[".repeat(100_000), 32)).toBe(true);
     expect(jsonNestsDeeperThan(`${"[".repeat(100_000)}${"]".repeat(100_000)}`, 32)).toBe(true);
     expect(jsonNestsDeeperThan(`${"[".repeat(32)}${"]".repeat(32)}`, 32)).toBe(false);
+  });
+});
+
+describe("inheritedKeyIn", () => {
+  test("finds a key shadowing an Object.prototype member at any depth, in objects and arrays", () => {
+    expect(inheritedKeyIn(JSON.parse('{"a":{"toString":1}}'))).toBe("toString");
+    expect(inheritedKeyIn(JSON.parse('[[1,{"b":[{"valueOf":null}]}]]'))).toBe("valueOf");
+    expect(inheritedKeyIn(JSON.parse('{"__proto__":{"x":1}}'))).toBe("__proto__");
+    expect(inheritedKeyIn(JSON.parse('{"x":{"hasOwnProperty":"y"}}'))).toBe("hasOwnProperty");
+  });
+
+  test("plain data passes, including those names as values and keys that merely resemble them", () => {
+    for (const value of [
+      null,
+      "toString",
+      42,
+      [],
+      { user: { email: "a@b.co", password: "toString" } },
+      { tagList: ["constructor", "__proto__"] },
+      { ToString: 1, tostring: 2, "toString ": 3, proto: 4 },
+    ])
+      expect(inheritedKeyIn(value)).toBeUndefined();
   });
 });

@@ -32,7 +32,8 @@ describe("loadConfig: values", () => {
     const c = loadConfig({ NODE_ENV: "test", JWT_SECRET: SECRET, DATA_DIR: dataDir });
     expect(c.PORT).toBe(3000);
     expect(c.HOST).toBe("0.0.0.0");
-    expect(c.JWT_TTL_SECONDS).toBe(3600);
+    expect(c.JWT_TTL_SECONDS).toBe(2_592_000);
+    expect(c.JWT_TTL_SECONDS).toBe(c.SESSION_TTL_SECONDS);
     expect(c.BODY_LIMIT_BYTES).toBe(1_048_576);
     expect(c.LOG_LEVEL).toBe("info");
     expect(c.DEFAULT_ROLE).toBe("editor");
@@ -57,7 +58,7 @@ describe("loadConfig: values", () => {
     });
     expect(c.PORT).toBe(8080);
     expect(c.BODY_LIMIT_BYTES).toBe(2048);
-    expect(c.JWT_TTL_SECONDS).toBe(3600);
+    expect(c.JWT_TTL_SECONDS).toBe(2_592_000);
     expect(c.LOG_LEVEL).toBe("silent");
   });
 

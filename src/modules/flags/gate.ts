@@ -14,7 +14,7 @@ import { decodeJwt } from "jose";
 import type { AppContext } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { bearerToken } from "../../http/auth.ts";
-import { refuse } from "../../http/maintenance.ts";
+import { requestPath } from "../../http/url.ts";
 
 const registration = /^\/api\/users\/?$/;
 const commentWrite = /^\/api\/articles\/[^/]+\/comments(?:\/[^/]+)?\/?$/;
@@ -30,15 +30,15 @@ function unverifiedUserId(header: string | null): number | undefined {
 }
 
 export const flagGates = (ctx: AppContext) =>
-  new Elysia({ name: "quire/flag-gates" }).onRequest(({ request, set }) => {
+  new Elysia({ name: "quire/flag-gates" }).onRequest(({ request }) => {
     const method = request.method;
     if (method !== "POST" && method !== "DELETE") return;
-    const path = new URL(request.url).pathname;
+    const path = requestPath(request);
     if (method === "POST" && registration.test(path) && !ctx.flags.isEnabled("registration"))
-      return refuse(set, new AppError(403, { registration: ["is closed"] }));
+      throw new AppError(403, { registration: ["is closed"] });
     if (
       commentWrite.test(path) &&
       !ctx.flags.isEnabled("comments", unverifiedUserId(request.headers.get("authorization")))
     )
-      return refuse(set, new AppError(403, { comments: ["are disabled"] }));
+      throw new AppError(403, { comments: ["are disabled"] });
   });

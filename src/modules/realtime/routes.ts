@@ -9,6 +9,7 @@ import { Elysia } from "elysia";
 import type { AppContext } from "../../context.ts";
 import { AppError } from "../../errors.ts";
 import { authPlugin, type Viewer } from "../../http/auth.ts";
+import { urlOf } from "../../http/url.ts";
 import { type Admission, admit, offeredProtocols, PROTOCOL, stillSignedIn, tokenOf } from "./admission.ts";
 import { sseDoc, sseResponses, unavailable, websocketDoc, websocketResponses } from "./docs.ts";
 import { CloseCode } from "./protocol.ts";
@@ -61,7 +62,7 @@ export const realtimeRoutes = (ctx: AppContext) => {
             throw new AppError(400, { "Sec-WebSocket-Protocol": [`must include "${PROTOCOL}"`] });
           if (offered.length > 0) set.headers["sec-websocket-protocol"] = PROTOCOL;
           if (server) hub.attach(server);
-          const token = tokenOf(request, new URL(request.url), true);
+          const token = tokenOf(request, urlOf(request), true);
           admitted.set(request, await admit(ctx, hub, request, server, token, authenticate));
         },
         open(ws) {
@@ -105,7 +106,7 @@ export const realtimeRoutes = (ctx: AppContext) => {
       .get(
         "/api/realtime/sse",
         async ({ request, server, authenticate }) => {
-          const url = new URL(request.url);
+          const url = urlOf(request);
           if (server) hub.attach(server);
           const token = tokenOf(request, url, false);
           const admission = await admit(ctx, hub, request, server, token, authenticate);

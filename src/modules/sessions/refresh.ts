@@ -44,6 +44,8 @@ export async function issueRefreshToken(
 export interface Rotated {
   userId: number;
   sessionId: string;
+  /** The session's absolute expiry (epoch ms): no token issued for it may outlive this. */
+  sessionExpiresAt: number;
   refreshToken: string;
 }
 
@@ -66,6 +68,7 @@ export async function rotateRefreshToken(
       return {
         userId: state.userId,
         sessionId: state.sessionId,
+        sessionExpiresAt: state.sessionExpiresAt,
         refreshToken: await issueRefreshToken(ctx, tx, state.sessionId, state.sessionExpiresAt),
       };
     }

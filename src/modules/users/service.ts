@@ -17,7 +17,8 @@ import type { LoginInput, RegisterInput, UpdateUserInput } from "./model.ts";
 
 export type { UserRow };
 /** Signs an access token for (userId, sessionId): supplied by the HTTP layer. */
-export type IssueToken = (userId: number, sessionId: string) => Promise<string>;
+/** Signs an access token for a session; it never outlives the session (`expiresAt`, epoch ms). */
+export type IssueToken = (userId: number, session: { id: string; expiresAt: number }) => Promise<string>;
 
 export const toUser = (u: UserRow, token: string, refreshToken?: string) => ({
   email: u.email,
@@ -107,7 +108,7 @@ export async function registerUser(ctx: AppContext, input: RegisterInput, issueT
     return takenFields(ctx, err, input.username, input.email);
   }
   const { user, session } = created;
-  return { user: toUser(user, await issueToken(user.id, session.id), session.refreshToken) };
+  return { user: toUser(user, await issueToken(user.id, session), session.refreshToken) };
 }
 
 export async function loginUser(
@@ -146,7 +147,7 @@ export async function loginUser(
     });
     return createSession(ctx, tx, user.id);
   });
-  return { user: toUser(user, await issueToken(user.id, session.id), session.refreshToken) };
+  return { user: toUser(user, await issueToken(user.id, session), session.refreshToken) };
 }
 
 /** Rotate a refresh token (see src/modules/sessions/refresh.ts) and answer like login. */
@@ -159,7 +160,13 @@ export async function refreshUser(
   const rotated = await rotateRefreshToken(ctx, refreshToken, meta);
   const user = await findUser(ctx, rotated.userId);
   if (!user) throw invalidRefreshToken();
-  return { user: toUser(user, await issueToken(user.id, rotated.sessionId), rotated.refreshToken) };
+  return {
+    user: toUser(
+      user,
+      await issueToken(user.id, { id: rotated.sessionId, expiresAt: rotated.sessionExpiresAt }),
+      rotated.refreshToken,
+    ),
+  };
 }
 
 export function findUser(ctx: AppContext, id: number): Promise<UserRow | undefined> {

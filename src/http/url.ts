@@ -1,0 +1,45 @@
+/**
+ * The request URL, parsed once per request by a helper that never throws. Bun builds `request.url` from the
+ * request line and the Host header as the client sent them, so an authority-form target
+ * (`CONNECT 127.0.0.1:80`), a Host of `[::1` or a port above 65535 give a string `new URL()` refuses. A hook
+ * that parsed it itself threw, and so did the error handler reporting that, ending in a bare 500 and a stack
+ * on stderr. Every hook that needs the path asks here instead, and urlGuard answers such requests 400 in the
+ * envelope before anything else looks at them.
+ */
+import { Elysia } from "elysia";
+import { AppError } from "../errors.ts";
+
+/** Per request: the parsed URL, or null when it does not parse. Gone with the request. */
+const parsed = new WeakMap<Request, URL | null>();
+
+/** The request's URL, or undefined when it cannot be parsed. Parsed at most once per request. */
+export function requestUrl(request: Request): URL | undefined {
+  let url = parsed.get(request);
+  if (url === undefined) {
+    url = URL.parse(request.url);
+    parsed.set(request, url);
+  }
+  return url ?? undefined;
+}
+
+/** The request's path (`/api/tags`), or "" when its URL cannot be parsed (urlGuard refuses those). */
+export const requestPath = (request: Request): string => requestUrl(request)?.pathname ?? "";
+
+export const invalidUrl = () => new AppError(400, { request: ["has an invalid URL"] });
+
+/** The request's URL for handlers, which urlGuard only lets parseable requests reach; 400 otherwise. */
+export function urlOf(request: Request): URL {
+  const url = requestUrl(request);
+  if (!url) throw invalidUrl();
+  return url;
+}
+
+/**
+ * Refuses a request whose URL does not parse. Register after the plugins that see every request (request id,
+ * access log, metrics, security headers) and before any that reads the path. Thrown, not returned: Elysia
+ * skips the afterResponse hooks (access log, metrics) for a value an onRequest hook returns.
+ */
+export const urlGuard = () =>
+  new Elysia({ name: "quire/url-guard" }).onRequest(({ request }) => {
+    if (!requestUrl(request)) throw invalidUrl();
+  });
