@@ -172,7 +172,7 @@ describe("pagination", () => {
     // 105 articles straight through the service (the HTTP layer is covered elsewhere).
     const viewer = { id: author.id, role: "editor" as const };
     for (let i = 0; i < 105; i++) {
-      const { article } = createArticleDirect(t.ctx, viewer, {
+      const { article } = await createArticleDirect(t.ctx, viewer, {
         title: `Bulk ${i}`,
         description: "d",
         body: "b",

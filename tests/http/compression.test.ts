@@ -13,7 +13,7 @@ let t: TestApp;
 let user: TestUser;
 
 beforeAll(async () => {
-  t = createTestApp({ CORS_ORIGINS: "https://app.example.com" });
+  t = await createTestApp({ CORS_ORIGINS: "https://app.example.com" });
   user = await registerUser(t);
   for (let i = 0; i < 10; i++)
     await createArticle(t, user.token, {
@@ -120,7 +120,7 @@ describe("JSON answers", () => {
     expect(res.headers.get("content-encoding")).toBe("gzip");
     const article = JSON.parse(decode(new Uint8Array(await res.arrayBuffer()), "gzip")).article;
     expect(article.title).toBe("Long one");
-    expect(t.ctx.sqlite.query("select count(*) as n from articles where title = 'Long one'").get()).toEqual({
+    expect(t.sqlite.query("select count(*) as n from articles where title = 'Long one'").get()).toEqual({
       n: 1,
     });
   });
@@ -183,7 +183,7 @@ describe("negotiateEncoding", () => {
     expect(negotiateEncoding(header, ["gzip", "br"])).toBe(expected);
   });
 
-  test("static assets prefer brotli when the client rates both equally", () => {
+  test("static assets prefer brotli when the client rates both equally", async () => {
     expect(negotiateEncoding("gzip, br", ["br", "gzip"])).toBe("br");
     expect(negotiateEncoding("gzip;q=1, br;q=0.5", ["br", "gzip"])).toBe("gzip");
   });

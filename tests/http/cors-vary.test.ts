@@ -4,8 +4,8 @@
  * `Vary: *` (which forbids any cache, the browser's included, from reusing an ETag'd answer). With an
  * allow-list, every answer varies on Origin. API reads vary on Authorization; writes (no-store) do not.
  */
-import { describe, expect, test } from "bun:test";
-import { createTestApp, registerUser } from "../helpers/app.ts";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { createTestApp, registerUser, type TestApp } from "../helpers/app.ts";
 
 const varyOf = (h: Headers) =>
   (h.get("vary") ?? "")
@@ -14,7 +14,10 @@ const varyOf = (h: Headers) =>
     .filter(Boolean);
 
 describe("CORS_ORIGINS=*", () => {
-  const t = createTestApp({ CORS_ORIGINS: "*" });
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ CORS_ORIGINS: "*" });
+  });
 
   test("a read is granted to any origin, varies on Authorization only, and revalidates to a 304", async () => {
     const origins: Record<string, string>[] = [
@@ -46,7 +49,7 @@ describe("CORS_ORIGINS=*", () => {
   });
 
   test("a preflight is 204 with the allowed methods and headers, no Vary, and is logged like any request", async () => {
-    const logged = createTestApp({ CORS_ORIGINS: "*", LOG_LEVEL: "info" });
+    const logged = await createTestApp({ CORS_ORIGINS: "*", LOG_LEVEL: "info" });
     const res = await logged.request("OPTIONS", "/api/articles/some-slug", {
       headers: {
         origin: "https://a.example",
@@ -71,7 +74,10 @@ describe("CORS_ORIGINS=*", () => {
 });
 
 describe("CORS_ORIGINS=https://app.example.com", () => {
-  const t = createTestApp({ CORS_ORIGINS: "https://app.example.com" });
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ CORS_ORIGINS: "https://app.example.com" });
+  });
 
   test("every answer varies on Origin, granted or not; only the listed origin is echoed", async () => {
     const cases: [Record<string, string>, string | null][] = [
@@ -112,7 +118,7 @@ describe("CORS_ORIGINS=https://app.example.com", () => {
 
 describe("no CORS (CORS_ORIGINS empty outside development)", () => {
   test("no CORS headers, no Vary: Origin, and OPTIONS is not a route", async () => {
-    const t = createTestApp({ CORS_ORIGINS: "" });
+    const t = await createTestApp({ CORS_ORIGINS: "" });
     const res = await t.request("GET", "/api/tags", { headers: { origin: "https://a.example" } });
     expect(res.headers.get("access-control-allow-origin")).toBeNull();
     expect(varyOf(res.headers)).toEqual(["Authorization"]);

@@ -341,7 +341,7 @@ describe("fuzzing every route of the OpenAPI document", () => {
 
   beforeAll(async () => {
     // CORS on, so preflights are fuzzed too; a data directory of its own for anything written to disk.
-    t = createTestApp({ CORS_ORIGINS: "*", DATA_DIR: dataDir });
+    t = await createTestApp({ CORS_ORIGINS: "*", DATA_DIR: dataDir });
     const user = await registerUser(t);
     const admin = await registerUser(t);
     setRole(t, admin.id, "admin");
@@ -376,7 +376,7 @@ describe("fuzzing every route of the OpenAPI document", () => {
   }
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  test("the document lists the API's routes, and each is fuzzed unless skipped with a reason", () => {
+  test("the document lists the API's routes, and each is fuzzed unless skipped with a reason", async () => {
     const routes = routesOf(spec);
     const names = routes.map((r) => `${r.method} ${r.path}`);
     for (const expected of [

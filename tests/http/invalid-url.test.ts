@@ -46,8 +46,8 @@ const get = (target: string, host: string | undefined, method = "GET") =>
 describe("unparseable request URLs over a real socket", () => {
   let t: TestApp;
   let port: number;
-  beforeAll(() => {
-    t = createTestApp({ LOG_LEVEL: "info" });
+  beforeAll(async () => {
+    t = await createTestApp({ LOG_LEVEL: "info" });
     t.app.listen({ port: 0, hostname: "127.0.0.1" });
     port = t.app.server!.port!;
   });
@@ -92,8 +92,8 @@ function rawUrlRequest(url: string, init: RequestInit): Request {
 
 describe("unparseable request URLs in-process", () => {
   let t: TestApp;
-  beforeAll(() => {
-    t = createTestApp({ LOG_LEVEL: "info" });
+  beforeAll(async () => {
+    t = await createTestApp({ LOG_LEVEL: "info" });
   });
 
   test.each([
@@ -105,7 +105,7 @@ describe("unparseable request URLs in-process", () => {
     ["http://[::1/api/articles/x/comments", "DELETE"],
     ["http://[::1/api/users", "POST"],
   ])("%s (%s) → 400, nothing written, no error logged", async (url, method) => {
-    const users = t.ctx.sqlite.query("select count(*) as n from users").get();
+    const users = t.sqlite.query("select count(*) as n from users").get();
     const res = await t.app.handle(
       rawUrlRequest(url, {
         method,
@@ -115,7 +115,7 @@ describe("unparseable request URLs in-process", () => {
     );
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual(INVALID);
-    expect(t.ctx.sqlite.query("select count(*) as n from users").get()).toEqual(users);
+    expect(t.sqlite.query("select count(*) as n from users").get()).toEqual(users);
     await Bun.sleep(5);
     expect(t.logs.filter((l) => JSON.parse(l).level >= 40)).toEqual([]);
   });

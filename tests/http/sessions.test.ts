@@ -97,7 +97,7 @@ const expOf = (token: string) =>
 
 describe("token lifetime and the session", () => {
   test("with the defaults, a front end that never refreshes stays signed in for a week (and a month)", async () => {
-    const d = createTestApp();
+    const d = await createTestApp();
     const u = await registerUser(d);
     const start = d.clock.now();
     for (const days of [1, 7, 29]) {
@@ -113,9 +113,9 @@ describe("token lifetime and the session", () => {
   });
 
   test("no token outlives its session: exp is capped at the session's end, then it has expired", async () => {
-    const d = createTestApp({ SESSION_TTL_SECONDS: "1000", REFRESH_TTL_SECONDS: "900" });
+    const d = await createTestApp({ SESSION_TTL_SECONDS: "1000", REFRESH_TTL_SECONDS: "900" });
     const u = await registerUser(d);
-    const session = d.ctx.sqlite
+    const session = d.sqlite
       .query<{ expires_at: number }, [number]>("select expires_at from sessions where user_id = ?")
       .get(u.id)!;
     expect(expOf(u.token)).toBe(Math.floor(session.expires_at / 1000));
@@ -128,7 +128,7 @@ describe("token lifetime and the session", () => {
       body: { refreshToken: login.body.user.refreshToken },
     });
     expect(refreshed.status).toBe(200);
-    const second = d.ctx.sqlite
+    const second = d.sqlite
       .query<{ expires_at: number }, [number]>(
         "select expires_at from sessions where user_id = ? order by expires_at desc limit 1",
       )

@@ -32,9 +32,9 @@ describe("tagList order", () => {
       [JSON.stringify(["article.created", "article.updated"])],
     );
     t.ctx.events.on({
-      inTransaction: (_tx, e) => {
+      inTransaction: async (tx, e) => {
         events.push(e);
-        for (const d of deliveriesFor(t.ctx, e)) realtime.push(d.data);
+        for (const d of await deliveriesFor(tx, e)) realtime.push(d.data);
       },
     });
   });

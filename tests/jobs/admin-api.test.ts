@@ -101,7 +101,7 @@ describe("retry", () => {
     t.ctx.jobs.register("sometimes", () => {
       if (fail) throw new Error("down");
     });
-    const id = (await t.ctx.jobs.enqueueNow("sometimes", {}, { maxAttempts: 1 }))!;
+    const id = ((await t.ctx.jobs.enqueueNow("sometimes", {}, { maxAttempts: 1 })))!;
     await t.ctx.jobs.runDue();
     expect(jobsOfType(t, "sometimes")[0]).toMatchObject({ state: "dead", attempts: 1 });
 

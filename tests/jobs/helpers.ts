@@ -1,5 +1,4 @@
 /** Shared by the jobs, webhooks and flags tests: an admin account and the job rows behind the API. */
-import type { JobRow } from "../../src/lib/queue.ts";
 import { registerUser, setRole, type TestApp, type TestUser } from "../helpers/app.ts";
 
 /** Register a user and make it an admin (the token keeps working: the session cache is dropped). */
@@ -9,8 +8,24 @@ export async function createAdmin(t: TestApp): Promise<TestUser> {
   return user;
 }
 
-export function jobsOfType(t: TestApp, type: string): JobRow[] {
-  return t.sqlite.query<JobRow, [string]>("SELECT * FROM jobs WHERE type = ? ORDER BY id").all(type);
+/** A row of the jobs table as SQLite stores it (snake_case columns). */
+export interface StoredJob {
+  id: number;
+  type: string;
+  payload: string;
+  state: "pending" | "running" | "done" | "dead";
+  attempts: number;
+  max_attempts: number;
+  run_at: number;
+  locked_until: number | null;
+  locked_by: string | null;
+  unique_key: string | null;
+  last_error: string | null;
+  finished_at: number | null;
+}
+
+export function jobsOfType(t: TestApp, type: string): StoredJob[] {
+  return t.sqlite.query<StoredJob, [string]>("SELECT * FROM jobs WHERE type = ? ORDER BY id").all(type);
 }
 
 /** Parsed log lines (the test app must be created with LOG_LEVEL=info or lower). */

@@ -2,7 +2,8 @@
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { expectedMigrations, markDraining } from "../../src/http/health.ts";
+import { markDraining } from "../../src/http/health.ts";
+import { expectedMigrations } from "../../src/infra/sqlite/ops.ts";
 import { createTestApp } from "../helpers/app.ts";
 import { fileApp, tempDir } from "./helpers.ts";
 

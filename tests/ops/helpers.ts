@@ -33,6 +33,6 @@ export function tempDir(prefix = "quire-ops-"): { dir: string; cleanup: () => vo
 }
 
 /** A test app on a SQLite file in its own data directory (backups, locks and workers need a real file). */
-export function fileApp(dir: string, overrides: Record<string, string> = {}): Promise<TestApp> {
+export async function fileApp(dir: string, overrides: Record<string, string> = {}): Promise<TestApp> {
   return await createTestApp({ DATA_DIR: dir, DATABASE_URL: join(dir, "quire.db"), ...overrides });
 }

@@ -142,8 +142,7 @@ describe("GET /metrics", () => {
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(2);
     await settle();
     // The scrape is itself limited here: read the registry directly.
-    const { metricsOf } = await import("../../src/http/metrics.ts");
-    const text = await metricsOf(t.ctx).metrics.text();
+    const text = await t.ctx.metrics.metrics.text();
     expect(metric(text, "quire_rate_limit_rejections_total", { policy: "ip" })).toBe(
       statuses.filter((s) => s === 429).length,
     );

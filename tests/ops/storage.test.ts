@@ -10,9 +10,9 @@ import { spawnSync } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startCheckpointer } from "../../src/db/checkpointer.ts";
-import { MIN_FREE_BYTES } from "../../src/db/write-health.ts";
-import { sqliteStorageFailure } from "../../src/errors.ts";
+import { sqliteStorageFailure } from "../../src/infra/sqlite/errors.ts";
+import type { SqliteStore } from "../../src/infra/sqlite/store.ts";
+import { MIN_FREE_BYTES } from "../../src/infra/sqlite/write-health.ts";
 import { count, createArticle, registerUser, type TestApp } from "../helpers/app.ts";
 import { fileApp, metric, scrape, tempDir } from "./helpers.ts";
 
@@ -193,7 +193,6 @@ describe.skipIf("reason" in tmpfs)("disk really full (a 24 MB tmpfs filled up)",
   test("503 + Retry-After, reads work, checkpoints alarm, readiness fails, all recover when space returns", async () => {
     const dir = (tmpfs as { dir: string }).dir;
     const t = await fileApp(dir, { LOG_LEVEL: "info" });
-    const file = join(dir, "quire.db");
     const user = await registerUser(t);
     const article = await createArticle(t, user.token);
     // Committed but not checkpointed yet: the checkpoint must grow the database file, which a full disk refuses.
@@ -204,7 +203,7 @@ describe.skipIf("reason" in tmpfs)("disk really full (a 24 MB tmpfs filled up)",
     await expectReadsWork(t, article.slug);
     expect(await readiness(t)).toEqual({ status: 503, checks: { ...ready, database: "failed" } });
 
-    const checkpointer = startCheckpointer(t.sqlite, file, 10, t.ctx.log);
+    const checkpointer = (t.ctx.store as SqliteStore).startCheckpoints(10);
     for (let i = 0; i < 200 && checkpointer.stats().failures < 5; i++) await Bun.sleep(10);
     expect(checkpointer.stats().failures).toBeGreaterThanOrEqual(5);
     const metrics = await scrape(t);
@@ -223,7 +222,6 @@ describe.skipIf("reason" in tmpfs)("disk really full (a 24 MB tmpfs filled up)",
     expect(await readiness(t)).toEqual({ status: 200, checks: ready });
     const res = await t.request("POST", "/api/articles", { token: user.token, body: bigArticle("After") });
     expect(res.status).toBe(201);
-    await checkpointer.stop();
-    t.sqlite.close();
+    await t.ctx.store.close();
   });
 });

@@ -3,7 +3,7 @@
  * proportion to the page, not to the table. The database is seeded fast (bench/seed.ts: raw prepared
  * inserts in one transaction), then:
  *
- * 1. Each list shape's statements (src/modules/articles/queries.ts, src/modules/search/queries.ts) are held
+ * 1. Each list shape's statements (src/infra/sqlite/repos/articles.ts, src/infra/sqlite/repos/search.ts) are held
  *    to a precise plan: the page of ids walks one index newest-first with no sort (so LIMIT stops it after
  *    offset + limit entries); the feed may sort, but only the followed authors' ids (a covering index range
  *    per author); search scans only the FTS index's matches.
@@ -15,10 +15,30 @@
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { seedDatabase } from "../../bench/seed.ts";
-import { formerSlugQueries } from "../../src/modules/articles/former-slugs.ts";
-import { articleQueries, type ListShape } from "../../src/modules/articles/queries.ts";
-import { searchQueries } from "../../src/modules/search/queries.ts";
+import { articleStatements } from "../../src/infra/sqlite/repos/articles.ts";
+import { searchStatements } from "../../src/infra/sqlite/repos/search.ts";
+import type { SqliteStore } from "../../src/infra/sqlite/store.ts";
+import type { ListFilter } from "../../src/store/content.ts";
 import { createTestApp, follow, registerUser, type TestApp } from "../helpers/app.ts";
+
+interface ListShape {
+  tag: boolean;
+  author: boolean;
+  favorited: boolean;
+  feed: boolean;
+}
+/** A filter of this shape (the values do not change the statement). */
+const filterOf = (s: ListShape): ListFilter => ({
+  ...(s.tag && { tag: "time" }),
+  ...(s.author && { author: 1 }),
+  ...(s.favorited && { favorited: 1 }),
+  ...(s.feed && { feed: 1 }),
+});
+/** The statements the SQLite repositories prepare on the test app's connection. */
+const statements = () => {
+  const db = (t.ctx.store as SqliteStore).connections.writerDb;
+  return { articles: articleStatements(db), search: searchStatements(db) };
+};
 
 const ARTICLES = 100_000;
 let t: TestApp;
@@ -151,7 +171,7 @@ for (const analyzed of [false, true]) {
 
     for (const [name, shape] of shapes) {
       test(`${name}: the page of ids walks its index without sorting; the total uses an index`, async () => {
-        const q = articleQueries(t.ctx.db).list(shape);
+        const q = statements().articles.list(filterOf(shape));
         const ids = plan(q.ids.getQuery().sql);
         expect(ids.lines, ids.text).toContain(idsPlan[name]!.walk);
         expect(ids.top.includes("USE TEMP B-TREE FOR ORDER BY"), ids.text).toBe(idsPlan[name]!.sorts);
@@ -169,7 +189,7 @@ for (const analyzed of [false, true]) {
 
     for (const [name, shape] of combos) {
       test(`${name}: every table is reached through an index`, async () => {
-        const q = articleQueries(t.ctx.db).list(shape);
+        const q = statements().articles.list(filterOf(shape));
         for (const sql of [q.ids.getQuery().sql, q.count.getQuery().sql]) {
           const p = plan(sql);
           expect(fullScans(p.lines), p.text).toEqual([]);
@@ -182,8 +202,8 @@ for (const analyzed of [false, true]) {
     }
 
     test("rows of a page, one article, and a reader's flags: primary keys and unique indexes only", async () => {
-      const q = articleQueries(t.ctx.db);
-      const rows = plan(q.rowsByIds.getQuery().sql);
+      const q = statements().articles.q();
+      const rows = plan(q.byIds.getQuery().sql);
       expect(rows.lines, rows.text).toContain("SEARCH articles USING INTEGER PRIMARY KEY (rowid=?)");
       expect(rows.lines, rows.text).toContain("SEARCH users USING INTEGER PRIMARY KEY (rowid=?)");
       // tagList: the article's tag links from the primary key alone (aliased `at` in the SQL), then the names
@@ -193,7 +213,7 @@ for (const analyzed of [false, true]) {
       );
       const one = plan(q.bySlug.getQuery().sql);
       expect(one.lines, one.text).toContain("SEARCH articles USING INDEX articles_slug_uq (slug=?)");
-      for (const sql of [q.viewerFlags, q.favoritedAmong, q.followingAmong].map((s) => s.getQuery().sql)) {
+      for (const sql of [q.viewerFlags, q.favoritedAmong].map((s) => s.getQuery().sql)) {
         const p = plan(sql);
         expect(fullScans(p.lines), p.text).toEqual([]);
       }
@@ -203,7 +223,11 @@ for (const analyzed of [false, true]) {
       for (const tag of [false, true])
         for (const author of [false, true])
           for (const favorited of [false, true]) {
-            const q = searchQueries(t.ctx.db)({ tag, author, favorited });
+            const q = statements().search({
+              ...(tag && { tag: "time" }),
+              ...(author && { author: 1 }),
+              ...(favorited && { favorited: 1 }),
+            });
             for (const sql of [q.ids.getQuery().sql, q.count.getQuery().sql]) {
               const p = plan(sql);
               // "M" in the index string: FTS5 is answering a MATCH, not listing its whole index.
@@ -238,7 +262,7 @@ for (const analyzed of [false, true]) {
     });
 
     test("former slugs: found by their primary key, and dropped with their article through an index", async () => {
-      const q = formerSlugQueries(t.ctx.db);
+      const q = statements().articles.q();
       const lookup = plan(q.currentSlug.getQuery().sql);
       expect(lookup.lines, lookup.text).toContain(
         "SEARCH former_slugs USING INDEX sqlite_autoindex_former_slugs_1 (slug=?)",

@@ -1,11 +1,10 @@
 /** Every realtime limit, each on its own small server: size, subscriptions, rate, connections, idle, slow. */
 import { describe, expect, test } from "bun:test";
-import { realtimeHub } from "../../src/modules/realtime/hub.ts";
 import { envelope, registerUser } from "../helpers/app.ts";
 import { Client, rawClient, refusedUpgrade, type Served, serve } from "./helpers.ts";
 
 async function withServer(overrides: Record<string, string>, fn: (s: Served) => Promise<void>) {
-  const s = serve(overrides);
+  const s = await serve(overrides);
   try {
     await fn(s);
   } finally {
@@ -72,7 +71,7 @@ describe("connections", () => {
       expect(sse2.status).toBe(429);
       a.close();
       await a.closed;
-      while (realtimeHub(s.ctx).stats().connections > 2) await Bun.sleep(5); // the server saw it too
+      while (s.ctx.realtime.stats().connections > 2) await Bun.sleep(5); // the server saw it too
       const c = await Client.open(s.ws);
       for (const x of [b, c]) x.close();
       await sse.body?.cancel();
@@ -121,7 +120,7 @@ describe("liveness and backpressure", () => {
 
   test("a consumer that stops reading is closed (4008) once REALTIME_SEND_BUFFER_BYTES is queued; others keep up", () =>
     withServer({ REALTIME_SEND_BUFFER_BYTES: "65536", LOG_LEVEL: "info" }, async (s) => {
-      const hub = realtimeHub(s.ctx);
+      const hub = s.ctx.realtime;
       const fast = await Client.open(s.ws);
       await fast.subscribe("articles");
       const slow = await rawClient(s.port);
@@ -156,7 +155,7 @@ describe("liveness and backpressure", () => {
 
   test("an SSE stream that stops being read is ended once REALTIME_SEND_BUFFER_BYTES is queued", () =>
     withServer({ REALTIME_SEND_BUFFER_BYTES: "65536", LOG_LEVEL: "info" }, async (s) => {
-      const hub = realtimeHub(s.ctx);
+      const hub = s.ctx.realtime;
       let received = "";
       let head = "";
       const socket = await Bun.connect({

@@ -1,6 +1,5 @@
 /** The SSE fallback: same topics and auth, `id:` = seq, Last-Event-ID resumes every topic of the stream. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { realtimeHub } from "../../src/modules/realtime/hub.ts";
 import { createArticle, envelope, follow, registerUser, type TestUser } from "../helpers/app.ts";
 import { type Served, serve, sseReader } from "./helpers.ts";
 
@@ -132,7 +131,7 @@ describe("auth and validation", () => {
   });
 
   test("logout ends the session's streams; a cancelled stream is forgotten by the hub", async () => {
-    const hub = realtimeHub(s.ctx);
+    const hub = s.ctx.realtime;
     const before = hub.stats().connections;
     const token = (await registerUser(s)).token;
     const sse = sseReader(await open(`topics=articles&token=${token}`));

@@ -5,7 +5,8 @@
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { MAX_TERM_CHARS, MAX_TERMS, searchTerms, toFtsQuery } from "../../src/modules/search/fts-query.ts";
+import { toFtsQuery } from "../../src/infra/sqlite/repos/search.ts";
+import { MAX_TERM_CHARS, MAX_TERMS, searchTerms } from "../../src/lib/search-terms.ts";
 import { createArticle, createTestApp, registerUser, type TestApp } from "../helpers/app.ts";
 
 let t: TestApp;

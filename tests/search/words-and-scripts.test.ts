@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { reindexStep, SEARCH_REINDEX } from "../../src/modules/search/reindex.ts";
-import { indexText, wordPhrase } from "../../src/modules/search/text.ts";
+import { indexText, wordPhrase } from "../../src/lib/search-text.ts";
 import {
   count,
   createArticle,
@@ -194,7 +194,7 @@ describe("re-indexing articles indexed before character pairs", () => {
     let after = 0;
     let steps = 0;
     for (let next: number | undefined = 0; next !== undefined; steps++) {
-      next = reindexStep(t.ctx, after, 3);
+      next = await reindexStep(t.ctx, after, 3);
       if (next !== undefined) after = next;
     }
     expect(steps).toBe(Math.floor(ids.length / 3) + 1);

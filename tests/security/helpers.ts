@@ -15,7 +15,7 @@ export interface PeerTestApp extends TestApp {
   request(method: string, path: string, options?: PeerRequestOptions): Promise<TestResponse>;
 }
 
-export function createPeerTestApp(overrides: Record<string, string> = {}): PeerTestApp {
+export async function createPeerTestApp(overrides: Record<string, string> = {}): Promise<PeerTestApp> {
   const t = await createTestApp(overrides);
   const app = createApp(t.ctx, { peerAddress: (request) => request.headers.get("x-test-peer") ?? undefined });
   const request = async (method: string, path: string, options: PeerRequestOptions = {}) => {

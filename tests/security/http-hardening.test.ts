@@ -2,8 +2,8 @@
  * Secure defaults at the HTTP layer: security headers on 2xx/4xx/5xx, HSTS only for TLS vouched for by a
  * trusted proxy, CORS from the allow-list only, JSON-only bodies, bounded sizes, deep nesting.
  */
-import { describe, expect, test } from "bun:test";
-import { count, createArticle, createTestApp, registerUser, row } from "../helpers/app.ts";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { count, createArticle, createTestApp, registerUser, row, type TestApp } from "../helpers/app.ts";
 import { createPeerTestApp } from "./helpers.ts";
 
 const expectSecurityHeaders = (headers: Headers) => {
@@ -38,7 +38,7 @@ describe("security headers", () => {
   });
 
   test("HSTS only when a trusted proxy says the client used TLS", async () => {
-    const t = createPeerTestApp({ TRUSTED_PROXIES: "10.0.0.1" });
+    const t = await createPeerTestApp({ TRUSTED_PROXIES: "10.0.0.1" });
     const hsts = async (peer: string, proto?: string) =>
       (
         await t.request("GET", "/api/tags", { peer, headers: proto ? { "x-forwarded-proto": proto } : {} })
@@ -51,7 +51,10 @@ describe("security headers", () => {
 });
 
 describe("CORS", () => {
-  const t = await createTestApp({ CORS_ORIGINS: "https://app.example.com" });
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ CORS_ORIGINS: "https://app.example.com" });
+  });
   test("an unlisted origin gets no CORS grant, on simple and preflight requests", async () => {
     const simple = await t.request("GET", "/api/tags", { headers: { origin: "https://evil.example" } });
     expect(simple.headers.get("access-control-allow-origin")).toBeNull();

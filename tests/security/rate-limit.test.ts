@@ -19,7 +19,7 @@ const badLogin = (
 
 describe("brute-force login", () => {
   test("the 6th attempt in a minute is 429 with Retry-After and RateLimit headers, and is not even tried", async () => {
-    const t = createPeerTestApp(on);
+    const t = await createPeerTestApp(on);
     const victim = await registerUser(t);
     for (let i = 0; i < 5; i++)
       expect((await badLogin(t, victim.email, { peer: "203.0.113.7" })).status).toBe(401);
@@ -41,7 +41,7 @@ describe("brute-force login", () => {
   });
 
   test("a spoofed X-Forwarded-For does not reset the limit when no proxy is trusted", async () => {
-    const t = createPeerTestApp(on);
+    const t = await createPeerTestApp(on);
     for (let i = 0; i < 5; i++) await badLogin(t, "x@example.com", { peer: "203.0.113.7" });
     for (const xff of ["198.51.100.1", "198.51.100.2, 198.51.100.3", "2001:db8::1"]) {
       const res = await badLogin(t, "x@example.com", {
@@ -55,7 +55,7 @@ describe("brute-force login", () => {
   });
 
   test("behind a trusted proxy, the right-most untrusted address is the client; spoofed entries left of it are ignored", async () => {
-    const t = createPeerTestApp({ ...on, TRUSTED_PROXIES: "10.0.0.0/8" });
+    const t = await createPeerTestApp({ ...on, TRUSTED_PROXIES: "10.0.0.0/8" });
     const viaProxy = (xff: string) =>
       badLogin(t, "x@example.com", { peer: "10.0.0.2", headers: { "x-forwarded-for": xff } });
     for (let i = 0; i < 5; i++) expect((await viaProxy("203.0.113.7")).status).toBe(401);
@@ -67,7 +67,7 @@ describe("brute-force login", () => {
   });
 
   test("an untrusted peer cannot borrow a trusted proxy's voice", async () => {
-    const t = createPeerTestApp({ ...on, TRUSTED_PROXIES: "10.0.0.0/8" });
+    const t = await createPeerTestApp({ ...on, TRUSTED_PROXIES: "10.0.0.0/8" });
     for (let i = 0; i < 5; i++)
       await badLogin(t, "x@example.com", {
         peer: "203.0.113.7",
@@ -84,7 +84,7 @@ describe("brute-force login", () => {
   });
 
   test("IPv6 clients share a bucket per /64: rotating the interface id does not reset it", async () => {
-    const t = createPeerTestApp(on);
+    const t = await createPeerTestApp(on);
     for (let i = 1; i <= 5; i++)
       expect((await badLogin(t, "x@example.com", { peer: `2001:db8:1:2::${i}` })).status).toBe(401);
     expect((await badLogin(t, "x@example.com", { peer: "2001:db8:1:2:ffff:ffff:ffff:ffff" })).status).toBe(
@@ -94,14 +94,14 @@ describe("brute-force login", () => {
   });
 
   test("after Retry-After seconds the client may try again", async () => {
-    const t = createPeerTestApp(on);
+    const t = await createPeerTestApp(on);
     for (let i = 0; i < 5; i++) await badLogin(t, "x@example.com", { peer: "203.0.113.7" });
     const limited = await badLogin(t, "x@example.com", { peer: "203.0.113.7" });
     t.clock.advance(Number(limited.headers.get("retry-after")) * 1000);
     expect((await badLogin(t, "x@example.com", { peer: "203.0.113.7" })).status).toBe(401);
   });
   test("a one-second wait is said in the singular", async () => {
-    const t = createPeerTestApp({ RATE_LIMIT_ENABLED: "true", RATE_LIMIT_AUTH_PER_MINUTE: "60" });
+    const t = await createPeerTestApp({ RATE_LIMIT_ENABLED: "true", RATE_LIMIT_AUTH_PER_MINUTE: "60" });
     for (let i = 0; i < 60; i++) await badLogin(t, "x@example.com", { peer: "203.0.113.8" });
     const res = await badLogin(t, "x@example.com", { peer: "203.0.113.8" });
     expect(res.status).toBe(429);
@@ -112,7 +112,7 @@ describe("brute-force login", () => {
 
 describe("general limits", () => {
   test("every response reports the IP policy; authenticated ones the user policy too", async () => {
-    const t = createPeerTestApp({ RATE_LIMIT_ENABLED: "true" });
+    const t = await createPeerTestApp({ RATE_LIMIT_ENABLED: "true" });
     const user = await registerUser(t);
     const anon = await t.request("GET", "/api/tags", { peer: "192.0.2.1" });
     expect(anon.headers.get("ratelimit-policy")).toBe('"ip";q=600;w=60');
@@ -122,7 +122,7 @@ describe("general limits", () => {
   });
 
   test("the per-user limit holds across addresses", async () => {
-    const t = createPeerTestApp({ RATE_LIMIT_ENABLED: "true", RATE_LIMIT_USER_PER_MINUTE: "3" });
+    const t = await createPeerTestApp({ RATE_LIMIT_ENABLED: "true", RATE_LIMIT_USER_PER_MINUTE: "3" });
     const user = await registerUser(t);
     for (let i = 0; i < 3; i++) {
       expect((await t.request("GET", "/api/user", { peer: `192.0.2.${i}`, token: user.token })).status).toBe(
@@ -139,7 +139,7 @@ describe("general limits", () => {
   });
 
   test("registration has its own strict bucket", async () => {
-    const t = createPeerTestApp({ RATE_LIMIT_ENABLED: "true", RATE_LIMIT_AUTH_PER_MINUTE: "2" });
+    const t = await createPeerTestApp({ RATE_LIMIT_ENABLED: "true", RATE_LIMIT_AUTH_PER_MINUTE: "2" });
     const register = (i: number) =>
       t.request("POST", "/api/users", {
         peer: "192.0.2.9",
@@ -152,7 +152,7 @@ describe("general limits", () => {
   });
 
   test("rate limiting is off by default under NODE_ENV=test, and on when asked", async () => {
-    const off = createPeerTestApp();
+    const off = await createPeerTestApp();
     expect(
       (await off.request("GET", "/api/tags", { peer: "192.0.2.1" })).headers.get("ratelimit"),
     ).toBeNull();

@@ -109,14 +109,14 @@ describe("jsonNestsDeeperThan", () => {
 });
 
 describe("inheritedKeyIn", () => {
-  test("finds a key shadowing an Object.prototype member at any depth, in objects and arrays", () => {
+  test("finds a key shadowing an Object.prototype member at any depth, in objects and arrays", async () => {
     expect(inheritedKeyIn(JSON.parse('{"a":{"toString":1}}'))).toBe("toString");
     expect(inheritedKeyIn(JSON.parse('[[1,{"b":[{"valueOf":null}]}]]'))).toBe("valueOf");
     expect(inheritedKeyIn(JSON.parse('{"__proto__":{"x":1}}'))).toBe("__proto__");
     expect(inheritedKeyIn(JSON.parse('{"x":{"hasOwnProperty":"y"}}'))).toBe("hasOwnProperty");
   });
 
-  test("plain data passes, including those names as values and keys that merely resemble them", () => {
+  test("plain data passes, including those names as values and keys that merely resemble them", async () => {
     for (const value of [
       null,
       "toString",

@@ -6,9 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   BACKSTOP_AUTOCHECKPOINT_PAGES,
-  checkpointStats,
   startCheckpointer,
-} from "../../src/db/checkpointer.ts";
+} from "../../src/infra/sqlite/checkpointer.ts";
 import { createLogger } from "../../src/lib/logger.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "quire-ckpt-"));
@@ -44,7 +43,7 @@ function open(name: string) {
 test("the worker keeps the WAL small while the connection's own auto-checkpoint sits at the backstop", async () => {
   const { db, file } = open("with.db");
   const { log, lines } = capture();
-  const checkpointer = startCheckpointer(db, file, 20, log);
+  const checkpointer = startCheckpointer(db, file, 20, log, () => {});
   expect(db.query("PRAGMA wal_autocheckpoint").get()).toEqual({
     wal_autocheckpoint: BACKSTOP_AUTOCHECKPOINT_PAGES,
   });
@@ -80,11 +79,10 @@ test("failing checkpoints are counted and alarm once per streak, not once per at
   const junk = join(dir, "junk.db");
   writeFileSync(junk, "not a database ".repeat(512));
   const { log, lines } = capture();
-  expect(checkpointStats(db).failures).toBe(0);
-  const checkpointer = startCheckpointer(db, junk, 5, log);
+  const checkpointer = startCheckpointer(db, junk, 5, log, () => {});
   for (let i = 0; i < 200 && checkpointer.stats().failures < 10; i++) await Bun.sleep(10);
   await checkpointer.stop();
-  const stats = checkpointStats(db);
+  const stats = checkpointer.stats();
   expect(stats.failures).toBeGreaterThanOrEqual(10);
   expect(stats.failing).toBe(stats.failures);
   expect(stats.runs).toBe(0);

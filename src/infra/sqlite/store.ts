@@ -39,6 +39,8 @@ export interface SqliteStore extends Store {
   checkpointStats(): CheckpointStats;
   /** Bytes of the WAL file now. */
   walBytes(): number;
+  /** Start background checkpoints now (normally the first commit starts them when configured). */
+  startCheckpoints(intervalMs: number): Checkpointer;
   /** Run `fn` on the writer connection outside any transaction, between two batches of writes. */
   exclusive<T>(fn: (connection: Database) => T): Promise<T>;
 }
@@ -58,6 +60,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const wantsCheckpointer = interval > 0 && !isMemory(url);
   const { log } = options;
   const health = new WriteHealth();
+  const startCheckpoints = (every: number) => {
+    checkpointer ??= startCheckpointer(connections.writer, url, every, log, (err) => health.note(err));
+    return checkpointer;
+  };
   const normalise = (err: unknown) => {
     health.note(err);
     return normaliseSqliteError(err);
@@ -69,9 +75,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       tx: (emit) => ({ ...writeRepos, emit }),
       inTransaction: (tx, event) => hooks.inTransaction(tx, event),
       committed(events) {
-        if (wantsCheckpointer && !checkpointer) {
-          checkpointer = startCheckpointer(connections.writer, url, interval, log, (err) => health.note(err));
-        }
+        if (wantsCheckpointer && !checkpointer) startCheckpoints(interval);
         return hooks.committed(events);
       },
       normalise,
@@ -91,6 +95,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     checkpointStats: () =>
       checkpointer?.stats() ?? { runs: 0, failures: 0, failing: 0, lastLogPages: 0 },
     walBytes: () => (isMemory(url) ? 0 : walBytes(url)),
+    startCheckpoints,
     exclusive: (fn) => writer.outside(() => fn(connections.writer)),
     async close() {
       await writer.close();

@@ -128,8 +128,13 @@ const paramsOf = (f: ListFilter) => ({
     : {}),
 });
 
-export function sqliteArticles(db: SqliteDb): ArticlesRepo {
+/**
+ * Every statement of the articles repository, prepared on first use; exported so that
+ * tests/perf/query-plans.test.ts can hold each one to its plan.
+ */
+export function articleStatements(db: SqliteDb) {
   const lists = new Map<string, ReturnType<typeof buildList>>();
+  /** The page-of-ids and count statements of a filter's shape (its values do not matter here). */
   const list = (f: ListFilter) => {
     const key = shapeKey(f);
     let built = lists.get(key);
@@ -300,6 +305,11 @@ export function sqliteArticles(db: SqliteDb): ArticlesRepo {
       .returning({ favoritesCount: articles.favoritesCount })
       .prepare(),
   }));
+  return { list, q };
+}
+
+export function sqliteArticles(db: SqliteDb): ArticlesRepo {
+  const { list, q } = articleStatements(db);
 
   /** The article's full-text entry afresh, from its current row and tags. */
   const writeIndex = (id: number) => {

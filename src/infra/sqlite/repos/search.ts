@@ -13,6 +13,7 @@
  */
 import { and, count, desc, eq, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import { searchTerms } from "../../../lib/search-terms.ts";
 import { wordPhrase } from "../../../lib/search-text.ts";
 import type { SearchFilter, SearchRepo } from "../../../store/content.ts";
 import type { SqliteDb } from "../client.ts";
@@ -28,6 +29,12 @@ const ph = (name: string) => sql.placeholder(name);
 /** The FTS5 MATCH expression for terms (every one must occur; the last may be a prefix). */
 export const ftsExpression = (terms: readonly string[]) =>
   terms.map((term, i) => wordPhrase(term, i === terms.length - 1)).join(" ");
+
+/** The FTS5 MATCH expression for a reader's text, or undefined when it holds no word (nothing can match). */
+export function toFtsQuery(text: string): string | undefined {
+  const terms = searchTerms(text);
+  return terms.length === 0 ? undefined : ftsExpression(terms);
+}
 
 function where(db: SqliteDb, f: SearchFilter): SQL | undefined {
   const id: SQLiteColumn = articlesFts.rowid;
@@ -67,9 +74,10 @@ function build(db: SqliteDb, f: SearchFilter) {
   };
 }
 
-export function sqliteSearch(db: SqliteDb): SearchRepo {
+/** The page-of-ids and count statements of a filter's shape; exported for tests/perf/query-plans.test.ts. */
+export function searchStatements(db: SqliteDb) {
   const built = new Map<string, ReturnType<typeof build>>();
-  const statements = (f: SearchFilter) => {
+  return (f: SearchFilter) => {
     const key = `${+(f.tag !== undefined)}${+(f.author !== undefined)}${+(f.favorited !== undefined)}`;
     let s = built.get(key);
     if (!s) {
@@ -78,6 +86,10 @@ export function sqliteSearch(db: SqliteDb): SearchRepo {
     }
     return s;
   };
+}
+
+export function sqliteSearch(db: SqliteDb): SearchRepo {
+  const statements = searchStatements(db);
   return {
     async page(terms, filter, page) {
       if (terms.length === 0) return { ids: [], count: 0 };
