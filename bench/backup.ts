@@ -2,15 +2,15 @@
  * `bun bench/backup.ts`: what an online backup costs the serving thread. Builds a temporary SQLite file of
  * BENCH_BACKUP_MB (default 100) MiB, then copies it with VACUUM INTO twice: on the calling thread (the
  * baseline: what the CLI does, and what the server would do without a worker) and in the worker thread the
- * server uses (src/modules/backups/worker.ts). For each: wall time, and the longest the event loop went
+ * server uses (src/infra/sqlite/vacuum-worker.ts). For each: wall time, and the longest the event loop went
  * without running a 5 ms timer (how long requests would wait). Timing lives here, never in tests.
  */
 import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { vacuumIntoSync } from "../src/modules/backups/service.ts";
-import { vacuumIntoInWorker } from "../src/modules/backups/worker.ts";
+import { vacuumIntoSync } from "../src/infra/sqlite/backup.ts";
+import { vacuumIntoInWorker } from "../src/infra/sqlite/vacuum-worker.ts";
 
 const mib = Number(process.env.BENCH_BACKUP_MB ?? 100);
 const dir = mkdtempSync(join(tmpdir(), "quire-bench-backup-"));

@@ -10,6 +10,7 @@
 import { createApp } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
 import { createContext } from "../src/context.ts";
+import type { SqliteStore } from "../src/infra/sqlite/store.ts";
 import { createLogger } from "../src/lib/logger.ts";
 import { seedDatabase } from "./seed.ts";
 
@@ -20,8 +21,8 @@ const config = loadConfig({
   LOG_LEVEL: "silent",
   RATE_LIMIT_ENABLED: "false",
 });
-const ctx = createContext(config, createLogger("silent"));
-seedDatabase(ctx.sqlite, { users: 200, articles: 2000 });
+const ctx = await createContext(config, createLogger("silent"));
+seedDatabase((ctx.store as SqliteStore).connections.writer, { users: 200, articles: 2000 });
 const app = createApp(ctx, { peerAddress: () => "192.0.2.1" });
 
 const workloads = [

@@ -42,7 +42,9 @@ async function http(enabled: boolean, n: number) {
     RATE_LIMIT_ENABLED: String(enabled),
     RATE_LIMIT_IP_PER_MINUTE: "1000000",
   });
-  const app = createApp(createContext(config, createLogger("silent")), { peerAddress: () => "192.0.2.1" });
+  const app = createApp(await createContext(config, createLogger("silent")), {
+    peerAddress: () => "192.0.2.1",
+  });
   for (let i = 0; i < 500; i++) await app.handle(new Request("http://localhost/api/articles"));
   const start = performance.now();
   for (let i = 0; i < n; i++) await app.handle(new Request("http://localhost/api/articles"));

@@ -20,8 +20,7 @@ import { Database } from "bun:sqlite";
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import { openDatabase } from "../src/db/client.ts";
-import { applyMigrations } from "../src/db/migrate.ts";
+import { openMigrated } from "./lib/db.ts";
 import { type LoadResult, measure, pickTool } from "./lib/load.ts";
 import {
   freePort,
@@ -66,8 +65,7 @@ const servers: Server[] = [];
 
 async function seed(): Promise<{ popularTag: string }> {
   const file = join(dir, "seed.db");
-  const { db, sqlite } = openDatabase(file);
-  applyMigrations(db);
+  const { sqlite } = openMigrated(file);
   // Cheap argon2 parameters: the benchmark signs in 64 users and measures nothing about passwords.
   const passwordHash = await Bun.password.hash(password, {
     algorithm: "argon2id",

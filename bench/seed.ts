@@ -8,7 +8,7 @@
  * articles like favorites do. favorites_count is kept exact, as the application keeps it.
  */
 import type { Database } from "bun:sqlite";
-import { indexText } from "../src/modules/search/text.ts";
+import { indexText } from "../src/lib/search-text.ts";
 
 export interface SeedOptions {
   users: number;

@@ -14,8 +14,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openDatabase } from "../src/db/client.ts";
-import { applyMigrations } from "../src/db/migrate.ts";
+import { openMigrated } from "./lib/db.ts";
 import { freePort, quireCommand, quireEnv, root, startQuire, stop } from "./lib/servers.ts";
 import { seedDatabase } from "./seed.ts";
 
@@ -66,8 +65,7 @@ async function helloBinary(): Promise<string[]> {
 /** An existing, migrated (optionally seeded) database: what a restart finds. */
 function prepareDatabase(): string {
   const file = join(dir, "start.db");
-  const { db, sqlite } = openDatabase(file);
-  applyMigrations(db);
+  const { sqlite } = openMigrated(file);
   if (articles > 0)
     seedDatabase(sqlite, { users: Math.max(10, articles / 10), articles, search: true, passwordHash: "x" });
   sqlite.run("PRAGMA wal_checkpoint(TRUNCATE)");

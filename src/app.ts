@@ -57,7 +57,7 @@ export function createApp(ctx: AppContext, options: AppOptions = {}) {
       .use(compressionPlugin())
       .use(metricsPlugin(ctx))
       .use(clientPlugin(ctx, options.peerAddress))
-      .use(securityHeaders(ctx))
+      .use(securityHeaders())
       .use(corsPlugin(ctx.config.CORS_ORIGINS))
       // A URL that does not parse (authority-form target, bad Host) is a 400 here, before any hook reads it.
       .use(urlGuard())

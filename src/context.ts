@@ -21,7 +21,7 @@
  */
 import type { Config } from "./config.ts";
 import type { DomainEvent } from "./events.ts";
-import { createAppMetrics, type AppMetrics } from "./http/metrics.ts";
+import { type AppMetrics, createAppMetrics } from "./http/metrics.ts";
 import { sqliteEngineOps } from "./infra/sqlite/ops.ts";
 import { openSqliteStore } from "./infra/sqlite/store.ts";
 import { type Clock, systemClock } from "./lib/clock.ts";

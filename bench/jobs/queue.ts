@@ -15,10 +15,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { openDatabase } from "../../src/db/client.ts";
-import { applyMigrations } from "../../src/db/migrate.ts";
+import type { DomainEvent } from "../../src/events.ts";
+import { openSqliteStore, type SqliteStore } from "../../src/infra/sqlite/store.ts";
 import { systemClock } from "../../src/lib/clock.ts";
+import { EventBus } from "../../src/lib/event-bus.ts";
+import { createLogger } from "../../src/lib/logger.ts";
 import { JobQueue } from "../../src/lib/queue.ts";
+import type { WriteTx } from "../../src/store/store.ts";
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
@@ -28,10 +31,13 @@ const N = Number(values.jobs);
 const concurrency = Number(values.concurrency);
 const dir = mkdtempSync(join(tmpdir(), "quire-bench-jobs-"));
 
-function fresh(name: string) {
-  const { db, sqlite } = openDatabase(join(dir, `${name}.db`));
-  applyMigrations(db);
-  return sqlite;
+/** A store on a fresh migrated file (the queue's own engine), with nothing listening to its events. */
+function fresh(name: string): SqliteStore {
+  return openSqliteStore({
+    url: join(dir, `${name}.db`),
+    hooks: new EventBus<DomainEvent, WriteTx>({ onHandlerError: () => {} }),
+    log: createLogger("silent"),
+  });
 }
 
 const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
@@ -45,7 +51,8 @@ const time = async (label: string, n: number, fn: () => unknown) => {
 
 // Baseline: the same number of rows through plain statements.
 {
-  const sqlite = fresh("baseline");
+  const store = fresh("baseline");
+  const sqlite = store.connections.writer;
   sqlite.run("CREATE TABLE scratch (id INTEGER PRIMARY KEY, payload TEXT NOT NULL, state TEXT NOT NULL)");
   const insert = sqlite.query("INSERT INTO scratch (payload, state) VALUES ('{}', 'pending')");
   const take = sqlite.query("UPDATE scratch SET state = 'running' WHERE id = ?");
@@ -57,13 +64,13 @@ const time = async (label: string, n: number, fn: () => unknown) => {
       remove.run(id);
     }
   });
-  sqlite.close();
+  await store.close();
 }
 
 // The queue's worker loop, end to end: enqueue, then start and wait until the last job ran.
 {
-  const sqlite = fresh("worker");
-  const queue = new JobQueue({ db: sqlite, clock: systemClock, concurrency, pollIntervalMs: 1_000 });
+  const store = fresh("worker");
+  const queue = new JobQueue({ store, clock: systemClock, concurrency, pollIntervalMs: 1_000 });
   let ran = 0;
   let drained!: () => void;
   const done = new Promise<void>((r) => {
@@ -73,37 +80,36 @@ const time = async (label: string, n: number, fn: () => unknown) => {
     ran += 1;
     if (ran === N) drained();
   });
-  await time("queue: enqueue (autocommit)", N, () => {
-    for (let i = 0; i < N; i++) queue.enqueue("noop", { i });
-  });
+  await time("queue: enqueue (a unit of work each, concurrently)", N, () =>
+    Promise.all(Array.from({ length: N }, (_, i) => queue.enqueueNow("noop", { i }))),
+  );
   await time(`queue: drain, worker loop (concurrency ${concurrency})`, N, async () => {
-    queue.start();
+    await queue.start();
     await done;
   });
   await queue.stop({ deadlineMs: 1_000 });
-  sqlite.close();
+  await store.close();
 }
 
 // runDue: the same claims and finishes without the timer machinery.
 {
-  const sqlite = fresh("rundue");
-  const queue = new JobQueue({ db: sqlite, clock: systemClock, concurrency });
+  const store = fresh("rundue");
+  const queue = new JobQueue({ store, clock: systemClock, concurrency });
   queue.register("noop", () => {});
-  for (let i = 0; i < N; i++) queue.enqueue("noop", { i });
+  await Promise.all(Array.from({ length: N }, (_, i) => queue.enqueueNow("noop", { i })));
   await time(`queue: drain, runDue (batches of ${concurrency})`, N, () => queue.runDue());
-  sqlite.close();
+  await store.close();
 }
 
-// The outbox pattern: each job enqueued inside its own write transaction.
+// The outbox pattern: each job enqueued inside a unit of work of its own (the writer groups their commits).
 {
-  const sqlite = fresh("outbox");
-  const queue = new JobQueue({ db: sqlite, clock: systemClock, concurrency });
+  const store = fresh("outbox");
+  const queue = new JobQueue({ store, clock: systemClock, concurrency });
   queue.register("noop", () => {});
-  const write = sqlite.transaction((i: number) => queue.enqueue("noop", { i }));
-  await time("queue: enqueue in a transaction each (outbox)", N, () => {
-    for (let i = 0; i < N; i++) write(i);
-  });
-  sqlite.close();
+  await time("queue: enqueue in a unit of work each (outbox)", N, () =>
+    Promise.all(Array.from({ length: N }, (_, i) => store.write((tx) => queue.enqueue(tx, "noop", { i })))),
+  );
+  await store.close();
 }
 
 rmSync(dir, { recursive: true, force: true });

@@ -55,7 +55,7 @@ async function startQuire(): Promise<Target> {
     REALTIME_MAX_CONNECTIONS: "100000",
     REALTIME_MAX_CONNECTIONS_PER_IP: "100000",
   });
-  const ctx = createContext(config, createLogger("silent"));
+  const ctx = await createContext(config, createLogger("silent"));
   const app = createApp(ctx);
   app.listen({ port: 0, hostname: "127.0.0.1" });
   const base = `http://127.0.0.1:${app.server!.port}`;
@@ -79,7 +79,7 @@ async function startQuire(): Promise<Target> {
     async stop() {
       closeAllSockets(ctx);
       await app.stop(true);
-      closeContext(ctx);
+      await closeContext(ctx);
     },
   };
 }

@@ -21,13 +21,13 @@
 import { Value } from "@sinclair/typebox/value";
 import type { Config } from "../config.ts";
 import { type AppContext, closeContext, createContext } from "../context.ts";
-import type { Role } from "../policy.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { changeUser, listAccounts, resetPassword } from "../modules/admin/users.ts";
 import { recordAuditNow } from "../modules/audit/service.ts";
 import { RegisterBody } from "../modules/users/model.ts";
 import { createUser } from "../modules/users/service.ts";
+import type { Role } from "../policy.ts";
 import { type Command, type Flags, storage, storageHelp, UsageError, withConfig } from "./command.ts";
 import {
   type ChosenPassword,

@@ -7,8 +7,8 @@ import { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Config } from "../config.ts";
-import type { Logger } from "../lib/logger.ts";
 import { backupTo } from "../infra/sqlite/backup.ts";
+import type { Logger } from "../lib/logger.ts";
 import { BackupExists } from "../store/ops.ts";
 
 export const backupUsage = ["<file>               where to write the copy (must not exist)"];

@@ -22,8 +22,8 @@ import { Elysia } from "elysia";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { LRUCache } from "lru-cache";
 import type { AppContext } from "../context.ts";
-import type { Role } from "../policy.ts";
 import { forbidden, unauthorized } from "../errors.ts";
+import type { Role } from "../policy.ts";
 import { can } from "../policy.ts";
 import { limitRequest } from "./rate-limit.ts";
 

@@ -105,7 +105,10 @@ export const errorsPlugin = (log: Logger, normalise: (err: unknown) => unknown =
           if (cause instanceof StoreUnavailable) {
             // Disk full, the database unwritable or unreachable: the operator must act; readiness says so
             // meanwhile (the store noted the failure).
-            log.error({ reqId, reason: cause.reason, method: request.method }, "database not writable");
+            log.error(
+              { reqId, reason: cause.reason, code: cause.code, method: request.method },
+              "database not writable",
+            );
             set.status = 503;
             set.headers["retry-after"] = String(STORAGE_RETRY_AFTER_SECONDS);
             return { errors: { database: ["cannot store changes right now, try again later"] } };

@@ -9,7 +9,7 @@
  *   (the realtime hub's `stats()`: connections, messagesIn, messagesOut, dropped).
  * - quire_rate_limit_rejections_total {policy}, quire_sqlite_busy_total {source}, quire_backups_total
  *   {outcome}, quire_backup_last_success_timestamp_seconds, quire_database_size_bytes.
- * - quire_build_info {version, bun, sqlite, platform}: always 1.
+ * - quire_build_info {version, bun, engine, platform}: always 1.
  * - quire_sqlite_checkpoint_failures_total, quire_sqlite_wal_bytes: background checkpoints that failed (the
  *   WAL then grows with every write) and the WAL file's size (src/db/checkpointer.ts).
  * - process_* and nodejs_* (collectDefaultMetrics on this app's own registry).

@@ -23,7 +23,7 @@ const baseHeaders = {
  * HSTS only when the client reached us over TLS: directly (an https URL) or, as a trusted proxy says in
  * X-Forwarded-Proto, at the proxy (clientPlugin resolves that; register it first).
  */
-export const securityHeaders = (ctx: AppContext) =>
+export const securityHeaders = () =>
   new Elysia({ name: "quire/security-headers" }).onRequest(({ set, request }) => {
     Object.assign(set.headers, baseHeaders);
     if (clientOf(request).https) {

@@ -105,4 +105,3 @@ export function resolveClient(
   }
   return { ip: addr.toString(), key: rateKey(addr), https };
 }
-

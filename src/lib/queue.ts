@@ -32,8 +32,8 @@ import {
   PermanentJobError,
   type QueueLogger,
   type QueueOptions,
-  type QueueStore,
   type QueueStats,
+  type QueueStore,
   RetryLaterError,
 } from "./queue-types.ts";
 
@@ -107,7 +107,8 @@ export class JobQueue {
     this.register(type, handler);
     this.#handlers.get(type)!.intervalMs = intervalMs;
     // Registered after start(): give it its row now (scheduling is idempotent).
-    if (this.#started) void this.scheduleRecurring().catch((err) => this.#log.error({ err }, "scheduling failed"));
+    if (this.#started)
+      void this.scheduleRecurring().catch((err) => this.#log.error({ err }, "scheduling failed"));
     return this;
   }
 
@@ -137,7 +138,11 @@ export class JobQueue {
   }
 
   /** Insert a job in a unit of its own, and wake the workers. */
-  async enqueueNow(type: string, payload: unknown = {}, options: EnqueueOptions = {}): Promise<number | undefined> {
+  async enqueueNow(
+    type: string,
+    payload: unknown = {},
+    options: EnqueueOptions = {},
+  ): Promise<number | undefined> {
     const id = await this.#store.write((tx) => this.enqueue(tx, type, payload, options));
     if (id !== undefined) this.wake();
     return id;

@@ -84,7 +84,7 @@ export async function shutdownGracefully(steps: ShutdownSteps, options: Shutdown
  * function removing the handlers.
  */
 export function onShutdownSignals(
-  onFirst: (signal: NodeJS.Signals) => void,
+  onFirst: (signal: NodeJS.Signals) => void | Promise<void>,
   options: { log: ShutdownLog; exit?: (code: number) => void; signals?: NodeJS.Signals[] },
 ): () => void {
   const exit = options.exit ?? ((code) => process.exit(code));
@@ -97,7 +97,10 @@ export function onShutdownSignals(
       return;
     }
     received = signal;
-    onFirst(signal);
+    Promise.resolve(onFirst(signal)).catch((err) => {
+      options.log.warn({ err, signal }, "shutdown failed: exiting");
+      exit(1);
+    });
   };
   for (const s of signals) process.on(s, handler);
   return () => {

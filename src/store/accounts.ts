@@ -1,7 +1,6 @@
 /** Repositories of accounts: users, sessions with their refresh tokens, the audit log. */
 import type { Role } from "../policy.ts";
 
-
 export interface UserRow {
   id: number;
   username: string;
@@ -85,13 +84,15 @@ export interface SessionsRepo {
    * End live sessions: one (`sid`), or every one of a user (`userId`, all but `keep`). Returns those that
    * were live and are now ended.
    */
-  end(
-    which: { sid: string } | { userId: number; keep?: string },
-    now: number,
-  ): Promise<EndedSession[]>;
+  end(which: { sid: string } | { userId: number; keep?: string }, now: number): Promise<EndedSession[]>;
   /** Ids of a user's sessions that have not been ended (expired ones included). */
   openIdsOf(userId: number): Promise<string[]>;
-  insertRefreshToken(token: { sessionId: string; tokenHash: string; expiresAt: number; now: number }): Promise<void>;
+  insertRefreshToken(token: {
+    sessionId: string;
+    tokenHash: string;
+    expiresAt: number;
+    now: number;
+  }): Promise<void>;
   /**
    * Retire a current refresh token in one statement: unused, unexpired, of a live session. Returns the
    * session id when this call retired it (of two concurrent calls exactly one does).

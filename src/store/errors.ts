@@ -27,11 +27,14 @@ export type UnavailableReason = "busy" | "full" | "read-only" | "io" | "unreacha
  */
 export class StoreUnavailable extends Error {
   override name = "StoreUnavailable";
+  /** The engine's own code (an SQLite result code, a Postgres SQLSTATE), for the operator's log. */
+  readonly code: string | undefined;
   constructor(
     readonly reason: UnavailableReason,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; code?: string },
   ) {
     super(`database unavailable (${reason})`, options);
+    this.code = options?.code;
   }
 }
 

@@ -12,7 +12,10 @@ import type { JobRow, JobState, JobStore } from "../lib/queue-types.ts";
 export interface JobsRepo extends JobStore {
   byId(id: number): Promise<JobRow | undefined>;
   /** Newest first. */
-  list(filter: { state?: JobState; type?: string }, page: { limit: number; offset: number }): Promise<JobRow[]>;
+  list(
+    filter: { state?: JobState; type?: string },
+    page: { limit: number; offset: number },
+  ): Promise<JobRow[]>;
   count(filter: { state?: JobState; type?: string }): Promise<number>;
 }
 
@@ -40,7 +43,12 @@ export interface DeliveryRow {
 
 export interface WebhooksRepo {
   count(): Promise<number>;
-  insert(webhook: { url: string; events: readonly string[]; secret: string; now: number }): Promise<WebhookRow>;
+  insert(webhook: {
+    url: string;
+    events: readonly string[];
+    secret: string;
+    now: number;
+  }): Promise<WebhookRow>;
   list(page: { limit: number; offset: number }): Promise<WebhookRow[]>;
   byId(id: number): Promise<WebhookRow | undefined>;
   /** Its delivery log goes with it. */

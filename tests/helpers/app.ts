@@ -119,7 +119,9 @@ export async function registerUser(
   const password = overrides.password ?? "correct horse battery";
   const res = await t.request("POST", "/api/users", { body: { user: { username, email, password } } });
   if (res.status !== 201) throw new Error(`registerUser: ${res.status} ${res.text}`);
-  const row = t.sqlite.query<{ id: number }, [string]>("select id from users where username = ?").get(username);
+  const row = t.sqlite
+    .query<{ id: number }, [string]>("select id from users where username = ?")
+    .get(username);
   return { id: row!.id, token: res.body.user.token, username, email, password };
 }
 

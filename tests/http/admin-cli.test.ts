@@ -12,7 +12,7 @@ import { loadConfig } from "../../src/config.ts";
 import { type AppContext, closeContext, createContext } from "../../src/context.ts";
 import { FakeClock } from "../../src/lib/clock.ts";
 import { createLogger } from "../../src/lib/logger.ts";
-import { TEST_SECRET, sqliteOf } from "../helpers/app.ts";
+import { sqliteOf, TEST_SECRET } from "../helpers/app.ts";
 
 // Each test spawns a few CLI processes (≈0.5 s each on a busy 2-core machine).
 setDefaultTimeout(30_000);

@@ -15,8 +15,7 @@ import {
 } from "../helpers/app.ts";
 
 const storedCount = (t: TestApp, slug: string) =>
-  (t.sqlite.query("select favorites_count as n from articles where slug = ?").get(slug) as { n: number })
-    .n;
+  (t.sqlite.query("select favorites_count as n from articles where slug = ?").get(slug) as { n: number }).n;
 
 describe("POST/DELETE /api/articles/:slug/favorite", () => {
   let t: TestApp;

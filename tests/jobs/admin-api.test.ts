@@ -101,7 +101,7 @@ describe("retry", () => {
     t.ctx.jobs.register("sometimes", () => {
       if (fail) throw new Error("down");
     });
-    const id = ((await t.ctx.jobs.enqueueNow("sometimes", {}, { maxAttempts: 1 })))!;
+    const id = (await t.ctx.jobs.enqueueNow("sometimes", {}, { maxAttempts: 1 }))!;
     await t.ctx.jobs.runDue();
     expect(jobsOfType(t, "sometimes")[0]).toMatchObject({ state: "dead", attempts: 1 });
 
@@ -109,9 +109,7 @@ describe("retry", () => {
     expect(res.status).toBe(200);
     expect(res.body.job).toMatchObject({ id, state: "pending", attempts: 0, finishedAt: null });
     expect(
-      t.sqlite
-        .query("SELECT action, actor_id, target_id FROM audit_log WHERE action = 'job.retried'")
-        .all(),
+      t.sqlite.query("SELECT action, actor_id, target_id FROM audit_log WHERE action = 'job.retried'").all(),
     ).toEqual([{ action: "job.retried", actor_id: admin.id, target_id: String(id) }]);
     fail = false;
     await t.ctx.jobs.runDue();

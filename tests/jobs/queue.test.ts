@@ -9,7 +9,6 @@ import { openSqliteStore, type SqliteStore } from "../../src/infra/sqlite/store.
 import { FakeClock } from "../../src/lib/clock.ts";
 import { EventBus } from "../../src/lib/event-bus.ts";
 import { createLogger } from "../../src/lib/logger.ts";
-import type { WriteTx } from "../../src/store/store.ts";
 import {
   exponentialBackoff,
   JobQueue,
@@ -18,6 +17,7 @@ import {
   PermanentJobError,
   RetryLaterError,
 } from "../../src/lib/queue.ts";
+import type { WriteTx } from "../../src/store/store.ts";
 
 const opened: SqliteStore[] = [];
 const queues: JobQueueType[] = [];
@@ -84,7 +84,7 @@ describe("running jobs", () => {
     const { queue, job, clock } = setup();
     const seen: unknown[] = [];
     queue.register<{ n: number }>("echo", (j) => void seen.push([j.payload, j.attempt]));
-    const id = ((await queue.enqueueNow("echo", { n: 7 })))!;
+    const id = (await queue.enqueueNow("echo", { n: 7 }))!;
     expect(job(id).state).toBe("pending");
     expect(await queue.runDue()).toBe(1);
     expect(seen).toEqual([[{ n: 7 }, 1]]);
@@ -95,7 +95,7 @@ describe("running jobs", () => {
   test("only registered types are claimed", async () => {
     const { queue, job } = setup();
     queue.register("known", () => {});
-    const other = ((await queue.enqueueNow("from-a-newer-version", {})))!;
+    const other = (await queue.enqueueNow("from-a-newer-version", {}))!;
     expect(await queue.runDue()).toBe(0);
     expect(job(other).state).toBe("pending");
   });
@@ -103,7 +103,7 @@ describe("running jobs", () => {
   test("a delayed job waits for its run_at", async () => {
     const { queue, job, clock } = setup();
     queue.register("later", () => {});
-    const id = ((await queue.enqueueNow("later", {}, { delayMs: 5_000 })))!;
+    const id = (await queue.enqueueNow("later", {}, { delayMs: 5_000 }))!;
     expect(await queue.runDue()).toBe(0);
     clock.advance(4_999);
     expect(await queue.runDue()).toBe(0);
@@ -134,7 +134,7 @@ describe("failures", () => {
       calls += 1;
       if (calls < 3) throw new Error(`failure ${calls}`);
     });
-    const id = ((await queue.enqueueNow("flaky", {})))!;
+    const id = (await queue.enqueueNow("flaky", {}))!;
     const t0 = clock.now();
     await queue.runDue();
     // Attempt 1 failed: backoff(1) = 1000 ms, halved by the minimum jitter.
@@ -170,7 +170,7 @@ describe("failures", () => {
       calls += 1;
       throw new Error("always");
     });
-    const id = ((await queue.enqueueNow("broken", {})))!;
+    const id = (await queue.enqueueNow("broken", {}))!;
     for (let i = 0; i < 5; i++) {
       await queue.runDue();
       clock.advance(60_000);
@@ -187,7 +187,7 @@ describe("failures", () => {
     queue.register("strict", () => {
       if (fail) throw new PermanentJobError("bad payload");
     });
-    const id = ((await queue.enqueueNow("strict", {})))!;
+    const id = (await queue.enqueueNow("strict", {}))!;
     await queue.runDue();
     expect(job(id)).toMatchObject({ state: "dead", attempts: 1, lastError: "bad payload" });
     fail = false;
@@ -203,7 +203,7 @@ describe("failures", () => {
     queue.register("waits", () => {
       if (!open) throw new RetryLaterError(10_000, "circuit open");
     });
-    const id = ((await queue.enqueueNow("waits", {})))!;
+    const id = (await queue.enqueueNow("waits", {}))!;
     await queue.runDue();
     expect(job(id)).toMatchObject({ state: "pending", attempts: 0, runAt: clock.now() + 10_000 });
     open = true;
@@ -215,7 +215,7 @@ describe("failures", () => {
   test("a payload that is not JSON is dead, not retried", async () => {
     const { queue, sqlite, job } = setup();
     queue.register("p", () => {});
-    const id = ((await queue.enqueueNow("p", {})))!;
+    const id = (await queue.enqueueNow("p", {}))!;
     sqlite.run("UPDATE jobs SET payload = '{oops' WHERE id = ?", [id]);
     await queue.runDue();
     expect(job(id)).toMatchObject({ state: "dead", lastError: "payload is not JSON" });
@@ -224,13 +224,13 @@ describe("failures", () => {
 
 describe("leases", () => {
   test("a job held by a process that died runs again once its lease expires", async () => {
-    const { store, sqlite, clock, job } = setup();
+    const { store, clock, job } = setup();
     // Process A claims the job and never finishes (its handler hangs: as good as dead).
     const a = new JobQueue({ store, clock, leaseMs: 30_000 });
     queues.push(a);
     const hung = gate();
     a.register("work", () => hung.promise);
-    const id = ((await a.enqueueNow("work", {})))!;
+    const id = (await a.enqueueNow("work", {}))!;
     const running = a.runDue();
     await until(() => job(id).state === "running");
     expect(job(id)).toMatchObject({ state: "running", attempts: 1 });
@@ -262,7 +262,7 @@ describe("leases", () => {
   test("a job whose lease lapses on its final attempt goes dead instead of looping", async () => {
     const { queue, sqlite, clock, job } = setup({ maxAttempts: 2 });
     queue.register("crashy", () => {});
-    const id = ((await queue.enqueueNow("crashy", {})))!;
+    const id = (await queue.enqueueNow("crashy", {}))!;
     // Two processes died while running it (attempts 2 = max), the lease lapsed.
     sqlite.run(
       "UPDATE jobs SET state = 'running', attempts = 2, locked_until = ?, locked_by = 'gone' WHERE id = ?",
@@ -354,7 +354,7 @@ describe("the worker loop", () => {
     queue.register("now", () => ran.open());
     await queue.start();
     await Bun.sleep(5); // the worker is idle, its next poll an hour away
-    const id = ((await queue.enqueueNow("now", {})))!;
+    const id = (await queue.enqueueNow("now", {}))!;
     await ran.promise;
     await Bun.sleep(1);
     expect(job(id).state).toBe("done");
@@ -367,7 +367,7 @@ describe("the worker loop", () => {
       started.open();
       await Bun.sleep(30);
     });
-    const id = ((await queue.enqueueNow("short", {})))!;
+    const id = (await queue.enqueueNow("short", {}))!;
     await queue.start();
     await started.promise;
     expect(await queue.stop({ deadlineMs: 2_000 })).toEqual({ released: 0 });
@@ -387,7 +387,7 @@ describe("the worker loop", () => {
         });
       });
     });
-    const id = ((await queue.enqueueNow("long", {})))!;
+    const id = (await queue.enqueueNow("long", {}))!;
     await queue.start();
     await started.promise;
     expect(await queue.stop({ deadlineMs: 20 })).toEqual({ released: 1 });

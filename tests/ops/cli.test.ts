@@ -11,7 +11,7 @@ import { closeContext, createContext } from "../../src/context.ts";
 import { markDraining } from "../../src/http/health.ts";
 import { createLogger } from "../../src/lib/logger.ts";
 import { main } from "../../src/main.ts";
-import { TEST_SECRET, sqliteOf } from "../helpers/app.ts";
+import { sqliteOf, TEST_SECRET } from "../helpers/app.ts";
 import { tempDir } from "./helpers.ts";
 
 const { dir: root, cleanup } = tempDir("quire-cli-");

@@ -75,7 +75,7 @@ describe("quire_backup_last_success_timestamp_seconds", () => {
   });
 });
 
-test("quire_build_info names the version, Bun, SQLite and platform", async () => {
+test("quire_build_info names the version, Bun, the engine and platform", async () => {
   const t = await createTestApp();
   const text = await scrape(t);
   const line = text.split("\n").find((l) => l.startsWith("quire_build_info{"));
@@ -87,6 +87,7 @@ test("quire_build_info names the version, Bun, SQLite and platform", async () =>
       platform: `${process.platform}-${process.arch}`,
     }),
   ).toBe(1);
-  expect(line).toMatch(/sqlite="\d+\.\d+\.\d+"/);
+  // The engine and its version: which database this node runs on.
+  expect(line).toMatch(/engine="sqlite \d+\.\d+\.\d+"/);
   expect(text).toContain("# TYPE quire_build_info gauge");
 });

@@ -208,7 +208,7 @@ describe("GET /metrics", () => {
       expect(res.text).toContain("# TYPE http_requests_total counter");
     });
     test("a short token is a configuration error", async () => {
-      expect(await createTestApp({ METRICS_TOKEN: "short" })).rejects.toThrow("METRICS_TOKEN");
+      await expect(createTestApp({ METRICS_TOKEN: "short" })).rejects.toThrow("METRICS_TOKEN");
     });
   });
 });

@@ -80,7 +80,7 @@ describe("onShutdownSignals", () => {
   test("first signal starts the shutdown once; a second exits 1 at once", async () => {
     const started: string[] = [];
     const exits: number[] = [];
-    const remove = onShutdownSignals((s) => started.push(s), {
+    const remove = onShutdownSignals((s) => void started.push(s), {
       log: quiet,
       exit: (c) => exits.push(c),
       signals: ["SIGUSR2"],

@@ -6,8 +6,8 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { reindexStep, SEARCH_REINDEX } from "../../src/modules/search/reindex.ts";
 import { indexText, wordPhrase } from "../../src/lib/search-text.ts";
+import { reindexStep, SEARCH_REINDEX } from "../../src/modules/search/reindex.ts";
 import {
   count,
   createArticle,
@@ -154,10 +154,12 @@ describe("re-indexing articles indexed before character pairs", () => {
       )
       .get(slug)!;
     t.sqlite.run("delete from articles_fts where rowid = ?", [row.id]);
-    t.sqlite.run(
-      "insert into articles_fts (rowid, title, description, body, tags) values (?, ?, ?, ?, '')",
-      [row.id, row.title, row.description, row.body],
-    );
+    t.sqlite.run("insert into articles_fts (rowid, title, description, body, tags) values (?, ?, ?, ?, '')", [
+      row.id,
+      row.title,
+      row.description,
+      row.body,
+    ]);
     t.ctx.caches.lists.clear();
   }
 
@@ -166,7 +168,10 @@ describe("re-indexing articles indexed before character pairs", () => {
     indexTheOldWay(a.hello!);
     expect(await find("本語")).toEqual([]);
 
-    const migration = readFileSync(join(import.meta.dir, "../../drizzle/0007_search-reindex.sql"), "utf8");
+    const migration = readFileSync(
+      join(import.meta.dir, "../../drizzle/sqlite/0007_search-reindex.sql"),
+      "utf8",
+    );
     t.sqlite.run("delete from jobs where type = ?", [SEARCH_REINDEX]);
     t.sqlite.run(migration);
     expect(count(t, "jobs where type = ? and state = 'pending'", SEARCH_REINDEX)).toBe(1);

@@ -4,10 +4,7 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  BACKSTOP_AUTOCHECKPOINT_PAGES,
-  startCheckpointer,
-} from "../../src/infra/sqlite/checkpointer.ts";
+import { BACKSTOP_AUTOCHECKPOINT_PAGES, startCheckpointer } from "../../src/infra/sqlite/checkpointer.ts";
 import { createLogger } from "../../src/lib/logger.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "quire-ckpt-"));

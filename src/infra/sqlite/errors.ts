@@ -7,7 +7,7 @@
  * column index, so column lists are mapped back to their unique index through the schema.
  */
 import { getTableConfig, type SQLiteTable } from "drizzle-orm/sqlite-core";
-import { StoreUnavailable, UniqueViolation, type UnavailableReason } from "../../store/errors.ts";
+import { StoreUnavailable, type UnavailableReason, UniqueViolation } from "../../store/errors.ts";
 import * as schema from "./schema.ts";
 
 /** "table.col1, table.col2" → unique index name, from the schema's unique indexes on plain columns. */
@@ -25,6 +25,10 @@ const uniqueByColumns = (() => {
       if (!index.config.unique) continue;
       const names = index.config.columns.map((c) => ("name" in c ? `${config.name}.${c.name}` : undefined));
       if (names.every((n) => n !== undefined)) map.set(names.join(", "), index.config.name);
+    }
+    // `.unique("name")` on a column: drizzle-kit makes it a unique index of that name.
+    for (const column of config.columns) {
+      if (column.isUnique && column.uniqueName) map.set(`${config.name}.${column.name}`, column.uniqueName);
     }
   }
   return map;
@@ -72,5 +76,5 @@ export function normaliseSqliteError(err: unknown): unknown {
     return new UniqueViolation(name, { cause: err });
   }
   const reason = unavailable(found.code);
-  return reason ? new StoreUnavailable(reason, { cause: err }) : err;
+  return reason ? new StoreUnavailable(reason, { cause: err, code: found.code }) : err;
 }

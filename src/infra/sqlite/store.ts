@@ -92,8 +92,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     normaliseError: normaliseSqliteError,
     probe: () => writer.outside(() => probe(connections, health)),
     writerStats: () => writer.stats(),
-    checkpointStats: () =>
-      checkpointer?.stats() ?? { runs: 0, failures: 0, failing: 0, lastLogPages: 0 },
+    checkpointStats: () => checkpointer?.stats() ?? { runs: 0, failures: 0, failing: 0, lastLogPages: 0 },
     walBytes: () => (isMemory(url) ? 0 : walBytes(url)),
     startCheckpoints,
     exclusive: (fn) => writer.outside(() => fn(connections.writer)),

@@ -67,8 +67,8 @@ export const adminRoutes = (ctx: AppContext) =>
     )
     .delete(
       "/api/admin/articles/:slug",
-      ({ params, viewer, request, set }) => {
-        moderateArticle(ctx, viewer, params.slug, { ip: clientOf(request).ip });
+      async ({ params, viewer, request, set }) => {
+        await moderateArticle(ctx, viewer, params.slug, { ip: clientOf(request).ip });
         set.status = 204;
       },
       {
@@ -87,8 +87,8 @@ export const adminRoutes = (ctx: AppContext) =>
     )
     .delete(
       "/api/admin/comments/:id",
-      ({ params, viewer, request, set }) => {
-        moderateComment(ctx, viewer, Number(params.id), { ip: clientOf(request).ip });
+      async ({ params, viewer, request, set }) => {
+        await moderateComment(ctx, viewer, Number(params.id), { ip: clientOf(request).ip });
         set.status = 204;
       },
       {

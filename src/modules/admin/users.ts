@@ -85,12 +85,20 @@ export async function changeUser(
       throw new AppError(409, { [role ? "role" : "suspended"]: ["would leave no active admin"] });
     }
     if (role) {
-      await recordAudit(ctx, tx, { action: "user.role_changed", ...audit, detail: { from: target.role, to: role } });
+      await recordAudit(ctx, tx, {
+        action: "user.role_changed",
+        ...audit,
+        detail: { from: target.role, to: role },
+      });
       await tx.emit({ type: "user.role_changed", userId: target.id, role });
     }
     if (suspended === true) {
       const ended = await endSessions(ctx, tx, { userId: target.id }, "suspended");
-      await recordAudit(ctx, tx, { action: "user.suspended", ...audit, detail: { sessionsEnded: ended.length } });
+      await recordAudit(ctx, tx, {
+        action: "user.suspended",
+        ...audit,
+        detail: { sessionsEnded: ended.length },
+      });
     }
     if (suspended === false) await recordAudit(ctx, tx, { action: "user.unsuspended", ...audit });
     return row;

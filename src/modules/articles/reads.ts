@@ -84,7 +84,11 @@ export async function articleReply(
 }
 
 /** The article as a plain object, for write responses (always a fresh copy). */
-export async function articleObject(ctx: AppContext, entry: ArticleEntry, reader: Reader): Promise<ArticleBody> {
+export async function articleObject(
+  ctx: AppContext,
+  entry: ArticleEntry,
+  reader: Reader,
+): Promise<ArticleBody> {
   const { favorited, following } = await flagsOf(ctx, entry, reader);
   return { article: withFlags(entry.article, favorited, following) };
 }

@@ -100,7 +100,8 @@ export const articlesRoutes = (ctx: AppContext) =>
     )
     .get(
       "/api/articles/:slug",
-      async ({ params, viewer, request, set }) => reply(request, set, await getArticle(ctx, params.slug, viewer)),
+      async ({ params, viewer, request, set }) =>
+        reply(request, set, await getArticle(ctx, params.slug, viewer)),
       {
         optionalAuth: true,
         params: SlugParams,
@@ -144,8 +145,8 @@ export const articlesRoutes = (ctx: AppContext) =>
     )
     .delete(
       "/api/articles/:slug",
-      ({ params, viewer, set }) => {
-        deleteArticle(ctx, viewer, params.slug);
+      async ({ params, viewer, set }) => {
+        await deleteArticle(ctx, viewer, params.slug);
         set.status = 204;
       },
       {

@@ -19,9 +19,9 @@
  * `following` and `favorited` are overlaid per reader, and unknown names are never cached.
  */
 import type { DomainEvent } from "../../events.ts";
+import { CachedJson } from "../../lib/cached-json.ts";
 import type { DomainEvents } from "../../lib/events.ts";
 import { type ArticleEntry, type Caches, countKeys, feedKey, usernameKey } from "./index.ts";
-import { CachedJson } from "../../lib/cached-json.ts";
 
 export function invalidateOnWrites<Tx>(caches: Caches, events: DomainEvents<DomainEvent, Tx>): () => void {
   return events.on({ afterCommit: (event) => invalidate(caches, event) });

@@ -31,7 +31,8 @@ export const commentsRoutes = (ctx: AppContext) =>
     )
     .post(
       "/api/articles/:slug/comments",
-      async ({ params, body, viewer, status }) => status(201, await addComment(ctx, viewer, params.slug, body.comment.body)),
+      async ({ params, body, viewer, status }) =>
+        status(201, await addComment(ctx, viewer, params.slug, body.comment.body)),
       {
         auth: true,
         params: SlugParams,
@@ -56,8 +57,8 @@ export const commentsRoutes = (ctx: AppContext) =>
     )
     .delete(
       "/api/articles/:slug/comments/:id",
-      ({ params, viewer, set }) => {
-        deleteComment(ctx, viewer, params.slug, Number(params.id));
+      async ({ params, viewer, set }) => {
+        await deleteComment(ctx, viewer, params.slug, Number(params.id));
         set.status = 204;
       },
       {

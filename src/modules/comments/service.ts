@@ -31,7 +31,12 @@ export const toComment = (r: CommentRow) => ({
  * The id of the article `slug` names; 404 if none, or a redirect to `suffix` under the current slug if `slug`
  * is a former one (301 for reads, 308 for writes: src/modules/articles/former-slugs.ts).
  */
-async function articleIdOf(ctx: AppContext, slug: string, suffix: () => string, status: Redirect): Promise<number> {
+async function articleIdOf(
+  ctx: AppContext,
+  slug: string,
+  suffix: () => string,
+  status: Redirect,
+): Promise<number> {
   const head = await ctx.store.read.articles.headBySlug(slug);
   if (!head) throw await missingArticle(ctx, slug, suffix(), status);
   return head.id;

@@ -133,7 +133,14 @@ export async function setFlag(
   const percentage = input.percentage ?? ctx.flags.rows().get(name)?.percentage ?? 100;
   await ctx.store.write(async (tx) => {
     await tx.flags.upsert({ name, enabled: input.enabled, percentage, updatedAt: now });
-    await auditAdmin(ctx, tx, "flag.changed", actor, { type: "flag", id: name }, { enabled: input.enabled, percentage });
+    await auditAdmin(
+      ctx,
+      tx,
+      "flag.changed",
+      actor,
+      { type: "flag", id: name },
+      { enabled: input.enabled, percentage },
+    );
     await tx.emit({ type: "flag.changed", name });
   });
   // The event asked for a refresh; this answer must already show the change.

@@ -39,7 +39,9 @@ export async function purgeExpired(ctx: AppContext): Promise<Record<string, numb
     refreshTokens: await purge(ctx, (r, limit) => r.purgeRefreshTokens(now, limit)),
     jobs: await purge(ctx, (r, limit) => r.purgeJobs(retention, limit)),
     webhookDeliveries: await purge(ctx, (r, limit) => r.purgeDeliveries(retention, limit)),
-    audit: await purge(ctx, (r, limit) => r.purgeAudit(now - ctx.config.AUDIT_RETENTION_DAYS * DAY_MS, limit)),
+    audit: await purge(ctx, (r, limit) =>
+      r.purgeAudit(now - ctx.config.AUDIT_RETENTION_DAYS * DAY_MS, limit),
+    ),
   };
   ctx.log.info({ removed }, "housekeeping: purged");
   return removed;

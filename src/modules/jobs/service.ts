@@ -36,7 +36,10 @@ export async function listJobs(
 ) {
   const page = pageOf(query);
   const filter = { ...(query.state && { state: query.state }), ...(query.type && { type: query.type }) };
-  const [rows, n] = await Promise.all([ctx.store.read.jobs.list(filter, page), ctx.store.read.jobs.count(filter)]);
+  const [rows, n] = await Promise.all([
+    ctx.store.read.jobs.list(filter, page),
+    ctx.store.read.jobs.count(filter),
+  ]);
   return { jobs: rows.map(toJob), jobsCount: n };
 }
 
@@ -44,7 +47,9 @@ export async function listJobs(
 export async function retryJob(ctx: AppContext, id: number, actor?: AdminActor) {
   const retried = await ctx.jobs.retry(id);
   if (retried) {
-    await ctx.store.write((tx) => auditAdmin(ctx, tx, "job.retried", actor, { type: "job", id }, { type: retried.type }));
+    await ctx.store.write((tx) =>
+      auditAdmin(ctx, tx, "job.retried", actor, { type: "job", id }, { type: retried.type }),
+    );
     ctx.log.info({ jobId: id, type: retried.type }, "job retried by an admin");
     return { job: toJob(retried) };
   }

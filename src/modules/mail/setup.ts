@@ -26,7 +26,6 @@ interface MailPayload {
   newEmail?: string;
 }
 
-
 export function setupMail(ctx: AppContext, mailer: Mailer = createMailer(ctx.config, ctx.log)): Mailer {
   const send = async (
     job: Job<MailPayload>,
@@ -55,11 +54,17 @@ export function mailOutbox(ctx: AppContext): EventHandler<DomainEvent, WriteTx> 
   return {
     async inTransaction(tx, e) {
       if (e.type === "user.created") {
-        await ctx.jobs.enqueue(tx, MAIL_WELCOME, { userId: e.userId }, { uniqueKey: `mail.welcome:${e.userId}` });
+        await ctx.jobs.enqueue(
+          tx,
+          MAIL_WELCOME,
+          { userId: e.userId },
+          { uniqueKey: `mail.welcome:${e.userId}` },
+        );
       } else if (e.type === "user.updated") {
         const at = ctx.clock.now();
         const to = e.previousEmail;
-        if (e.passwordChanged) await ctx.jobs.enqueue(tx, MAIL_PASSWORD_CHANGED, { userId: e.userId, at, to });
+        if (e.passwordChanged)
+          await ctx.jobs.enqueue(tx, MAIL_PASSWORD_CHANGED, { userId: e.userId, at, to });
         if (e.email.toLowerCase() !== to.toLowerCase()) {
           await ctx.jobs.enqueue(tx, MAIL_EMAIL_CHANGED, { userId: e.userId, at, to, newEmail: e.email });
         }

@@ -16,7 +16,8 @@ export const profilesRoutes = (ctx: AppContext) =>
     .use(authPlugin(ctx))
     .get(
       "/api/profiles/:username",
-      async ({ params, viewer, request, set }) => reply(request, set, await getProfile(ctx, params.username, viewer)),
+      async ({ params, viewer, request, set }) =>
+        reply(request, set, await getProfile(ctx, params.username, viewer)),
       {
         optionalAuth: true,
         params,

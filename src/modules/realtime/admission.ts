@@ -60,7 +60,7 @@ function checkOrigin(ctx: AppContext, request: Request): void {
 }
 
 /** The client address key (IPv6: /64), from the client-ip plugin, else the socket. */
-function ipOf(ctx: AppContext, request: Request, server: Server<unknown> | null): string {
+function ipOf(request: Request, server: Server<unknown> | null): string {
   const client = clientOf(request);
   if (client.key !== "unknown") return client.key;
   return server?.requestIP(request)?.address ?? "unknown";
@@ -79,7 +79,7 @@ export async function admit(
   const viewer = token === undefined ? undefined : await authenticate(token);
   if (!ctx.flags.isEnabled("realtime", viewer?.id))
     throw new AppError(503, { realtime: ["is disabled"] }, { "retry-after": "60" });
-  const ip = ipOf(ctx, request, server);
+  const ip = ipOf(request, server);
   const refusal = hub.checkAdmission(ip, viewer?.id);
   if (refusal) throw refusal;
   if (!viewer) return { ip, viewer: undefined };

@@ -47,7 +47,8 @@ export async function endSessions(
   const ended = await tx.sessions.end(which, ctx.clock.now());
   const byUser = new Map<number, string[]>();
   for (const { id, userId } of ended) byUser.set(userId, [...(byUser.get(userId) ?? []), id]);
-  for (const [userId, sessionIds] of byUser) await tx.emit({ type: "sessions.ended", userId, sessionIds, reason });
+  for (const [userId, sessionIds] of byUser)
+    await tx.emit({ type: "sessions.ended", userId, sessionIds, reason });
   return ended.map((e) => e.id);
 }
 

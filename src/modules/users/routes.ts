@@ -52,8 +52,7 @@ export const usersRoutes = (ctx: AppContext) =>
     )
     .post(
       "/api/users/login",
-      ({ body, issueToken, request }) =>
-        loginUser(ctx, body.user, issueToken, { ip: clientOf(request).ip }),
+      ({ body, issueToken, request }) => loginUser(ctx, body.user, issueToken, { ip: clientOf(request).ip }),
       {
         body: LoginBody,
         rateLimit: "login",

@@ -73,7 +73,13 @@ async function takenFields(
 }
 
 /** Insert the account in the caller's unit of work (the password already hashed: units do no hashing). */
-async function insertUser(ctx: AppContext, tx: WriteTx, input: RegisterInput, passwordHash: string, role?: Role) {
+async function insertUser(
+  ctx: AppContext,
+  tx: WriteTx,
+  input: RegisterInput,
+  passwordHash: string,
+  role?: Role,
+) {
   const row = await tx.users.insert({
     username: input.username,
     email: input.email,

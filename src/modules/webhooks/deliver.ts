@@ -33,7 +33,12 @@ const USER_AGENT = "Quire-Webhooks/1";
 export class WebhookBreakers {
   readonly #breakers = new Map<number, CircuitBreakerPolicy>();
 
-  constructor(private readonly config: Pick<AppContext["config"], "WEBHOOK_BREAKER_HALF_OPEN_MS" | "WEBHOOK_BREAKER_THRESHOLD">) {}
+  constructor(
+    private readonly config: Pick<
+      AppContext["config"],
+      "WEBHOOK_BREAKER_HALF_OPEN_MS" | "WEBHOOK_BREAKER_THRESHOLD"
+    >,
+  ) {}
 
   of(webhookId: number): CircuitBreakerPolicy {
     let breaker = this.#breakers.get(webhookId);
@@ -140,9 +145,9 @@ export async function deliverWebhook(ctx: AppContext, job: Job<DeliveryPayload>)
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   try {
-    const statusCode = await ctx.breakers.of(job.payload.webhookId).execute(() =>
-      send(ctx, hook.url, hook.secret, job),
-    );
+    const statusCode = await ctx.breakers
+      .of(job.payload.webhookId)
+      .execute(() => send(ctx, hook.url, hook.secret, job));
     await record(ctx, job, { statusCode, ok: true, error: null, durationMs: elapsed() });
   } catch (err) {
     if (err instanceof BrokenCircuitError) {

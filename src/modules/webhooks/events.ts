@@ -63,7 +63,12 @@ async function dataFor(tx: WriteTx, e: Subscribed): Promise<Record<string, unkno
       const c = await tx.comments.one(e.commentId, 0);
       if (!c) return undefined;
       return {
-        comment: { id: c.id, body: c.body, createdAt: iso(c.createdAt), author: { username: c.authorUsername } },
+        comment: {
+          id: c.id,
+          body: c.body,
+          createdAt: iso(c.createdAt),
+          author: { username: c.authorUsername },
+        },
         article: { slug: e.slug },
       };
     }

@@ -68,8 +68,8 @@ export const webhooksRoutes = (ctx: AppContext) =>
     })
     .delete(
       "/api/admin/webhooks/:id",
-      ({ params, set, viewer, request }) => {
-        deleteWebhook(ctx, Number(params.id), { id: viewer.id, ip: clientOf(request).ip });
+      async ({ params, set, viewer, request }) => {
+        await deleteWebhook(ctx, Number(params.id), { id: viewer.id, ip: clientOf(request).ip });
         set.status = 204;
       },
       {

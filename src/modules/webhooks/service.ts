@@ -45,9 +45,21 @@ export async function createWebhook(
     // Counted in the unit that inserts: two concurrent creations cannot both slip under the limit.
     if ((await tx.webhooks.count()) >= MAX_WEBHOOKS)
       throw new AppError(422, { webhooks: [`limit of ${MAX_WEBHOOKS} endpoints reached`] });
-    const inserted = await tx.webhooks.insert({ url: input.url, events: input.events, secret, now: ctx.clock.now() });
+    const inserted = await tx.webhooks.insert({
+      url: input.url,
+      events: input.events,
+      secret,
+      now: ctx.clock.now(),
+    });
     // The URL is audited (it says where data goes); the secret never is.
-    await auditAdmin(ctx, tx, "webhook.created", actor, { type: "webhook", id: inserted.id }, { url: input.url });
+    await auditAdmin(
+      ctx,
+      tx,
+      "webhook.created",
+      actor,
+      { type: "webhook", id: inserted.id },
+      { url: input.url },
+    );
     return inserted;
   });
   ctx.log.info({ webhookId: row.id, events: input.events }, "webhook endpoint created");
@@ -82,7 +94,11 @@ export async function deleteWebhook(ctx: AppContext, id: number, actor?: AdminAc
   ctx.log.info({ webhookId: id }, "webhook endpoint deleted");
 }
 
-export async function listDeliveries(ctx: AppContext, id: number, query: { limit?: string; offset?: string }) {
+export async function listDeliveries(
+  ctx: AppContext,
+  id: number,
+  query: { limit?: string; offset?: string },
+) {
   await findWebhook(ctx, id);
   const page = pageOf(query);
   const [rows, n] = await Promise.all([

@@ -25,9 +25,9 @@
  */
 import { and, count, desc, eq, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
+import { indexText } from "../../../lib/search-text.ts";
 import type { ArticleDetailRow, ArticleRow, ArticlesRepo, ListFilter } from "../../../store/content.ts";
 import type { SqliteDb } from "../client.ts";
-import { indexText } from "../../../lib/search-text.ts";
 import { articles, articleTags, favorites, follows, formerSlugs, tags, users } from "../schema.ts";
 import { articlesFts } from "./fts-table.ts";
 import { jsonList, lazy } from "./lazy.ts";
@@ -153,7 +153,12 @@ export function articleStatements(db: SqliteDb) {
       .where(eq(articles.slug, ph("slug")))
       .prepare(),
     head: db
-      .select({ id: articles.id, slug: articles.slug, authorId: articles.authorId, updatedAt: articles.updatedAt })
+      .select({
+        id: articles.id,
+        slug: articles.slug,
+        authorId: articles.authorId,
+        updatedAt: articles.updatedAt,
+      })
       .from(articles)
       .where(eq(articles.slug, ph("slug")))
       .prepare(),

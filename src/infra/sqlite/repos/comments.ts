@@ -69,7 +69,9 @@ export function sqliteComments(db: SqliteDb): CommentsRepo {
   }));
   return {
     async list(articleId, viewer, page) {
-      return q().list.all({ articleId, viewer, ...page }).map(toRow);
+      return q()
+        .list.all({ articleId, viewer, ...page })
+        .map(toRow);
     },
     async one(id, viewer) {
       const row = q().one.get({ id, viewer });
@@ -87,4 +89,3 @@ export function sqliteComments(db: SqliteDb): CommentsRepo {
     },
   };
 }
-

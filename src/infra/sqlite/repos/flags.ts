@@ -12,7 +12,12 @@ export function sqliteFlags(db: SqliteDb): FlagsRepo {
     all: db.select().from(flags).prepare(),
     upsert: db
       .insert(flags)
-      .values({ name: ph("name"), enabled: ph("enabled"), percentage: ph("percentage"), updatedAt: ph("updatedAt") })
+      .values({
+        name: ph("name"),
+        enabled: ph("enabled"),
+        percentage: ph("percentage"),
+        updatedAt: ph("updatedAt"),
+      })
       .onConflictDoUpdate({
         target: flags.name,
         set: {

@@ -11,7 +11,9 @@ const batched = (table: string, where: string) =>
 
 export function sqliteHousekeeping(connection: Database): HousekeepingRepo {
   const q = lazy(() => ({
-    sessions: connection.query(batched("sessions", "expires_at < $now OR (revoked_at IS NOT NULL AND revoked_at < $endedBefore)")),
+    sessions: connection.query(
+      batched("sessions", "expires_at < $now OR (revoked_at IS NOT NULL AND revoked_at < $endedBefore)"),
+    ),
     refreshTokens: connection.query(
       batched(
         "refresh_tokens",

@@ -85,7 +85,12 @@ export function sqliteJobs(db: SqliteDb): JobsRepo {
       )
       .returning()
       .prepare(),
-    extend: db.update(jobs).set({ lockedUntil: to("until") }).where(claimed).returning({ id: jobs.id }).prepare(),
+    extend: db
+      .update(jobs)
+      .set({ lockedUntil: to("until") })
+      .where(claimed)
+      .returning({ id: jobs.id })
+      .prepare(),
     postpone: db
       .update(jobs)
       .set({
@@ -159,8 +164,12 @@ export function sqliteJobs(db: SqliteDb): JobsRepo {
         return s.postpone.all({ ...base, runAt: change.runAt, error: change.error }).length > 0;
       case "retry":
         return (
-          s.retryLater.all({ ...base, runAt: change.runAt, error: change.error, reset: change.resetAttempts ? 1 : 0 })
-            .length > 0
+          s.retryLater.all({
+            ...base,
+            runAt: change.runAt,
+            error: change.error,
+            reset: change.resetAttempts ? 1 : 0,
+          }).length > 0
         );
       case "next":
         return s.next.all({ ...base, runAt: change.runAt }).length > 0;
