@@ -17,6 +17,8 @@
  *   realtime    RealtimeHub (src/modules/realtime)      this process's sockets
  *   breakers    WebhookBreakers (src/modules/webhooks)  in-process circuit breakers
  *   metrics     AppMetrics (src/http/metrics.ts)        this process's Prometheus registry
+ *   passwords   Passwords (src/lib/password.ts)         argon2id at the configured cost
+ *   backups     Backups (src/modules/backups/run.ts)    one backup at a time, by this server
  *   engine      EngineOps (src/store/ops.ts)            backups, size and upkeep of the SQLite file
  */
 import type { Config } from "./config.ts";
@@ -27,11 +29,12 @@ import { openSqliteStore } from "./infra/sqlite/store.ts";
 import { type Clock, systemClock } from "./lib/clock.ts";
 import { EventBus } from "./lib/event-bus.ts";
 import type { Logger } from "./lib/logger.ts";
+import { Passwords } from "./lib/password.ts";
 import { JobQueue } from "./lib/queue.ts";
 import { MemoryRateLimiter, type RateLimiter } from "./lib/rate-limiter.ts";
 import { TopicHistory, type TopicLog } from "./lib/topic-history.ts";
 import { registerListeners } from "./listeners.ts";
-import { restoreBackupMetrics } from "./modules/backups/run.ts";
+import { Backups, restoreBackupMetrics } from "./modules/backups/run.ts";
 import { type Caches, createCaches } from "./modules/cache/index.ts";
 import { FlagStore } from "./modules/flags/service.ts";
 import { registerJobHandlers } from "./modules/jobs/setup.ts";
@@ -59,6 +62,10 @@ export interface AppContext {
   /** The durable job queue (outbox, email, webhooks, housekeeping); workers run only in `serve`. */
   readonly jobs: JobQueue;
   readonly flags: FlagStore;
+  /** argon2id at the configured cost, with a decoy for unknown accounts. */
+  readonly passwords: Passwords;
+  /** Backups made by this server (one at a time). */
+  readonly backups: Backups;
   readonly realtime: RealtimeHub;
   readonly breakers: WebhookBreakers;
   readonly metrics: AppMetrics;
@@ -121,6 +128,11 @@ export async function createContext(
       maxAttempts: config.JOBS_MAX_ATTEMPTS,
     }),
     flags: new FlagStore(store, config, log),
+    passwords: new Passwords({
+      memoryCost: config.PASSWORD_MEMORY_COST_KIB,
+      timeCost: config.PASSWORD_TIME_COST,
+    }),
+    backups: new Backups(),
     realtime: undefined as unknown as RealtimeHub,
     breakers: new WebhookBreakers(config),
     metrics: undefined as unknown as AppMetrics,

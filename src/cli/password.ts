@@ -7,7 +7,7 @@
  *   --password <p>        the value itself (visible to other local users in `ps`: for throwaway setups).
  */
 import { randomBytes } from "node:crypto";
-import { limits } from "../modules/shared/model.ts";
+import { limits } from "../http/model.ts";
 import { type Flags, UsageError } from "./command.ts";
 
 export const passwordOptions = {

@@ -9,7 +9,7 @@
  */
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../context.ts";
-import { component, withExamples } from "../modules/shared/docs.ts";
+import { component, withExamples } from "./docs.ts";
 
 type Check = "ok" | "failed";
 

@@ -30,9 +30,9 @@ import type { AppContext } from "../context.ts";
 import { AppError } from "../errors.ts";
 import type { CacheStats } from "../lib/cache.ts";
 import { LATENCY_BUCKETS, Metrics } from "../lib/metrics.ts";
-import { documented } from "../modules/shared/docs.ts";
-import { errorDoc } from "../modules/shared/model.ts";
 import { StoreUnavailable } from "../store/errors.ts";
+import { documented } from "./docs.ts";
+import { errorDoc } from "./model.ts";
 import type { StrictPolicy } from "./rate-limit.ts";
 import { requestInfo, responseStatus, UNMATCHED_ROUTE } from "./request-log.ts";
 

@@ -13,7 +13,7 @@
  * and examples ride on its schemas (`examples`). Error examples are kept once in `components.examples`.
  */
 import type { ErrorFields } from "../errors.ts";
-import { docMeta } from "../modules/shared/docs.ts";
+import { docMeta } from "./docs.ts";
 import { stillWritable } from "./maintenance.ts";
 import { type Json, SchemaConverter } from "./openapi-schemas.ts";
 import { headerComponents, ifNoneMatch, type Part, standardParts } from "./openapi-standard.ts";

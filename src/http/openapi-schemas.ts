@@ -4,14 +4,14 @@
  * Hand-written rather than @elysiajs/openapi's converter, which inlines every schema (no components), drops
  * `description` from literal unions, types a nullable enum without `null`, and documents Elysia's coercing
  * `t.Integer` as "string or integer". TypeBox schemas already are JSON Schema, so the work is small:
- * - a schema marked `component(name, …)` (src/modules/shared/docs.ts) becomes `$ref` and is emitted once;
+ * - a schema marked `component(name, …)` (src/http/docs.ts) becomes `$ref` and is emitted once;
  * - `documentAs` replaces a schema (query strings that carry integers);
  * - Elysia's coercing numbers (a transform of "numeric string | number") become the number they encode;
  * - literal unions become `enum`, `Nullable(x)` becomes `type: [x, "null"]`, and `Record(String, x)`
  *   becomes `additionalProperties: x`.
  */
 import { TransformKind } from "@sinclair/typebox";
-import { docMeta } from "../modules/shared/docs.ts";
+import { docMeta } from "./docs.ts";
 
 export type Json = Record<string, unknown>;
 

@@ -18,7 +18,7 @@
  * digit with its combining marks (Thai vowel and tone signs stay on their consonant).
  *
  * Every word must match, in any column. ASCII text comes out of `indexText` unchanged, which is why only
- * articles with other characters were re-indexed when this was introduced (src/modules/search/reindex.ts).
+ * articles with other characters were re-indexed when this was introduced (src/modules/search/setup.ts).
  */
 
 /**

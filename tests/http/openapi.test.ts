@@ -5,8 +5,8 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { Value } from "@sinclair/typebox/value";
+import { ErrorEnvelope } from "../../src/http/model.ts";
 import { description } from "../../src/http/openapi.ts";
-import { ErrorEnvelope } from "../../src/modules/shared/model.ts";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 import {
   type Doc,

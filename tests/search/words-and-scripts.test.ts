@@ -1,13 +1,13 @@
 /**
  * What a search word matches (src/modules/search/text.ts): whole words, the last word of 3+ characters also
  * as a prefix; Chinese, Japanese, Korean and Thai as substrings (character pairs); NFKC. And the one-off
- * re-indexing of articles indexed before that (src/modules/search/reindex.ts, drizzle/0007).
+ * re-indexing of articles indexed before that (src/modules/search/setup.ts, drizzle/0007).
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { indexText, wordPhrase } from "../../src/lib/search-text.ts";
-import { reindexStep, SEARCH_REINDEX } from "../../src/modules/search/reindex.ts";
+import { reindexStep, SEARCH_REINDEX } from "../../src/modules/search/setup.ts";
 import {
   count,
   createArticle,

@@ -39,6 +39,8 @@ export const users = sqliteTable(
   (t) => [
     uniqueIndex("users_username_lower_uq").on(sql`lower(${t.username})`),
     uniqueIndex("users_email_lower_uq").on(sql`lower(${t.email})`),
+    // Admins are few: counting the active ones (the last-admin rule) and listing by role need not scan.
+    index("users_role_idx").on(t.role, t.suspended),
   ],
 );
 

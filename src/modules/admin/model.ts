@@ -1,7 +1,7 @@
 /** Schemas of the admin API (users and moderation); the audit log's live in src/modules/audit/model.ts. */
 import { t } from "elysia";
-import { component } from "../shared/docs.ts";
-import { limits, Pagination, profileExample } from "../shared/model.ts";
+import { component } from "../../http/docs.ts";
+import { limits, Pagination, profileExample } from "../../http/model.ts";
 
 const RoleSchema = t.Union([t.Literal("admin"), t.Literal("editor"), t.Literal("viewer")]);
 

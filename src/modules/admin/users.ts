@@ -11,12 +11,11 @@
  */
 import type { AppContext } from "../../context.ts";
 import { AppError, notFound } from "../../errors.ts";
-import { hashPassword } from "../../lib/password.ts";
+import { pageOf } from "../../lib/paging.ts";
 import type { Role } from "../../policy.ts";
 import type { UserFilter, UserRow } from "../../store/accounts.ts";
 import { recordAudit } from "../audit/service.ts";
 import { endSessions } from "../sessions/service.ts";
-import { pageOf } from "../shared/model.ts";
 import type { ChangeUserInput, UserListFilters } from "./model.ts";
 
 const toAdminUser = (u: UserRow) => ({
@@ -115,10 +114,7 @@ export async function resetPassword(
   password: string,
 ) {
   const target = await findByUsername(ctx, username);
-  const passwordHash = await hashPassword(password, {
-    memoryCost: ctx.config.PASSWORD_MEMORY_COST_KIB,
-    timeCost: ctx.config.PASSWORD_TIME_COST,
-  });
+  const passwordHash = await ctx.passwords.hash(password);
   const ended = await ctx.store.write(async (tx) => {
     await tx.users.update(target.id, { passwordHash, updatedAt: ctx.clock.now() });
     const ended = await endSessions(ctx, tx, { userId: target.id }, "password-change");

@@ -1,6 +1,14 @@
 import { t } from "elysia";
-import { component } from "../shared/docs.ts";
-import { errorDoc, limits, Pagination, Profile, profileExample, TAG_PATTERN, Text } from "../shared/model.ts";
+import { component } from "../../http/docs.ts";
+import {
+  errorDoc,
+  limits,
+  Pagination,
+  Profile,
+  profileExample,
+  TAG_PATTERN,
+  Text,
+} from "../../http/model.ts";
 
 const Tag = t.String({ minLength: 1, maxLength: limits.tag, pattern: TAG_PATTERN });
 const TagList = t.Array(Tag, {

@@ -13,7 +13,7 @@ export interface Reader {
   id: number;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
+const isoTime = (ms: number) => new Date(ms).toISOString();
 
 /**
  * A row as an article in a list, as anyone sees it (`favorited` and `author.following` false: the reader's
@@ -25,8 +25,8 @@ export function toListItem(row: ArticleRow) {
     title: row.title,
     description: row.description,
     tagList: row.tagList,
-    createdAt: iso(row.createdAt),
-    updatedAt: iso(row.updatedAt),
+    createdAt: isoTime(row.createdAt),
+    updatedAt: isoTime(row.updatedAt),
     favorited: false,
     favoritesCount: row.favoritesCount,
     author: { username: row.authorUsername, bio: row.authorBio, image: row.authorImage, following: false },

@@ -1,9 +1,9 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context.ts";
 import { authPlugin } from "../../http/auth.ts";
+import { security, withExamples } from "../../http/docs.ts";
 import { reply } from "../../http/etag.ts";
-import { security, withExamples } from "../shared/docs.ts";
-import { errorDoc } from "../shared/model.ts";
+import { errorDoc } from "../../http/model.ts";
 import {
   ArticleEnvelope,
   ArticleList,

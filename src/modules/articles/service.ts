@@ -5,6 +5,7 @@
 import type { AppContext } from "../../context.ts";
 import { forbidden, notFound } from "../../errors.ts";
 import { compareCodePoints } from "../../lib/collation.ts";
+import { pageOf } from "../../lib/paging.ts";
 import { searchTerms } from "../../lib/search-terms.ts";
 import { slugify, slugSuffix } from "../../lib/slug.ts";
 import { can, type Role } from "../../policy.ts";
@@ -13,8 +14,11 @@ import { violatedConstraint } from "../../store/errors.ts";
 import type { WriteTx } from "../../store/store.ts";
 import { countKeys, feedKey } from "../cache/index.ts";
 import { userIdOf } from "../profiles/service.ts";
-import { pageOf } from "../shared/model.ts";
 import { missingArticle } from "./former-slugs.ts";
+
+export { missingArticle, type Redirect } from "./former-slugs.ts";
+export { toArticle, toListItem } from "./reads.ts";
+
 import type { CreateArticleInput, ListFilters, UpdateArticleInput } from "./model.ts";
 import {
   articleEntry,

@@ -1,6 +1,6 @@
 import { t } from "elysia";
-import { component } from "../shared/docs.ts";
-import { limits, Pagination } from "../shared/model.ts";
+import { component } from "../../http/docs.ts";
+import { limits, Pagination } from "../../http/model.ts";
 import { auditActions } from "./service.ts";
 
 export const AuditQuery = t.Object({

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import type { AppContext } from "../../context.ts";
 import { authPlugin } from "../../http/auth.ts";
-import { security } from "../shared/docs.ts";
+import { security } from "../../http/docs.ts";
 import { AuditList, AuditQuery } from "./model.ts";
 import { auditActions, listAudit } from "./service.ts";
 

@@ -4,9 +4,9 @@
  * tokens, no hashes). Read by admins through GET /api/admin/audit.
  */
 import type { AppContext } from "../../context.ts";
+import { pageOf } from "../../lib/paging.ts";
 import type { AuditFilter } from "../../store/accounts.ts";
 import type { WriteTx } from "../../store/store.ts";
-import { pageOf } from "../shared/model.ts";
 
 /** Every action written, so the admin API can document and validate its `action` filter. */
 export const auditActions = [
@@ -100,4 +100,29 @@ export async function listAudit(ctx: AppContext, filters: AuditFilters) {
     entries: rows.map((r) => ({ ...r, at: iso(r.at), detail: detailOf(r.detail) })),
     entriesCount: total,
   };
+}
+
+/** Audit rows for the admin actions of the jobs, webhooks and flags APIs (who, from where, what changed). */
+export interface AdminActor {
+  id: number;
+  ip?: string | null;
+}
+
+/** In the caller's unit of work. */
+export function auditAdmin(
+  ctx: AppContext,
+  tx: WriteTx,
+  action: Extract<AuditAction, "flag.changed" | "webhook.created" | "webhook.deleted" | "job.retried">,
+  actor: AdminActor | undefined,
+  target: { type: NonNullable<AuditEntry["targetType"]>; id: string | number },
+  detail?: Record<string, unknown>,
+): Promise<void> {
+  return recordAudit(ctx, tx, {
+    action,
+    actorId: actor?.id ?? null,
+    ip: actor?.ip ?? null,
+    targetType: target.type,
+    targetId: target.id,
+    ...(detail && { detail }),
+  });
 }

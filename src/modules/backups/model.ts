@@ -1,6 +1,6 @@
 /** Request and response schemas of the backups admin API. */
 import { t } from "elysia";
-import { component } from "../shared/docs.ts";
+import { component } from "../../http/docs.ts";
 
 export const Backup = component(
   "Backup",

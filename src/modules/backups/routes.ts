@@ -8,8 +8,8 @@
 import { Elysia } from "elysia";
 import type { AppContext } from "../../context.ts";
 import { authPlugin } from "../../http/auth.ts";
-import { security } from "../shared/docs.ts";
-import { errorDoc } from "../shared/model.ts";
+import { security } from "../../http/docs.ts";
+import { errorDoc } from "../../http/model.ts";
 import { BackupEnvelope, BackupList } from "./model.ts";
 import { createBackup, MAX_MANUAL_BACKUPS } from "./run.ts";
 import { backupsDir, listBackups } from "./service.ts";

@@ -21,15 +21,18 @@ export const BACKUP_JOB = "backup.scheduled";
 /** Manual backups kept at most (they are never pruned automatically). */
 export const MAX_MANUAL_BACKUPS = 20;
 
-/** Contexts with a backup running: one at a time per server. */
-const running = new WeakSet<AppContext>();
+/** The server's backups in flight: one at a time (a component of the context). */
+export class Backups {
+  running = false;
+}
 
 export async function createBackup(
   ctx: AppContext,
   kind: BackupKind,
   who: { userId?: number } = {},
 ): Promise<BackupInfo> {
-  if (running.has(ctx)) throw new AppError(409, { backup: ["another backup is running; try again shortly"] });
+  if (ctx.backups.running)
+    throw new AppError(409, { backup: ["another backup is running; try again shortly"] });
   // Manual backups are never pruned (they are the operator's), so their number is capped: repeated calls
   // cannot fill the disk.
   if (
@@ -42,7 +45,7 @@ export async function createBackup(
       ],
     });
   }
-  running.add(ctx);
+  ctx.backups.running = true;
   const { backups, lastBackup } = ctx.metrics;
   const started = performance.now();
   const createdAt = ctx.clock.now();
@@ -68,7 +71,7 @@ export async function createBackup(
     if (!(err instanceof AppError)) ctx.log.error({ err, backup: name, kind }, "backup failed");
     throw err;
   } finally {
-    running.delete(ctx);
+    ctx.backups.running = false;
   }
 }
 

@@ -10,11 +10,11 @@
  * unseen.
  */
 import type { Config } from "../../config.ts";
+import type { Profile } from "../../http/model.ts";
 import { type CacheStats, TtlCache } from "../../lib/cache.ts";
 import type { CachedJson } from "../../lib/cached-json.ts";
 import type { Clock } from "../../lib/clock.ts";
 import type { ArticleListItem, Article as ArticleSchema } from "../articles/model.ts";
-import type { Profile } from "../shared/model.ts";
 
 export type ArticleView = typeof ArticleSchema.static;
 export type ListItemView = typeof ArticleListItem.static;

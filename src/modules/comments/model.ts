@@ -1,6 +1,6 @@
 import { t } from "elysia";
-import { component } from "../shared/docs.ts";
-import { limits, Profile, pagination, profileExample, Text } from "../shared/model.ts";
+import { component } from "../../http/docs.ts";
+import { limits, Profile, pagination, profileExample, Text } from "../../http/model.ts";
 import { MAX_COMMENTS_PAGE } from "./service.ts";
 
 export const CreateCommentBody = t.Object(

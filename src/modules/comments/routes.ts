@@ -1,9 +1,9 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context.ts";
 import { authPlugin } from "../../http/auth.ts";
+import { security } from "../../http/docs.ts";
+import { errorDoc } from "../../http/model.ts";
 import { moved, SlugParams } from "../articles/model.ts";
-import { security } from "../shared/docs.ts";
-import { errorDoc } from "../shared/model.ts";
 import { CommentEnvelope, CommentList, CommentListQuery, CommentParams, CreateCommentBody } from "./model.ts";
 import { addComment, deleteComment, listComments } from "./service.ts";
 

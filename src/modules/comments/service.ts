@@ -1,11 +1,11 @@
 /** Comments on articles: oldest first; authors delete their own, admins moderate any. */
 import type { AppContext } from "../../context.ts";
 import { forbidden, notFound } from "../../errors.ts";
+import { pageOf } from "../../lib/paging.ts";
 import { can, type Role } from "../../policy.ts";
 import type { CommentHead, CommentRow } from "../../store/content.ts";
 import type { WriteTx } from "../../store/store.ts";
-import { missingArticle, type Redirect } from "../articles/former-slugs.ts";
-import { pageOf } from "../shared/model.ts";
+import { missingArticle, type Redirect } from "../articles/service.ts";
 
 /**
  * The most comments one request returns. RealWorld has no comment pagination, so by default a page is the

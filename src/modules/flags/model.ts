@@ -1,6 +1,6 @@
 /** Request and response schemas of the flags admin API. */
 import { t } from "elysia";
-import { component } from "../shared/docs.ts";
+import { component } from "../../http/docs.ts";
 import { flagDefinitions, flagNames } from "./registry.ts";
 
 export const Flag = component(

@@ -13,7 +13,7 @@ import type { DomainEvent } from "../../events.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { FlagRow } from "../../store/operations.ts";
 import type { Store } from "../../store/store.ts";
-import { type AdminActor, auditAdmin } from "../jobs/audit.ts";
+import { type AdminActor, auditAdmin } from "../audit/service.ts";
 import { type FlagName, flagDefinitions, flagNames, isFlagName, overrideVar } from "./registry.ts";
 
 const REFRESH_MS = 5_000;

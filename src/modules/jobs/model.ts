@@ -1,7 +1,7 @@
 /** Request and response schemas of the jobs admin API. */
 import { t } from "elysia";
-import { component } from "../shared/docs.ts";
-import { Pagination } from "../shared/model.ts";
+import { component } from "../../http/docs.ts";
+import { Pagination } from "../../http/model.ts";
 
 /** Spelled out (not mapped from jobStates) so the union keeps its literal types. */
 const State = t.Union([t.Literal("pending"), t.Literal("running"), t.Literal("done"), t.Literal("dead")]);

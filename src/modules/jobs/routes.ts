@@ -2,8 +2,8 @@ import { Elysia } from "elysia";
 import type { AppContext } from "../../context.ts";
 import { authPlugin } from "../../http/auth.ts";
 import { clientOf } from "../../http/client-ip.ts";
-import { security } from "../shared/docs.ts";
-import { errorDoc } from "../shared/model.ts";
+import { security } from "../../http/docs.ts";
+import { errorDoc } from "../../http/model.ts";
 import { JobEnvelope, JobList, JobListQuery, JobParams, JobStats } from "./model.ts";
 import { jobStats, listJobs, retryJob } from "./service.ts";
 

@@ -4,10 +4,10 @@
  */
 import type { AppContext } from "../../context.ts";
 import { AppError, notFound } from "../../errors.ts";
+import { pageOf } from "../../lib/paging.ts";
 import type { QueueStats } from "../../lib/queue.ts";
 import type { JobRow, JobState } from "../../store/operations.ts";
-import { pageOf } from "../shared/model.ts";
-import { type AdminActor, auditAdmin } from "./audit.ts";
+import { type AdminActor, auditAdmin } from "../audit/service.ts";
 
 type Row = JobRow;
 

@@ -5,7 +5,7 @@
  */
 import type { AppContext } from "../../context.ts";
 import { setupMail } from "../mail/setup.ts";
-import { setupSearch } from "../search/reindex.ts";
+import { setupSearch } from "../search/setup.ts";
 import { setupWebhooks } from "../webhooks/setup.ts";
 import { setupHousekeeping } from "./housekeeping.ts";
 

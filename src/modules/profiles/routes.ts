@@ -1,9 +1,9 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../../context.ts";
 import { authPlugin } from "../../http/auth.ts";
+import { security, withExamples } from "../../http/docs.ts";
 import { reply } from "../../http/etag.ts";
-import { security, withExamples } from "../shared/docs.ts";
-import { errorDoc, ProfileEnvelope, profileExample } from "../shared/model.ts";
+import { errorDoc, ProfileEnvelope, profileExample } from "../../http/model.ts";
 import { followUser, getProfile, unfollowUser } from "./service.ts";
 
 const params = t.Object({

@@ -1,9 +1,9 @@
 /** The realtime protocol as the OpenAPI document describes it (kept beside the code that implements it). */
 import { t } from "elysia";
 import { AppError } from "../../errors.ts";
+import { documented, security } from "../../http/docs.ts";
+import { errorDoc } from "../../http/model.ts";
 import { articleListItemExample } from "../articles/model.ts";
-import { documented, security } from "../shared/docs.ts";
-import { errorDoc } from "../shared/model.ts";
 
 export const unavailable = () => new AppError(503, { realtime: ["is at capacity"] }, { "retry-after": "5" });
 

@@ -10,7 +10,7 @@
  */
 import type { DomainEvent } from "../../events.ts";
 import type { Repos } from "../../store/repos.ts";
-import { toListItem } from "../articles/reads.ts";
+import { toListItem } from "../articles/service.ts";
 import { feedKey } from "./topics.ts";
 
 export interface Delivery {

@@ -10,8 +10,8 @@
  * the followers of its author by Bun's native pub/sub, and follow/unfollow changes the keys live.
  */
 import type { AppContext } from "../../context.ts";
+import { limits } from "../../http/model.ts";
 import { can, type Role } from "../../policy.ts";
-import { limits } from "../shared/model.ts";
 import type { ProtocolError } from "./protocol.ts";
 
 export type TopicKind = "articles" | "article" | "profile" | "tag" | "feed";

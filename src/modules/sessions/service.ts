@@ -15,6 +15,7 @@ import { recordAudit } from "../audit/service.ts";
 import { issueRefreshToken } from "./refresh.ts";
 
 export type { SessionInfo } from "./checks.ts";
+export { invalidRefreshToken, rotateRefreshToken } from "./refresh.ts";
 
 export type EndReason = "logout" | "logout-all" | "password-change" | "suspended" | "refresh-token-reuse";
 

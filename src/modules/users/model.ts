@@ -1,6 +1,6 @@
 import { t } from "elysia";
-import { component } from "../shared/docs.ts";
-import { limits, profileExample } from "../shared/model.ts";
+import { component } from "../../http/docs.ts";
+import { limits, profileExample } from "../../http/model.ts";
 
 const Username = t.String({
   minLength: 1,

@@ -2,9 +2,9 @@ import { Elysia } from "elysia";
 import type { AppContext } from "../../context.ts";
 import { authPlugin } from "../../http/auth.ts";
 import { clientOf } from "../../http/client-ip.ts";
+import { security } from "../../http/docs.ts";
+import { errorDoc } from "../../http/model.ts";
 import { rateLimitMacro } from "../../http/rate-limit.ts";
-import { security } from "../shared/docs.ts";
-import { errorDoc } from "../shared/model.ts";
 import { LoginBody, RegisterBody, SignedInEnvelope, UpdateUserBody, UserEnvelope } from "./model.ts";
 import { getCurrentUser, loginUser, registerUser, updateUser } from "./service.ts";
 

@@ -5,14 +5,12 @@
 import { createHash } from "node:crypto";
 import type { AppContext } from "../../context.ts";
 import { AppError, conflict, invalid } from "../../errors.ts";
-import { hashPassword, type PasswordCost, verifyPassword } from "../../lib/password.ts";
 import type { Role } from "../../policy.ts";
 import type { UserChanges, UserRow } from "../../store/accounts.ts";
 import { violatedConstraint } from "../../store/errors.ts";
 import type { WriteTx } from "../../store/store.ts";
 import { recordAudit, recordAuditNow } from "../audit/service.ts";
-import { invalidRefreshToken, rotateRefreshToken } from "../sessions/refresh.ts";
-import { createSession, endSessions } from "../sessions/service.ts";
+import { createSession, endSessions, invalidRefreshToken, rotateRefreshToken } from "../sessions/service.ts";
 import type { LoginInput, RegisterInput, UpdateUserInput } from "./model.ts";
 
 export type { UserRow };
@@ -32,22 +30,6 @@ export const toUser = (u: UserRow, token: string, refreshToken?: string) => ({
 /** Where a request came from, for the audit log. */
 export interface RequestMeta {
   ip?: string;
-}
-
-const cost = (ctx: AppContext): PasswordCost => ({
-  memoryCost: ctx.config.PASSWORD_MEMORY_COST_KIB,
-  timeCost: ctx.config.PASSWORD_TIME_COST,
-});
-
-/** A hash to verify against when the email is unknown, so both failures take the same time (per config). */
-const decoys = new WeakMap<object, Promise<string>>();
-function decoyHash(ctx: AppContext): Promise<string> {
-  let hash = decoys.get(ctx.config);
-  if (!hash) {
-    hash = hashPassword("decoy-password-never-matches", cost(ctx));
-    decoys.set(ctx.config, hash);
-  }
-  return hash;
 }
 
 /**
@@ -93,7 +75,7 @@ async function insertUser(
 
 /** An account without a session (the CLI's `quire admin create`). */
 export async function createUser(ctx: AppContext, input: RegisterInput, role?: Role): Promise<UserRow> {
-  const passwordHash = await hashPassword(input.password, cost(ctx));
+  const passwordHash = await ctx.passwords.hash(input.password);
   try {
     return await ctx.store.write((tx) => insertUser(ctx, tx, input, passwordHash, role));
   } catch (err) {
@@ -103,7 +85,7 @@ export async function createUser(ctx: AppContext, input: RegisterInput, role?: R
 
 /** Registration: the account and its first session in one unit of work. */
 export async function registerUser(ctx: AppContext, input: RegisterInput, issueToken: IssueToken) {
-  const passwordHash = await hashPassword(input.password, cost(ctx));
+  const passwordHash = await ctx.passwords.hash(input.password);
   let created: { user: UserRow; session: Awaited<ReturnType<typeof createSession>> };
   try {
     created = await ctx.store.write(async (tx) => {
@@ -124,7 +106,7 @@ export async function loginUser(
   meta: RequestMeta = {},
 ) {
   const user = await ctx.store.read.users.byEmail(input.email);
-  const ok = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash(ctx)));
+  const ok = await ctx.passwords.verify(input.password, user?.passwordHash);
   // One answer for unknown email, wrong password and suspended account: nothing to enumerate. The audit
   // log (admins only) says which it was; never the password, and never what was typed as an unknown email
   // (people type their password there): a short hash of it, enough to see one address tried many times.
@@ -209,7 +191,7 @@ export async function updateUser(
   const image = normaliseImage(input.image);
   if (image !== undefined) changes.image = image;
   // Hashed before the unit of work: a unit only does store work.
-  if (input.password !== undefined) changes.passwordHash = await hashPassword(input.password, cost(ctx));
+  if (input.password !== undefined) changes.passwordHash = await ctx.passwords.hash(input.password);
   if (Object.keys(changes).length === 0) return { user: toUser(current, viewer.token) };
 
   let updated: UserRow;

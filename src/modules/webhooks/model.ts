@@ -1,10 +1,10 @@
 /** Request and response schemas of the webhooks admin API. */
 import { t } from "elysia";
-import { component } from "../shared/docs.ts";
-import { Pagination } from "../shared/model.ts";
+import { component } from "../../http/docs.ts";
+import { Pagination } from "../../http/model.ts";
 import { webhookEvents } from "./events.ts";
 
-export const MAX_WEBHOOKS = 50;
+export { MAX_WEBHOOKS } from "./service.ts";
 
 export const CreateWebhookBody = t.Object(
   {

@@ -3,12 +3,14 @@
 import { CircuitState } from "cockatiel";
 import type { AppContext } from "../../context.ts";
 import { AppError, invalid, notFound } from "../../errors.ts";
+import { pageOf } from "../../lib/paging.ts";
 import { SsrfError, vetUrl } from "../../lib/ssrf.ts";
 import type { WebhookRow } from "../../store/operations.ts";
-import { type AdminActor, auditAdmin } from "../jobs/audit.ts";
-import { pageOf } from "../shared/model.ts";
-import { MAX_WEBHOOKS } from "./model.ts";
+import { type AdminActor, auditAdmin } from "../audit/service.ts";
 import { generateSecret, maskSecret } from "./signing.ts";
+
+/** Endpoints an instance may have: each event is one delivery job per endpoint. */
+export const MAX_WEBHOOKS = 50;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

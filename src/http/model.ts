@@ -1,6 +1,7 @@
 /** Schemas shared by several modules: the error envelope, profiles, pagination and field limits. */
 import { t } from "elysia";
-import type { ErrorFields } from "../../errors.ts";
+import type { ErrorFields } from "../errors.ts";
+import { MAX_PAGE_SIZE } from "../lib/paging.ts";
 import { component, documented } from "./docs.ts";
 
 /** The RealWorld error envelope: every 4xx and 5xx answer has this shape. */
@@ -51,7 +52,7 @@ export const limits = {
   tag: 64,
   tags: 20,
   comment: 10_000,
-  pageSize: 100,
+  pageSize: MAX_PAGE_SIZE,
 } as const;
 
 export const profileExample = {
@@ -109,14 +110,3 @@ export const pagination = (defaultLimit = 20, maxLimit: number = limits.pageSize
 });
 
 export const Pagination = pagination();
-
-export function pageOf(
-  query: { limit?: string; offset?: string },
-  defaultLimit = 20,
-  maxLimit: number = limits.pageSize,
-) {
-  return {
-    limit: Math.min(query.limit === undefined ? defaultLimit : Number(query.limit), maxLimit),
-    offset: query.offset === undefined ? 0 : Number(query.offset),
-  };
-}
