@@ -20,6 +20,7 @@ import { promisify } from "node:util";
 import { brotliCompress, brotliCompressSync, constants, gzip } from "node:zlib";
 import { Elysia } from "elysia";
 import Negotiator from "negotiator";
+import { stateOf } from "./request-state.ts";
 import { varyWith } from "./vary.ts";
 
 export type Encoding = "br" | "gzip";
@@ -113,15 +114,13 @@ async function encodeBody(res: Response, encoding: Encoding): Promise<Response> 
   return new Response(compressNow(bytes, encoding), init);
 }
 
-/** Requests whose answer was already encoded (or deliberately not) where its text was at hand. */
-const settled = new WeakSet<Request>();
-
 /**
  * The Response for a JSON (or other text) body whose text is at hand: compressed here when worth it, without
  * reading a body back. The GET paths use this (src/http/etag.ts); `headers` are all the answer's headers.
  */
 export function textResponse(request: Request, headers: Record<string, string>, text: string): Response {
-  settled.add(request);
+  const state = stateOf(request);
+  if (state) state.settled = true;
   // Characters ≤ bytes (UTF-8), so a string shorter than the threshold is certainly too small.
   const encoding =
     text.length >= MIN_COMPRESS_BYTES && request.method !== "HEAD"
@@ -137,7 +136,7 @@ export function textResponse(request: Request, headers: Record<string, string>, 
 /** Compress a finished response for this request when it is worth it; otherwise hand it back as it is. */
 export function compressResponse(request: Request, res: unknown): unknown {
   if (!(res instanceof Response)) return res; // a WebSocket upgrade answers nothing
-  if (settled.has(request)) return res;
+  if (stateOf(request)?.settled) return res;
   if (res.status === 304) return matchHeldVariant(request, res);
   if (!worthCompressing(request, res)) return res;
   const encoding = negotiateEncoding(request.headers.get("accept-encoding"), DYNAMIC);
@@ -149,8 +148,8 @@ export function compressResponse(request: Request, res: unknown): unknown {
  * ETag, 304). `wrap` is Elysia's hook around the whole fetch handler (the OpenTelemetry plugin uses it too).
  */
 export const compressionPlugin = () =>
-  new Elysia({ name: "quire/compression" }).wrap((fn, request) => (...args: unknown[]) => {
-    const res = (fn as (...a: unknown[]) => unknown)(...args);
+  new Elysia({ name: "quire/compression" }).wrap((fn, request) => () => {
+    const res = (fn as (request: Request) => unknown)(request);
     return res instanceof Promise
       ? res.then((r) => compressResponse(request, r))
       : compressResponse(request, res);
