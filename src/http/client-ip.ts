@@ -28,7 +28,7 @@ const defaultPeer: PeerAddress = (request, server) => server?.requestIP(request)
 export function clientOf(request: Request): ClientInfo {
   const state = stateOf(request);
   if (!state?.clients) return unknown;
-  state.client ??= state.clients.resolve(request, state.server);
+  state.client ??= state.clients.resolve(request);
   return state.client;
 }
 
@@ -44,25 +44,30 @@ export function overTls(request: Request): boolean {
 }
 
 /**
- * Attaches the client resolver to each request, for rate limits, HSTS and the audit log.
+ * Attaches the client resolver to each request, for rate limits, HSTS and the audit log. `server` is the
+ * listening Bun server, null in-process.
  * `peerAddress` replaces Bun's socket address only in tests; production never reads a header for it.
  */
-export const clientPlugin = (ctx: AppContext, peerAddress: PeerAddress = defaultPeer) => {
+export const clientPlugin = (
+  ctx: AppContext,
+  server: () => Server | null,
+  peerAddress: PeerAddress = defaultPeer,
+) => {
   const isTrusted = trustedProxies(ctx.config.TRUSTED_PROXIES);
   const resolver: ClientResolver = {
     proxies: isTrusted !== trustsNone,
-    resolve: (request, server) =>
+    resolve: (request) =>
       resolveClient(
-        peerAddress(request, server as Server | null),
+        peerAddress(request, server()),
         request.headers,
         isTrusted,
         request.url.startsWith("https:"),
       ),
   };
-  return new Elysia({ name: "quire/client" }).onRequest(({ request, server }) => {
+  // The server comes from createApp, not from the hook's context: a hook naming `server` makes Elysia
+  // redefine a getter on every request's context.
+  return new Elysia({ name: "quire/client" }).onRequest(({ request }) => {
     const state = stateOf(request);
-    if (!state) return;
-    state.clients = resolver;
-    state.server = server;
+    if (state) state.clients = resolver;
   });
 };

@@ -54,9 +54,11 @@ export const healthRoutes = (ctx: AppContext) => {
   return new Elysia({ name: "quire/health", tags: ["Operations"] })
     .get(
       "/health/live",
+      // Written so Elysia does not take it for an asynchronous handler (see serializeGetBody in etag.ts).
       ({ request, set }) => {
         set.headers["cache-control"] = "no-store";
-        return reply<{ status: "ok" }>(request, set, alive);
+        const answer = reply<{ status: "ok" }>(request, set, alive);
+        return answer;
       },
       {
         response: {

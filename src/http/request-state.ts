@@ -15,7 +15,7 @@ const STATE = Symbol("quire.request");
 
 /** Resolves the client of a request on first use (src/http/client-ip.ts); one per app. */
 export interface ClientResolver {
-  resolve(request: Request, server: unknown): ClientInfo;
+  resolve(request: Request): ClientInfo;
   /** Some proxy is trusted, so X-Forwarded-Proto may say the request came over TLS. */
   readonly proxies: boolean;
 }
@@ -25,10 +25,9 @@ export interface RequestState {
   readonly id: string;
   /** performance.now() when the request arrived. */
   readonly startedAt: number;
-  /** Resolved on first use (clientOf), from the resolver and server the client plugin attached. */
+  /** Resolved on first use (clientOf), by the resolver the client plugin attached. */
   client: ClientInfo | undefined;
   clients: ClientResolver | undefined;
-  server: unknown;
   /** The parsed URL (null: it does not parse), on first use (src/http/url.ts). */
   url: URL | null | undefined;
   /** Counted as in flight by the metrics plugin (upgrades are not). */
@@ -46,7 +45,6 @@ export function beginRequest(request: Request, id: string, startedAt: number): R
     startedAt,
     client: undefined,
     clients: undefined,
-    server: undefined,
     url: undefined,
     inFlight: false,
     settled: false,
