@@ -103,17 +103,22 @@ export const authPlugin = (ctx: AppContext) => {
    * immediate). Bounded: at worst an entry is evicted and verified again. (Elysia keeps one instance of this
    * named plugin per app, so one cache per app.)
    */
-  const verified = new LRUCache<string, VerifiedClaims>({ max: 20_000 });
+  let verifiedTokens: LRUCache<string, VerifiedClaims> | undefined;
+  // Built at the first authenticated request: lru-cache allocates all 20,000 slots up front.
+  const verified = () => {
+    verifiedTokens ??= new LRUCache<string, VerifiedClaims>({ max: 20_000 });
+    return verifiedTokens;
+  };
   const limit = requestLimiter(ctx);
   const authenticate: Authenticate = async (token, set) => {
-    let claims = verified.get(token);
+    let claims = verified().get(token);
     if (claims && claims.exp * 1000 <= clock.now()) {
-      verified.delete(token);
+      verified().delete(token);
       throw unauthorized("has expired");
     }
     if (!claims) {
       claims = await verifyToken(token, key, config, clock.now());
-      verified.set(token, claims);
+      verified().set(token, claims);
     }
     const session = await ctx.sessions.check(claims.sid);
     if (!session || String(session.userId) !== claims.sub) throw unauthorized();

@@ -17,7 +17,7 @@
  * Response objects (our cached bodies and assets), compresses event streams and keeps strong ETags.
  */
 import { promisify } from "node:util";
-import { brotliCompress, brotliCompressSync, constants, gzip } from "node:zlib";
+import type * as Zlib from "node:zlib";
 import { Elysia } from "elysia";
 import Negotiator from "negotiator";
 import { stateOf } from "./request-state.ts";
@@ -51,12 +51,23 @@ export function negotiateEncoding(
 }
 
 /**
+ * node:zlib, loaded at the first brotli answer or static asset: evaluating it (and the node:stream it
+ * builds on) took ~60 ms of a server's start-up, and gzip of dynamic bodies is Bun's own (Bun.gzipSync).
+ */
+let zlib: typeof Zlib | undefined;
+const zlibModule = (): typeof Zlib => {
+  zlib ??= require("node:zlib") as typeof Zlib;
+  return zlib;
+};
+
+/**
  * Dynamic bodies: the fastest settings (nginx's default gzip level is 1 too). On an 8.6 KB list page gzip 1
  * takes ~60-80 µs for 2.7 KB, level 6 ~200 µs for 2.0 KB, brotli 4 ~350 µs for 1.9 KB; a request itself costs
  * ~200 µs. The bytes saved past level 1 are not worth the CPU (bench/compression.ts).
  */
 function compressNow(bytes: Uint8Array<ArrayBuffer>, encoding: Encoding): Uint8Array {
   if (encoding === "gzip") return Bun.gzipSync(bytes, { level: 1 });
+  const { brotliCompressSync, constants } = zlibModule();
   return brotliCompressSync(bytes, {
     params: {
       [constants.BROTLI_PARAM_QUALITY]: 1,
@@ -65,13 +76,11 @@ function compressNow(bytes: Uint8Array<ArrayBuffer>, encoding: Encoding): Uint8A
   });
 }
 
-const gzipAsync = promisify(gzip);
-const brotliAsync = promisify(brotliCompress);
-
 /** Static assets: strong settings, in zlib's thread pool (brotli 9 on the Swagger bundle takes ~0.4 s). */
 export function compressOnce(bytes: Uint8Array, encoding: Encoding): Promise<Uint8Array> {
-  if (encoding === "gzip") return gzipAsync(bytes, { level: 9 });
-  return brotliAsync(bytes, {
+  const { brotliCompress, constants, gzip } = zlibModule();
+  if (encoding === "gzip") return promisify(gzip)(bytes, { level: 9 });
+  return promisify(brotliCompress)(bytes, {
     params: {
       [constants.BROTLI_PARAM_QUALITY]: 9,
       [constants.BROTLI_PARAM_SIZE_HINT]: bytes.byteLength,
