@@ -51,6 +51,20 @@ export function negotiateEncoding(
 }
 
 /**
+ * The coding for dynamic answers by Accept-Encoding value. Browsers send one of a handful of values, so each
+ * is negotiated once (a pure function's memo, bounded) instead of parsed by Negotiator on every request.
+ */
+const dynamicChoices = new Map<string, Encoding | undefined>();
+function dynamicEncoding(acceptEncoding: string | null): Encoding | undefined {
+  if (!acceptEncoding) return undefined;
+  if (dynamicChoices.has(acceptEncoding)) return dynamicChoices.get(acceptEncoding);
+  const chosen = negotiateEncoding(acceptEncoding, DYNAMIC);
+  if (dynamicChoices.size >= 64) dynamicChoices.clear();
+  dynamicChoices.set(acceptEncoding, chosen);
+  return chosen;
+}
+
+/**
  * node:zlib, loaded at the first brotli answer or static asset: evaluating it (and the node:stream it
  * builds on) took ~60 ms of a server's start-up, and gzip of dynamic bodies is Bun's own (Bun.gzipSync).
  */
@@ -133,7 +147,7 @@ export function textResponse(request: Request, headers: Record<string, string>, 
   // Characters ≤ bytes (UTF-8), so a string shorter than the threshold is certainly too small.
   const encoding =
     text.length >= MIN_COMPRESS_BYTES && request.method !== "HEAD"
-      ? negotiateEncoding(request.headers.get("accept-encoding"), DYNAMIC)
+      ? dynamicEncoding(request.headers.get("accept-encoding"))
       : undefined;
   if (!encoding) return new Response(text, { headers });
   headers["content-encoding"] = encoding;
@@ -148,7 +162,7 @@ export function compressResponse(request: Request, res: unknown): unknown {
   if (stateOf(request)?.settled) return res;
   if (res.status === 304) return matchHeldVariant(request, res);
   if (!worthCompressing(request, res)) return res;
-  const encoding = negotiateEncoding(request.headers.get("accept-encoding"), DYNAMIC);
+  const encoding = dynamicEncoding(request.headers.get("accept-encoding"));
   return encoding ? encodeBody(res, encoding) : res;
 }
 
