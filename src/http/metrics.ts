@@ -68,15 +68,21 @@ export function createAppMetrics(ctx: Observed) {
     },
     labelNames: ["method", "route", "status"],
   });
-  // A plain number on the hot path, read at scrape time.
+  // Plain numbers on the hot path, read at scrape time (and by the idle sweeper: src/cli/idle.ts).
   let inFlight = 0;
+  let arrivals = 0;
   m.observedGauge({ name: "http_requests_in_flight", help: "Requests being processed now." }, () => [
     [{}, inFlight],
   ]);
   const http = {
     requests,
-    arrived: () => void inFlight++,
+    arrived: () => {
+      inFlight++;
+      arrivals++;
+    },
     finished: () => void inFlight--,
+    /** Requests seen since start (upgrades excluded). */
+    arrivals: () => arrivals,
   };
   const rateLimited = m.counter({
     name: "quire_rate_limit_rejections_total",

@@ -147,6 +147,14 @@ export class TtlCache<K extends {}, V extends {}> {
     return doomed.length;
   }
 
+  /**
+   * Drop every expired entry now. Expired entries are otherwise dropped only when read again, so after a
+   * burst of traffic a cache would hold its stale bodies until the next one; returns whether any went.
+   */
+  purgeStale(): boolean {
+    return this.#store?.purgeStale() ?? false;
+  }
+
   clear(): void {
     // lru-cache's clear() walks its whole preallocated storage; skip it when there is nothing to drop.
     if (this.#store && this.#store.size > 0) this.#store.clear();
