@@ -6,7 +6,8 @@
  *   sending the same JSON bytes, with no framework and no cache;
  * - "same bytes" (bench/raw.ts): `Bun.serve` replaying Quire's own answers (status, headers, body) from
  *   memory, the physical limit of a cached read; compared on the reads.
- * Prints requests/s and p50/p99 latency with the Quire/reference ratios; then start-up (exec to first 200,
+ * Prints requests/s and p50/p99 latency with the Quire/reference ratios, and the server's own CPU time per
+ * request (from /proc, all threads: steadier than req/s when other processes share the cores); then start-up (exec to first 200,
  * `--version` and `--help`) beside a compiled hello world in the same run, and resident memory: idle after
  * start, signed in, after the load and after a minute of idling. Timing lives here, never in tests.
  *
@@ -41,7 +42,7 @@ import {
   startSameBytes,
   stop,
 } from "./lib/servers.ts";
-import { helloBinary, measureStartup, quireBinary, startupRows } from "./lib/startup.ts";
+import { cpuMs, helloBinary, measureStartup, quireBinary, startupRows } from "./lib/startup.ts";
 import { type Reference, type WorkloadContext, workloads } from "./lib/workloads.ts";
 import type { Answer } from "./raw.ts";
 import { seedDatabase } from "./seed.ts";
@@ -214,6 +215,7 @@ async function main() {
   }
 
   const results = new Map<string, Partial<Record<Name, LoadResult[]>>>();
+  const cpuPerRequest = new Map<string, number[]>();
   const bytes = new Map<string, boolean>();
   // Warm-up: JIT and page cache on every side, so the first workload is not the one that pays for it.
   const warm = { tool, seconds: Math.min(2, seconds), connections, dir };
@@ -230,9 +232,16 @@ async function main() {
       const order = round % 2 === 0 ? [quire, ...against] : [...against, quire];
       const entry = results.get(w.id) ?? {};
       for (const s of order) {
+        const cpuBefore = cpuMs(s.proc.pid);
         const r = await measure(spec, { tool, baseUrl: s.url, seconds, connections, dir });
         const name = s.name as Name;
         entry[name] = [...(entry[name] ?? []), r];
+        // The server's own CPU (all its threads) per answered request: less sensitive than req/s to wrk and
+        // other processes taking the cores.
+        cpuPerRequest.set(`${w.id} ${name}`, [
+          ...(cpuPerRequest.get(`${w.id} ${name}`) ?? []),
+          ((cpuMs(s.proc.pid) - cpuBefore) * 1000) / r.requests,
+        ]);
         log(
           `${w.id} ${names[name]}: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50Ms, 2)} ms, p99 ${fmt(r.p99Ms, 2)} ms${r.errors ? `, ${r.errors} errors` : ""}`,
         );
@@ -260,7 +269,11 @@ async function main() {
       return `| ${fmt(rps)} | ${fmt(m(e[r], "p99Ms"), 2)} | ${(q.rps / rps).toFixed(2)} `;
     };
     const same = bytes.has(w.id) ? (bytes.get(w.id) ? "" : " (bytes differ!)") : "";
-    return `| ${w.title}${same} | ${fmt(q.rps)} | ${fmt(q.p50, 2)} | ${fmt(q.p99, 2)}${err ? ` (${fmt(err)} errors)` : ""} ${ref("sql")}${ref("bytes")}|`;
+    const cpu = (name: Name) => median(cpuPerRequest.get(`${w.id} ${name}`) ?? [Number.NaN]);
+    const cpuCell = w.refs?.includes("bytes")
+      ? `${fmt(cpu("quire"))} / ${fmt(cpu("bytes"))} (${(cpu("bytes") / cpu("quire")).toFixed(2)})`
+      : fmt(cpu("quire"));
+    return `| ${w.title}${same} | ${fmt(q.rps)} | ${fmt(q.p50, 2)} | ${fmt(q.p99, 2)}${err ? ` (${fmt(err)} errors)` : ""} ${ref("sql")}${ref("bytes")}| ${cpuCell} |`;
   });
   const cpu = cpus();
   const label = profile ? "bun --cpu-prof src/main.ts (profiled)" : `${quireBin} (compiled)`;
@@ -268,8 +281,8 @@ async function main() {
 Quire (${label}) vs "SQL raw" (Bun.serve + bun:sqlite, bench/baseline.ts) and "same bytes" (Bun.serve replaying Quire's answers from memory, bench/raw.ts); ${tool}, 1 thread, ${connections} connections, ${seconds} s per run, ${rounds === 1 ? "1 round" : `median of ${rounds} rounds`}.
 Corpus: ${userCount.toLocaleString("en-US")} users, ${articleCount.toLocaleString("en-US")} articles. Machine: ${cpu.length} × ${cpu[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Bun ${Bun.version}, ${process.platform}.
 
-| workload | Quire req/s | p50 ms | p99 ms | SQL raw req/s | p99 ms | Quire/SQL raw | same bytes req/s | p99 ms | Quire/same bytes |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| workload | Quire req/s | p50 ms | p99 ms | SQL raw req/s | p99 ms | Quire/SQL raw | same bytes req/s | p99 ms | Quire/same bytes | server CPU µs/request: Quire / same bytes (ratio) |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${rows.join("\n")}
 
 Start-up (${articleCount.toLocaleString("en-US")}-article database, median of ${starts}, alternating with a compiled hello world):
