@@ -5,8 +5,8 @@ import type { Role } from "./policy.ts";
  * Realtime, cache invalidation, session checks, flags, webhooks and emails react to these instead of being
  * called from the services; src/listeners.ts registers every reaction.
  *
- * `inTransaction` handlers see the database as it is at the moment of the emit: `article.deleted` and
- * `comment.deleted` are emitted before the row is deleted, so a handler can still read it.
+ * `inTransaction` handlers see the database as it is at the moment of the emit: `article.deleted` is emitted
+ * before the row is deleted, so a handler can still read it. Comment events carry the comment itself.
  *
  * Events are plain data (they may cross to other nodes of a cluster): no class instances, no functions.
  */
@@ -28,8 +28,15 @@ export type DomainEvent =
       userId: number;
       favoritesCount: number;
     }
-  | { type: "comment.created"; commentId: number; articleId: number; slug: string; authorId: number }
-  | { type: "comment.deleted"; commentId: number; articleId: number; slug: string; authorId: number }
+  /** The comment as anyone may see it travels with its events: live updates and webhooks read nothing more. */
+  | {
+      type: "comment.created" | "comment.deleted";
+      commentId: number;
+      articleId: number;
+      slug: string;
+      authorId: number;
+      comment: PublicComment;
+    }
   | { type: "user.created"; userId: number; username: string; email: string }
   | {
       type: "user.updated";
@@ -52,3 +59,13 @@ export type DomainEvent =
   | { type: "sessions.ended"; userId: number; sessionIds: string[]; reason: string };
 
 export type DomainEventType = DomainEvent["type"];
+
+/** A comment's public facts (no viewer-relative flags), as comment events carry them. */
+export interface PublicComment {
+  id: number;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  updatedAt: number;
+  body: string;
+  author: { username: string; bio: string | null; image: string | null };
+}

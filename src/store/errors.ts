@@ -18,6 +18,17 @@ export class UniqueViolation extends Error {
   }
 }
 
+/**
+ * A row refers to one that is gone (a foreign key): typically the article a comment or a favourite was for
+ * was deleted between the check and the write. The unit changed nothing.
+ */
+export class MissingReference extends Error {
+  override name = "MissingReference";
+  constructor(options?: { cause?: unknown }) {
+    super("a referenced row does not exist", options);
+  }
+}
+
 export type UnavailableReason = "busy" | "full" | "read-only" | "io" | "unreachable";
 
 /**
