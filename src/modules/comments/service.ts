@@ -57,7 +57,7 @@ async function articleIdOf(
   suffix: () => string,
   status: Redirect,
 ): Promise<number> {
-  const head = await ctx.store.read.articles.headBySlug(slug);
+  const head = await articleHead(ctx, slug);
   if (!head) throw await missingArticle(ctx, slug, suffix(), status);
   return head.id;
 }
