@@ -11,7 +11,7 @@
  *   {outcome}, quire_backup_last_success_timestamp_seconds, quire_database_size_bytes.
  * - quire_build_info {version, bun, engine, platform}: always 1.
  * - quire_sqlite_checkpoint_failures_total, quire_sqlite_wal_bytes: background checkpoints that failed (the
- *   WAL then grows with every write) and the WAL file's size (src/db/checkpointer.ts).
+ *   WAL then grows with every write) and the WAL file's size (src/infra/sqlite/checkpointer.ts).
  * - process_* and nodejs_* (collectDefaultMetrics on this app's own registry).
  *
  * Every label value known up front starts at 0, so the first event is an increase (an alert on
