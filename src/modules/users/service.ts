@@ -7,7 +7,7 @@ import type { AppContext } from "../../context.ts";
 import { AppError, conflict, invalid } from "../../errors.ts";
 import type { Role } from "../../policy.ts";
 import type { UserChanges, UserRow } from "../../store/accounts.ts";
-import { violatedConstraint } from "../../store/errors.ts";
+import { onConstraint } from "../../store/errors.ts";
 import type { WriteTx } from "../../store/store.ts";
 import { recordAudit, recordAuditNow } from "../audit/service.ts";
 import { createSession, endSessions, invalidRefreshToken, rotateRefreshToken } from "../sessions/service.ts";
@@ -43,15 +43,16 @@ async function takenFields(
   email: string,
   selfId?: number,
 ): Promise<never> {
-  const constraint = violatedConstraint(err);
-  if (constraint !== "users_username_lower_uq" && constraint !== "users_email_lower_uq") throw err;
-  const fields: Record<string, string[]> = {};
-  for (const row of await ctx.store.read.users.holding(username, email)) {
-    if (row.id === selfId) continue;
-    if (row.username.toLowerCase() === username.toLowerCase()) fields.username = ["has already been taken"];
-    if (row.email.toLowerCase() === email.toLowerCase()) fields.email = ["has already been taken"];
-  }
-  throw Object.keys(fields).length > 0 ? new AppError(409, fields) : conflict("user");
+  const taken = async () => {
+    const fields: Record<string, string[]> = {};
+    for (const row of await ctx.store.read.users.holding(username, email)) {
+      if (row.id === selfId) continue;
+      if (row.username.toLowerCase() === username.toLowerCase()) fields.username = ["has already been taken"];
+      if (row.email.toLowerCase() === email.toLowerCase()) fields.email = ["has already been taken"];
+    }
+    return Object.keys(fields).length > 0 ? new AppError(409, fields) : conflict("user");
+  };
+  throw await onConstraint(err, { users_username_lower_uq: taken, users_email_lower_uq: taken });
 }
 
 /** Insert the account in the caller's unit of work (the password already hashed: units do no hashing). */
