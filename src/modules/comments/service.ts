@@ -2,7 +2,7 @@
 import type { AppContext } from "../../context.ts";
 import { forbidden, notFound } from "../../errors.ts";
 import { pageOf } from "../../lib/paging.ts";
-import { can, type Role } from "../../policy.ts";
+import { assertMayWrite, can, type Role } from "../../policy.ts";
 import type { CommentHead, CommentRow } from "../../store/content.ts";
 import type { WriteTx } from "../../store/store.ts";
 import { missingArticle, type Redirect } from "../articles/service.ts";
@@ -80,10 +80,11 @@ export async function listComments(
 
 export async function addComment(
   ctx: AppContext,
-  viewer: { id: number; role: Role },
+  viewer: { id: number; role: Role; emailVerified: boolean },
   slug: string,
   body: string,
 ) {
+  assertMayWrite(viewer, ctx.config.REQUIRE_VERIFIED_EMAIL_TO_WRITE);
   const articleId = await articleIdOf(ctx, slug, () => "/comments", 308);
   if (!can(viewer.role, "comment:write")) throw forbidden("comment");
   const now = ctx.clock.now();
@@ -99,10 +100,11 @@ export async function addComment(
 /** 404 for an unknown article, then for a comment not on that article, then 403 unless author or moderator. */
 export async function deleteComment(
   ctx: AppContext,
-  viewer: { id: number; role: Role },
+  viewer: { id: number; role: Role; emailVerified: boolean },
   slug: string,
   id: number,
 ): Promise<void> {
+  assertMayWrite(viewer, ctx.config.REQUIRE_VERIFIED_EMAIL_TO_WRITE);
   const articleId = await articleIdOf(ctx, slug, () => `/comments/${id}`, 308);
   const head = await ctx.store.read.comments.head(id);
   if (!head || head.articleId !== articleId) throw notFound("comment");
