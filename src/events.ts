@@ -40,8 +40,12 @@ export type DomainEvent =
       previousEmail: string;
       passwordChanged: boolean;
     }
-  /** A password reset was asked for an existing, unsuspended account: the outbox sends the link. */
-  | { type: "user.password_reset_requested"; userId: number }
+  /**
+   * A password reset was asked for. `userId` is the account (existing, not suspended) that gets the link, or
+   * null when no account does: the outbox enqueues the email job either way (one that sends nothing for
+   * null), so both answers cost the same.
+   */
+  | { type: "user.password_reset_requested"; userId: number | null }
   /** The account asked for a new verification link (registration and email changes send one anyway). */
   | { type: "user.email_verification_requested"; userId: number }
   /** The account's current address was verified: its session checks carry the old answer. */

@@ -95,11 +95,13 @@ export interface ExportAuditEntry {
   ip: string | null;
 }
 
-/** An article, comment or favourite of the user, as deletion needs it (events name slugs and authors). */
+/** An article, comment or favourite of the user, as deletion needs it (events name slugs, authors, tags). */
 export interface OwnedArticle {
   id: number;
   slug: string;
   authorId: number;
+  /** Sorted like every tagList. */
+  tags: string[];
 }
 
 /** The shape of CommentHead (src/store/content.ts): what removing a comment needs. */
@@ -136,7 +138,7 @@ export interface AccountDataRepo {
   /** Audit entries they made or that are about them, by id. */
   auditEntries(userId: number, page: After): Promise<ExportAuditEntry[]>;
 
-  /** Every article they wrote. */
+  /** Every article they wrote, by id, with its tags. */
   ownArticles(userId: number): Promise<OwnedArticle[]>;
   /** Every comment they wrote on someone else's article (those on their own go with the article). */
   commentsElsewhere(userId: number): Promise<OwnedComment[]>;

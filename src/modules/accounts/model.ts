@@ -8,7 +8,7 @@ export const resetTokenExample = tokenExample("pr_");
 export const verifyTokenExample = tokenExample("ev_");
 
 /** Any string up to a size: a malformed token gets the same answer as an unknown one (the service checks). */
-const Token = (description: string) => t.String({ minLength: 1, maxLength: 256, description });
+const Token = (description: string) => t.String({ minLength: 1, maxLength: 1024, description });
 
 export const PasswordResetBody = t.Object(
   {

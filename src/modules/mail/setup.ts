@@ -47,7 +47,8 @@ interface Composed {
 }
 
 interface MailPayload {
-  userId: number;
+  /** null: a reset asked for an address without an account (the job sends nothing; see accounts/service.ts). */
+  userId: number | null;
   /** When the account changed (epoch ms). */
   at?: number;
   /** Account-change notices: the address before the change (the recipient), and the new one. */
@@ -61,6 +62,7 @@ export function setupMail(ctx: AppContext, mailer: Mailer = createMailer(ctx.con
     job: Job<MailPayload>,
     compose: (user: UserRow) => Composed | undefined | Promise<Composed | undefined>,
   ) => {
+    if (job.payload.userId === null) return;
     const user = await ctx.store.read.users.byId(job.payload.userId);
     if (!user) return; // the account was deleted meanwhile: nobody to write to
     const mail = await compose(user);

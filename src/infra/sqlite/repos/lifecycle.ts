@@ -81,8 +81,11 @@ export function sqliteAccountData(connection: Database): AccountDataRepo {
        WHERE (actor_id = $userId OR (target_type = 'user' AND target_id = $target)) AND id > $after
        ORDER BY id LIMIT $limit`,
     ),
-    ownArticles: connection.query(
-      "SELECT id, slug, author_id AS authorId FROM articles WHERE author_id = $userId ORDER BY id",
+    ownArticles: connection.query<{ id: number; slug: string; authorId: number; tags: string }, Params>(
+      `SELECT a.id, a.slug, a.author_id AS authorId,
+              (SELECT json_group_array(name) FROM (SELECT t.name AS name FROM article_tags at
+                 JOIN tags t ON t.id = at.tag_id WHERE at.article_id = a.id ORDER BY t.name)) AS tags
+       FROM articles a WHERE a.author_id = $userId ORDER BY a.id`,
     ),
     commentsElsewhere: connection.query(
       `SELECT c.id, c.article_id AS articleId, a.slug, c.author_id AS authorId
@@ -126,7 +129,9 @@ export function sqliteAccountData(connection: Database): AccountDataRepo {
         .map((r) => ({ ...r, byUser: r.byUser === 1 }));
     },
     async ownArticles(userId) {
-      return q().ownArticles.all({ userId }) as Awaited<ReturnType<AccountDataRepo["ownArticles"]>>;
+      return q()
+        .ownArticles.all({ userId })
+        .map((r) => ({ ...r, tags: JSON.parse(r.tags) as string[] }));
     },
     async commentsElsewhere(userId) {
       return q().commentsElsewhere.all({ userId }) as Awaited<
