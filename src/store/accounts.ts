@@ -159,9 +159,10 @@ export interface AuditRow {
 export interface AuditRepo {
   insert(entry: AuditInsert): Promise<void>;
   /**
-   * Drop the client addresses (`ip` set to null) of every entry the user made or that is about them
-   * (`target_type = 'user'`, `target_id` their id), keeping the entries: what happened stays on record, from
-   * where it was done does not. Returns how many entries changed.
+   * Drop the client addresses (`ip` set to null) of every entry the user made, and of those about them
+   * (`target_type = 'user'`, `target_id` their id) made anonymously (a failed login, a reset request); keep
+   * the entries, and the addresses of what others (admins) did to them: what happened stays on record, where
+   * the user was does not. Returns how many entries changed.
    */
   forgetAddressesOf(userId: number): Promise<number>;
   /** Newest first. */

@@ -196,23 +196,44 @@ describe("DELETE /api/user", () => {
     expect(next.id).toBe(user.id + 1);
   });
 
-  test("client addresses in the account's audit entries are forgotten; the entries stay", async () => {
+  test("client addresses in the account's audit entries are forgotten; the entries (and admins') stay", async () => {
     const t = await createPeerTestApp();
+    const admin = await createAdmin(t);
     const user = await registerUser(t);
     const signIn = await t.request("POST", "/api/users/login", {
       body: { user: { email: user.email, password: user.password } },
       peer: "203.0.113.99",
     });
     expect(signIn.status).toBe(200);
-    expect(count(t, "audit_log where ip = '203.0.113.99'")).toBe(1);
+    const failed = await t.request("POST", "/api/users/login", {
+      body: { user: { email: user.email, password: "wrong guess" } },
+      peer: "203.0.113.99",
+    });
+    expect(failed.status).toBe(401);
+    const reset = await t.request("POST", "/api/users/password-reset", {
+      body: { user: { email: user.email } },
+      peer: "203.0.113.99",
+    });
+    expect(reset.status).toBe(202);
+    const demoted = await t.request("PATCH", `/api/admin/users/${user.username}`, {
+      token: admin.token,
+      body: { role: "viewer" },
+      peer: "192.0.2.1",
+    });
+    expect(demoted.status).toBe(200);
+    expect(count(t, "audit_log where ip = '203.0.113.99'")).toBe(3);
     const res = await t.request("DELETE", "/api/user", {
       token: user.token,
       body: { user: { password: user.password } },
       peer: "203.0.113.99",
     });
     expect(res.status).toBe(204);
-    expect(count(t, "audit_log where ip is not null")).toBe(0);
-    expect(count(t, "audit_log where action = 'user.login' and target_id = ?", String(user.id))).toBe(1);
+    expect(count(t, "audit_log where ip = '203.0.113.99'")).toBe(0);
+    expect(count(t, "audit_log where target_id = ?", String(user.id))).toBe(5); // + user.deleted
+    // What an admin did to the account keeps the admin's address.
+    expect(row(t, "select ip from audit_log where action = 'user.role_changed'")).toEqual({
+      ip: "192.0.2.1",
+    });
   });
 
   test("pending emails to the account are dropped with it", async () => {

@@ -11,8 +11,9 @@
  * 4. Every session ends (`sessions.ended`: tokens refused on their next request, sockets closed with 4001).
  * 5. `user.deleted`: caches drop the profile, the outbox drops the account's mail jobs (a pending email, a
  *    finished notice still holding an address).
- * 6. Audit entries they made or that are about them lose their client addresses; one `user.deleted` entry
- *    is written with counts only (who did it if an admin; for a self-deletion, no actor and no address).
+ * 6. Audit entries they made, or made anonymously about them (failed logins, reset requests), lose their
+ *    client addresses (an admin's actions keep the admin's); one `user.deleted` entry is written with counts
+ *    only (who did it if an admin; for a self-deletion, no actor and no address).
  * 7. The row goes; the foreign keys take the rest in one statement: their articles (with the comments,
  *    favourites, tag links, former slugs and search entries of each), their comments, follows both ways,
  *    account tokens, what remains of the sessions. Its id is recorded so it is never given to another
