@@ -47,13 +47,29 @@ export type DomainEvent =
       previousEmail: string;
       passwordChanged: boolean;
     }
+  /**
+   * A password reset was asked for. `userId` is the account (existing, not suspended) that gets the link, or
+   * null when no account does: the outbox enqueues the email job either way (one that sends nothing for
+   * null), so both answers cost the same.
+   */
+  | { type: "user.password_reset_requested"; userId: number | null }
+  /** The account asked for a new verification link (registration and email changes send one anyway). */
+  | { type: "user.email_verification_requested"; userId: number }
+  /** The account's current address was verified: its session checks carry the old answer. */
+  | { type: "user.email_verified"; userId: number }
+  /**
+   * An account was deleted. Emitted after the events of what went with it (`article.deleted`,
+   * `comment.deleted`, `article.unfavorited`, `sessions.ended`) and before the row is deleted.
+   */
+  | { type: "user.deleted"; userId: number; username: string }
   | { type: "follow.changed"; followerId: number; followeeId: number; following: boolean }
   /** An admin changed a user's role: their cached session checks carry the old one. */
   | { type: "user.role_changed"; userId: number; role: Role }
   /** A feature flag was changed at run time: every node re-reads the flags. */
   | { type: "flag.changed"; name: string }
   /**
-   * Sessions ended before their time (logout, logout-all, password change, suspension, refresh-token reuse).
+   * Sessions ended before their time (logout, logout-all, password change or reset, suspension, refresh-token
+   * reuse, account deletion).
    * Realtime closes the sockets those sessions opened.
    */
   | { type: "sessions.ended"; userId: number; sessionIds: string[]; reason: string };

@@ -8,7 +8,7 @@ import { compareCodePoints } from "../../lib/collation.ts";
 import { pageOf } from "../../lib/paging.ts";
 import { searchTerms } from "../../lib/search-terms.ts";
 import { slugify, slugSuffix } from "../../lib/slug.ts";
-import { can, type Role } from "../../policy.ts";
+import { assertMayWrite, can, type Role } from "../../policy.ts";
 import type { ArticleHead, ListFilter } from "../../store/content.ts";
 import { MissingReference, violatedConstraint } from "../../store/errors.ts";
 import type { WriteTx } from "../../store/store.ts";
@@ -33,10 +33,12 @@ import {
   readPage,
 } from "./reads.ts";
 
-/** Who is writing: their id and role (an authenticated viewer). */
+/** Who is writing: their id, role and whether their address is verified (an authenticated viewer). */
 export interface ArticleViewer {
   id: number;
   role: Role;
+  /** REQUIRE_VERIFIED_EMAIL_TO_WRITE (src/policy.ts). */
+  emailVerified: boolean;
 }
 
 /**
@@ -142,6 +144,7 @@ export async function feedArticles(ctx: AppContext, viewer: Reader, query: PageQ
 }
 
 export async function createArticle(ctx: AppContext, viewer: ArticleViewer, input: CreateArticleInput) {
+  assertMayWrite(viewer, ctx.config.REQUIRE_VERIFIED_EMAIL_TO_WRITE);
   if (!can(viewer.role, "article:write")) throw forbidden("article");
   const tagList = cleanTags(input.tagList ?? []);
   const now = ctx.clock.now();
@@ -170,6 +173,7 @@ export async function createArticle(ctx: AppContext, viewer: ArticleViewer, inpu
  * 403 unless the viewer wrote it or may moderate.
  */
 async function findOwned(ctx: AppContext, viewer: ArticleViewer, slug: string): Promise<ArticleHead> {
+  assertMayWrite(viewer, ctx.config.REQUIRE_VERIFIED_EMAIL_TO_WRITE);
   const head = await ctx.store.read.articles.headBySlug(slug);
   if (!head) throw await missingArticle(ctx, slug, "", 308);
   const own = head.authorId === viewer.id && can(viewer.role, "article:write");
@@ -248,6 +252,7 @@ export function unfavoriteArticle(ctx: AppContext, viewer: ArticleViewer, slug: 
 }
 
 async function setFavorite(ctx: AppContext, viewer: ArticleViewer, slug: string, on: boolean) {
+  assertMayWrite(viewer, ctx.config.REQUIRE_VERIFIED_EMAIL_TO_WRITE);
   const head = await articleHead(ctx, slug);
   if (!head) throw await missingArticle(ctx, slug, "/favorite", 308);
   if (!can(viewer.role, "favorite:write")) throw forbidden("article");

@@ -3,7 +3,7 @@ import type { AppContext } from "../../context.ts";
 import { forbidden, notFound } from "../../errors.ts";
 import type { PublicComment } from "../../events.ts";
 import { pageOf } from "../../lib/paging.ts";
-import { can, type Role } from "../../policy.ts";
+import { assertMayWrite, can, type Role } from "../../policy.ts";
 import type { CommentHead, CommentRow } from "../../store/content.ts";
 import { MissingReference } from "../../store/errors.ts";
 import type { WriteTx } from "../../store/store.ts";
@@ -102,10 +102,11 @@ export async function listComments(
 
 export async function addComment(
   ctx: AppContext,
-  viewer: { id: number; role: Role },
+  viewer: { id: number; role: Role; emailVerified: boolean },
   slug: string,
   body: string,
 ) {
+  assertMayWrite(viewer, ctx.config.REQUIRE_VERIFIED_EMAIL_TO_WRITE);
   const articleId = await articleIdOf(ctx, slug, () => "/comments", 308);
   if (!can(viewer.role, "comment:write")) throw forbidden("comment");
   const now = ctx.clock.now();
@@ -142,10 +143,11 @@ export async function addComment(
 /** 404 for an unknown article, then for a comment not on that article, then 403 unless author or moderator. */
 export async function deleteComment(
   ctx: AppContext,
-  viewer: { id: number; role: Role },
+  viewer: { id: number; role: Role; emailVerified: boolean },
   slug: string,
   id: number,
 ): Promise<void> {
+  assertMayWrite(viewer, ctx.config.REQUIRE_VERIFIED_EMAIL_TO_WRITE);
   const articleId = await articleIdOf(ctx, slug, () => `/comments/${id}`, 308);
   const head = await ctx.store.read.comments.head(id);
   if (!head || head.articleId !== articleId) throw notFound("comment");
