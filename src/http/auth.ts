@@ -31,6 +31,8 @@ import { stateOf } from "./request-state.ts";
 export interface Viewer {
   id: number;
   role: Role;
+  /** Whether the account's address is verified (REQUIRE_VERIFIED_EMAIL_TO_WRITE), from the session check. */
+  emailVerified: boolean;
   sessionId: string;
   /** The token the request presented, echoed in `user.token` by the current-user endpoints. */
   token: string;
@@ -124,7 +126,13 @@ export const authPlugin = (ctx: AppContext) => {
     if (!session || String(session.userId) !== claims.sub) throw unauthorized();
     // Per-user limit on top of the per-IP one: a token spread over many addresses is still one client.
     await limit(set, "user", String(session.userId));
-    return { id: session.userId, role: session.role, sessionId: claims.sid, token };
+    return {
+      id: session.userId,
+      role: session.role,
+      emailVerified: session.emailVerified,
+      sessionId: claims.sid,
+      token,
+    };
   };
   /** Sign an access token for a session, expiring with it at the latest. */
   const issueToken = (userId: number, session: { id: string; expiresAt: number }): Promise<string> => {

@@ -1,12 +1,19 @@
 /**
  * Rate limits. Model:
- * - GCRA (src/lib/gcra.ts) per key, policies of "q requests per minute", a rested key may burst q at once.
+ * - GCRA (src/lib/gcra.ts) per key, policies of "q requests per minute" (per hour for "email"), a rested key
+ *   may burst q at once.
  * - Every request counts against its client IP (IPv6: its /64; see client-ip.ts for X-Forwarded-For), before
  *   routing, parsing or authentication: "ip", RATE_LIMIT_IP_PER_MINUTE.
  * - Authenticated requests also count against the user (from the auth macro): "user",
  *   RATE_LIMIT_USER_PER_MINUTE, so one account cannot spread a flood over many addresses.
  * - Login, registration and refresh carry a stricter per-IP bucket each (the `rateLimit` macro):
- *   "login" / "register" / "refresh", RATE_LIMIT_AUTH_PER_MINUTE. Password guessing is bounded by it.
+ *   "login" / "register" / "refresh", RATE_LIMIT_AUTH_PER_MINUTE. Password guessing is bounded by it (account
+ *   deletion checks a password too, and counts as a login). Password-reset requests ("password-reset") and
+ *   one-time account tokens (reset confirmations and email verifications, "account-token") have theirs.
+ * - Emails a request makes Quire send are also limited per recipient: "email" (per hour,
+ *   RATE_LIMIT_EMAIL_PER_ADDRESS_PER_HOUR), keyed by a hash of the address (reset requests: the limiter never
+ *   holds addresses) or by the account (verification links asked for again). The same for known and unknown addresses: a 429 says
+ *   nothing about whether an account exists.
  * - State lives in the context's RateLimiter (src/lib/rate-limiter.ts): in process, a SegmentedLru of
  *   RATE_LIMIT_MAX_KEYS entries, bounded, that a flood of fresh keys cannot flush.
  * - Every response carries the IETF headers (draft-ietf-httpapi-ratelimit-headers-11), one item per policy
@@ -20,10 +27,12 @@ import { AppError } from "../errors.ts";
 import type { Decision, Policy } from "../lib/rate-limiter.ts";
 import { clientOf } from "./client-ip.ts";
 
-export type StrictPolicy = "login" | "register" | "refresh";
+export type StrictPolicy = "login" | "register" | "refresh" | "password-reset" | "account-token";
+export type PolicyName = StrictPolicy | "ip" | "user" | "email";
 type Headers = Record<string, string | number>;
 
 const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
 
 const QUOTA = {
   ip: "RATE_LIMIT_IP_PER_MINUTE",
@@ -31,9 +40,10 @@ const QUOTA = {
   login: "RATE_LIMIT_AUTH_PER_MINUTE",
   register: "RATE_LIMIT_AUTH_PER_MINUTE",
   refresh: "RATE_LIMIT_AUTH_PER_MINUTE",
+  "password-reset": "RATE_LIMIT_AUTH_PER_MINUTE",
+  "account-token": "RATE_LIMIT_AUTH_PER_MINUTE",
+  email: "RATE_LIMIT_EMAIL_PER_ADDRESS_PER_HOUR",
 } as const;
-
-type PolicyName = StrictPolicy | "ip" | "user";
 
 /** A policy with what is constant about its headers, built once per config. */
 interface Bound extends Policy {
@@ -48,11 +58,12 @@ interface Bound extends Policy {
 function bindPolicies(config: AppContext["config"]): Record<PolicyName, Bound> {
   const bind = (name: PolicyName): Bound => {
     const quota = config[QUOTA[name]];
+    const windowMs = name === "email" ? HOUR_MS : MINUTE_MS;
     return {
       name,
       quota,
-      windowMs: MINUTE_MS,
-      item: `"${name}";q=${quota};w=${seconds(MINUTE_MS)}`,
+      windowMs,
+      item: `"${name}";q=${quota};w=${seconds(windowMs)}`,
       prefix: `${name}:`,
       ratePrefix: `"${name}";r=`,
     };
@@ -63,6 +74,9 @@ function bindPolicies(config: AppContext["config"]): Record<PolicyName, Bound> {
     login: bind("login"),
     register: bind("register"),
     refresh: bind("refresh"),
+    "password-reset": bind("password-reset"),
+    "account-token": bind("account-token"),
+    email: bind("email"),
   };
 }
 
