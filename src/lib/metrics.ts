@@ -6,17 +6,14 @@
  * lookups and a few additions; every other figure (cache, queue, realtime, database) is read by a `collect`
  * callback only when /metrics is scraped.
  */
-import {
-  Counter,
-  type CounterConfiguration,
-  collectDefaultMetrics,
-  Gauge,
-  type GaugeConfiguration,
-  Histogram,
-  type HistogramConfiguration,
-  type Metric,
-  Registry,
-} from "prom-client";
+import type { CounterConfiguration, GaugeConfiguration, HistogramConfiguration, Metric } from "prom-client";
+// File by file, not the package's index: the index also evaluates prom-client's Pushgateway, which loads
+// node:http, node:https and node:zlib, ~40 ms of CPU at every start for a client Quire never uses.
+import Counter from "prom-client/lib/counter";
+import type Defaults from "prom-client/lib/defaultMetrics";
+import Gauge from "prom-client/lib/gauge";
+import Histogram from "prom-client/lib/histogram";
+import Registry from "prom-client/lib/registry";
 
 /** Request latency buckets (seconds): 1 ms to 10 s, denser where an API on SQLite lives. */
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -98,6 +95,8 @@ export class Metrics {
 
   text(): Promise<string> {
     if (this.#defaults) {
+      // Loaded at the first scrape: its modules (with @opentelemetry/api) are not needed before.
+      const collectDefaultMetrics = require("prom-client/lib/defaultMetrics") as typeof Defaults;
       collectDefaultMetrics({ register: this.registry, prefix: this.#defaults.prefix });
       this.#defaults = undefined;
     }
