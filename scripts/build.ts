@@ -39,6 +39,10 @@ const args = [
   // Precompiled bytecode skips parsing at start-up: exec to first 200 is ~50 ms instead of ~90-130 ms, for
   // +4 MiB (107 → 111 MiB), on a 2-core box. --no-bytecode builds without it, to compare.
   ...(values["no-bytecode"] ? [] : ["--bytecode", "--format=esm"]),
+  // Each `await import()` of src/main.ts's command table becomes its own chunk inside the binary, loaded when
+  // the command runs: `quire --version` loads a few kilobytes, not the server (whose dependencies would be
+  // linked, Node built-ins included, even if never evaluated).
+  "--splitting",
   ...assets.map((a) => `--asset=${a}`),
   "src/main.ts",
   "--outfile",

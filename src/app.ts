@@ -57,7 +57,7 @@ export function createApp(ctx: AppContext, options: AppOptions = {}) {
       // Wraps the whole handler: compresses each finished response (src/http/compression.ts).
       .use(compressionPlugin())
       .use(metricsPlugin(ctx))
-      .use(clientPlugin(ctx, options.peerAddress))
+      .use(clientPlugin(ctx, () => root.server, options.peerAddress))
       .use(securityHeaders())
       .use(corsPlugin(ctx.config.CORS_ORIGINS))
       // A URL that does not parse (authority-form target, bad Host) is a 400 here, before any hook reads it.

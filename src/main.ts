@@ -2,28 +2,22 @@
  * Entry point and CLI: `quire [command] [flags]`. Flags are applied as environment overrides before the one
  * config validation, so a flag and its variable can never disagree. Exit codes: 0 ok, 1 runtime failure,
  * 2 usage or configuration error (nothing was started).
+ *
+ * Start-up: this file imports only the argument parser and the command table. Each command imports its
+ * implementation when it runs (the bundler keeps those modules unevaluated until then), so `quire
+ * --version` evaluates almost nothing, and `serve` never evaluates the code of `admin` or `restore`.
  */
 import type { ParseArgsOptionsConfig } from "node:util";
 // Imported (not read at run time) so the version is embedded in the compiled binary.
 import pkg from "../package.json" with { type: "json" };
-import { adminCommand } from "./cli/admin.ts";
+import { adminCommand } from "./cli/admin-command.ts";
 import { closest, commandUsage, parseFlags, subcommand } from "./cli/args.ts";
-import { backup, backupUsage } from "./cli/backup.ts";
-import {
-  type Command,
-  type Flags,
-  help,
-  print,
-  storage,
-  storageHelp,
-  UsageError,
-  withConfig,
-} from "./cli/command.ts";
-import { healthcheck, healthcheckUsage } from "./cli/healthcheck.ts";
-import { migrate } from "./cli/migrate.ts";
-import { restore, restoreUsage } from "./cli/restore.ts";
-import { serve } from "./cli/serve.ts";
-import { describeConfig } from "./config.ts";
+import { type Command, type Flags, help, print, storage, storageHelp, UsageError } from "./cli/command.ts";
+import { healthcheckUsage } from "./cli/healthcheck.ts";
+import type { WithConfig } from "./cli/with-config.ts";
+
+/** Run `fn` of a command's module with the validated configuration (./cli/with-config.ts). */
+const withConfig: WithConfig = async (...args) => (await import("./cli/with-config.ts")).withConfig(...args);
 
 /** A command taking exactly one positional argument (a file). */
 const oneFile =
@@ -44,13 +38,13 @@ const commands: Record<string, Command> = {
       ...storageHelp,
     ],
     // The one command that signs tokens, hence the one that needs JWT_SECRET.
-    run: (flags) => withConfig(flags, serve, { signsTokens: true }),
+    run: async (flags) => withConfig(flags, (await import("./cli/serve.ts")).serve, { signsTokens: true }),
   },
   migrate: {
     summary: "apply database migrations and exit",
     options: storage,
     flagHelp: storageHelp,
-    run: (flags) => withConfig(flags, migrate),
+    run: async (flags) => withConfig(flags, (await import("./cli/migrate.ts")).migrate),
   },
   admin: adminCommand,
   backup: {
@@ -58,22 +52,28 @@ const commands: Record<string, Command> = {
     options: storage,
     positionals: true,
     synopsis: "<file> [flags]",
-    flagHelp: [...backupUsage, ...storageHelp],
-    run: oneFile("backup", (file, flags) =>
-      withConfig(flags, (config, log) => backup(config, log, file || undefined)),
-    ),
+    flagHelp: ["<file>               where to write the copy (must not exist)", ...storageHelp],
+    run: oneFile("backup", async (file, flags) => {
+      const { backup } = await import("./cli/backup.ts");
+      return withConfig(flags, (config, log) => backup(config, log, file || undefined));
+    }),
   },
   restore: {
     summary: "replace the database with a verified backup <file>; the server must be stopped",
     options: { ...storage, force: { type: "boolean" } },
     positionals: true,
     synopsis: "<file> [flags]",
-    flagHelp: [...restoreUsage, ...storageHelp],
-    run: oneFile("restore", (file, flags) =>
-      withConfig(flags, (config, log) =>
+    flagHelp: [
+      "<file>               the backup to restore (checked before anything changes)",
+      "--force              ignore a serve lock (only when sure no server runs)",
+      ...storageHelp,
+    ],
+    run: oneFile("restore", async (file, flags) => {
+      const { restore } = await import("./cli/restore.ts");
+      return withConfig(flags, (config, log) =>
         restore(config, log, file || undefined, { force: flags.force === true }),
-      ),
-    ),
+      );
+    }),
   },
   healthcheck: {
     summary: "exit 0 if the local server is ready (GET /health/ready), else 1: for container health checks",
@@ -84,17 +84,22 @@ const commands: Record<string, Command> = {
       ...help,
     },
     flagHelp: healthcheckUsage,
-    run: (flags) => healthcheck(flags as { port?: string; host?: string; "timeout-ms"?: string }),
+    run: async (flags) =>
+      (await import("./cli/healthcheck.ts")).healthcheck(
+        flags as { port?: string; host?: string; "timeout-ms"?: string },
+      ),
   },
   version: { summary: "print the version", options: help, flagHelp: [], run: () => print(version()) },
-  help: { summary: "show this help", options: help, flagHelp: [], run: () => print(usage()) },
+  help: { summary: "show this help", options: help, flagHelp: [], run: async () => print(await usage()) },
 };
 
 function version(): string {
   return `quire ${pkg.version} (bun ${Bun.version})`;
 }
 
-function usage(): string {
+/** The top-level help; the environment part is read from the configuration schema (../config.ts). */
+async function usage(): Promise<string> {
+  const { describeConfig } = await import("./config.ts");
   const list = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(13)}${c.summary}`);
   return [
     `quire ${pkg.version}: a RealWorld-compatible publishing API server`,
@@ -142,7 +147,7 @@ async function dispatch(argv: string[]): Promise<number> {
   const globals: ParseArgsOptionsConfig = named ? {} : { version: { type: "boolean", short: "v" } };
   const { flags, positionals } = parseFlags(args, command, named ? name : "", globals);
   if (flags.version) return print(version());
-  if (flags.help) return print(named ? commandUsage(name, command) : usage());
+  if (flags.help) return print(named ? commandUsage(name, command) : await usage());
   return command.run!(flags, positionals);
 }
 

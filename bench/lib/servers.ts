@@ -1,7 +1,8 @@
 /**
- * Starting and stopping the two servers under test, each in its own process: Quire (BENCH_QUIRE=<binary>,
- * else the compiled dist/quire when it is newer than every source file, else `bun src/main.ts serve`) and
- * the raw baseline (bench/baseline.ts). Also the start-up figures: exec-to-first-response and resident memory.
+ * Starting and stopping the servers under test, each in its own process: Quire (BENCH_QUIRE=<binary>, else
+ * the compiled dist/quire when it is newer than every source file, else `bun src/main.ts serve`), the SQL
+ * baseline (bench/baseline.ts) and the same-bytes server (bench/raw.ts). Also exec-to-first-response and
+ * resident memory.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -98,7 +99,27 @@ export async function startBaseline(db: string, port: number, secret: string): P
   );
   const url = `http://127.0.0.1:${port}`;
   await waitReady(`${url}/api/tags`, performance.now());
-  return { name: "baseline", url, proc };
+  return { name: "sql", url, proc };
+}
+
+export async function startSameBytes(answers: string, port: number): Promise<Server> {
+  const proc = Bun.spawn([bun, join(root, "bench", "raw.ts"), "--answers", answers, "--port", String(port)], {
+    stdout: "ignore",
+    stderr: "inherit",
+  });
+  const url = `http://127.0.0.1:${port}`;
+  // Any answer will do: it is listening once it answers (404 for a path it was not given).
+  for (const started = performance.now(); ; await Bun.sleep(5)) {
+    if (
+      await fetch(url).then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
+    if (performance.now() - started > 30_000) throw new Error("the same-bytes server did not start");
+  }
+  return { name: "bytes", url, proc };
 }
 
 export async function stop(server: Server): Promise<void> {

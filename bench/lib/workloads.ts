@@ -1,7 +1,11 @@
 /**
  * The benchmark's workloads: what each one requests, against a corpus seeded by bench/seed.ts. Reads are
- * anonymous except the feed; writes rotate over 64 signed-in users, and every write is distinct (numbered
- * titles and comments; favourites over (user, article) pairs that do not repeat within a run).
+ * anonymous except the feed and the signed-in article read; writes rotate over 64 signed-in users, and every
+ * write is distinct (numbered titles and comments; favourites over (user, article) pairs that do not repeat
+ * within a run).
+ *
+ * Each workload names the servers it is compared with: "sql" (bench/baseline.ts, the same SQL on every
+ * request, no cache) and/or "bytes" (bench/raw.ts, Quire's own answers replayed from memory).
  */
 import type { LoadSpec } from "./load.ts";
 
@@ -17,9 +21,13 @@ export interface Workload {
   id: string;
   title: string;
   spec(c: WorkloadContext): LoadSpec;
-  /** Answers to compare byte for byte between the servers before measuring (reads only). */
+  /** Answers to compare byte for byte between Quire and the SQL baseline before measuring (reads only). */
   sameBytes?: boolean;
+  /** The reference servers; default ["sql"]. */
+  refs?: Reference[];
 }
+
+export type Reference = "sql" | "bytes";
 
 /** `count` article slugs spread over the corpus (a prime count keeps (token, slug) pairs from repeating). */
 const slugs = (c: WorkloadContext, count: number, suffix = "") =>
@@ -31,12 +39,28 @@ export const workloads: Workload[] = [
     title: "GET article by slug (1,000 slugs, warm)",
     spec: (c) => ({ method: "GET", paths: slugs(c, 1000) }),
     sameBytes: true,
+    refs: ["sql", "bytes"],
+  },
+  {
+    id: "slug-auth",
+    title: "GET article by slug, signed in (67 slugs × 64 readers, warm)",
+    // 67 is prime, so every (reader, slug) pair comes round; the same-bytes server holds all 4,288 answers.
+    spec: (c) => ({ method: "GET", paths: slugs(c, 67), tokens: c.tokens }),
+    sameBytes: true,
+    refs: ["sql", "bytes"],
+  },
+  {
+    id: "live",
+    title: "GET /health/live",
+    spec: () => ({ method: "GET", paths: ["/health/live"] }),
+    refs: ["bytes"],
   },
   {
     id: "list",
     title: "list 20 + total",
     spec: () => ({ method: "GET", paths: ["/api/articles"] }),
     sameBytes: true,
+    refs: ["sql", "bytes"],
   },
   {
     id: "tag",

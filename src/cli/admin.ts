@@ -28,14 +28,9 @@ import { recordAuditNow } from "../modules/audit/service.ts";
 import { RegisterBody } from "../modules/users/model.ts";
 import { createUser } from "../modules/users/service.ts";
 import type { Role } from "../policy.ts";
-import { type Command, type Flags, storage, storageHelp, UsageError, withConfig } from "./command.ts";
-import {
-  type ChosenPassword,
-  choosePassword,
-  passwordHelp,
-  passwordOptions,
-  passwordProblem,
-} from "./password.ts";
+import { type Flags, UsageError } from "./command.ts";
+import { type ChosenPassword, choosePassword, passwordProblem } from "./password.ts";
+import { withConfig } from "./with-config.ts";
 
 const roles = ["admin", "editor", "viewer"] as const;
 
@@ -177,58 +172,5 @@ async function reset(flags: Flags): Promise<number> {
   });
 }
 
-const sub = (
-  summary: string,
-  options: Command["options"],
-  flagHelp: string[],
-  run: (flags: Flags) => number | Promise<number>,
-): Command => ({
-  summary,
-  options: { ...options, ...storage },
-  flagHelp: [...flagHelp, ...storageHelp],
-  run,
-});
-
-const username = { username: { type: "string" } } as const;
-const usernameHelp = "--username <u>       the account (any letter case)";
-
-export const adminCommand: Command = {
-  summary: "manage accounts: create, promote, demote, list, reset-password; safe while the server runs",
-  options: storage,
-  flagHelp: storageHelp,
-  subcommands: {
-    create: sub(
-      "create an admin account",
-      { email: { type: "string" }, ...username, ...passwordOptions },
-      ["--email <e>          its email", "--username <u>       its username", ...passwordHelp],
-      create,
-    ),
-    promote: sub(
-      "make an existing account admin (and reinstate it if suspended)",
-      username,
-      [usernameHelp],
-      promote,
-    ),
-    demote: sub(
-      "make an admin an editor or viewer again; refuses to demote the last active admin",
-      { ...username, role: { type: "string" } },
-      [usernameHelp, "--role <r>           editor | viewer (default: DEFAULT_ROLE)"],
-      demote,
-    ),
-    list: sub(
-      "list admins (or every account of a role) as a table: no passwords, no tokens",
-      { role: { type: "string" }, json: { type: "boolean" } },
-      [
-        "--role <r>           admin (default) | editor | viewer | all",
-        "--json               one JSON array instead of the table",
-      ],
-      list,
-    ),
-    "reset-password": sub(
-      "set a new password for an account and end all its sessions",
-      { ...username, ...passwordOptions },
-      [usernameHelp, ...passwordHelp],
-      reset,
-    ),
-  },
-};
+/** The subcommands, loaded when `quire admin <subcommand>` runs (the table is in ./admin-command.ts). */
+export const adminSubcommands = { create, promote, demote, list, "reset-password": reset };

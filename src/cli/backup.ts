@@ -11,8 +11,6 @@ import { backupTo } from "../infra/sqlite/backup.ts";
 import type { Logger } from "../lib/logger.ts";
 import { BackupExists } from "../store/ops.ts";
 
-export const backupUsage = ["<file>               where to write the copy (must not exist)"];
-
 export async function backup(
   config: Readonly<Config>,
   log: Logger,

@@ -1,11 +1,12 @@
 /**
- * What every CLI command shares: its shape (flags, help lines, subcommands), the storage flags, and
- * `withConfig`, which applies flags as environment overrides and validates the configuration once.
+ * What every CLI command shares: its shape (flags, help lines, subcommands) and the storage flags.
+ * `withConfig` (./with-config.ts) applies flags as environment overrides and validates the configuration.
  * Exit codes: 0 ok, 1 runtime failure or refusal, 2 usage or configuration error (nothing was changed).
+ *
+ * This module, ./args.ts and the command table in src/main.ts are all that `quire --version` and `--help`
+ * evaluate: they import nothing else, and every command loads its implementation when it runs.
  */
 import type { ParseArgsOptionsConfig } from "node:util";
-import { type Config, ConfigError, loadConfig } from "../config.ts";
-import { createLogger, type Logger, wantsPrettyLogs } from "../lib/logger.ts";
 
 export type Flags = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
@@ -36,7 +37,7 @@ export class UsageError extends Error {
 }
 
 /** Flag → the environment variable it overrides. */
-const flagVars = {
+export const flagVars = {
   port: "PORT",
   host: "HOST",
   database: "DATABASE_URL",
@@ -62,36 +63,15 @@ export function print(text: string): number {
   return 0;
 }
 
-/**
- * Validate the environment (with flag overrides), then run `fn` with a logger at the configured level.
- * Only a command that signs tokens (`serve`) reads JWT_SECRET: see LoadOptions in src/config.ts.
- */
-export async function withConfig(
-  flags: Flags,
-  fn: (config: Readonly<Config>, log: Logger) => number | Promise<number>,
-  options: { signsTokens?: boolean } = {},
-): Promise<number> {
-  const env: Record<string, string | undefined> = { ...process.env };
-  for (const [flag, name] of Object.entries(flagVars)) {
-    if (typeof flags[flag] === "string") env[name] = flags[flag];
-  }
-  let config: Readonly<Config>;
-  try {
-    config = loadConfig(env, { signsTokens: options.signsTokens ?? false });
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`quire: ${err.message}\n`);
-    return 2;
-  }
-  const log = createLogger(config.LOG_LEVEL, undefined, { pretty: wantsPrettyLogs(config.NODE_ENV) });
-  try {
-    return await fn(config, log);
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    log.fatal({ err }, "failed");
-    return 1;
-  } finally {
-    // The logger writes asynchronously; drain it before the caller exits the process.
-    await new Promise<void>((resolve) => log.flush(() => resolve()));
-  }
-}
+/** The password flags of `admin create` and `admin reset-password` (read by ./password.ts). */
+export const passwordOptions = {
+  password: { type: "string" },
+  "generate-password": { type: "boolean" },
+} as const;
+
+export const passwordHelp = [
+  "--password -         read the password from standard input (one line)",
+  "--generate-password  generate one and print it once",
+  "--password <p>       the password itself (visible in `ps`; prefer the two above)",
+  "                     with none of these, on a terminal: prompt (no echo)",
+];

@@ -10,18 +10,6 @@ import { randomBytes } from "node:crypto";
 import { limits } from "../http/model.ts";
 import { type Flags, UsageError } from "./command.ts";
 
-export const passwordOptions = {
-  password: { type: "string" },
-  "generate-password": { type: "boolean" },
-} as const;
-
-export const passwordHelp = [
-  "--password -         read the password from standard input (one line)",
-  "--generate-password  generate one and print it once",
-  "--password <p>       the password itself (visible in `ps`; prefer the two above)",
-  "                     with none of these, on a terminal: prompt (no echo)",
-];
-
 export interface ChosenPassword {
   password: string;
   /** Generated here: the caller prints it once. */

@@ -21,11 +21,6 @@ import { fsyncPath } from "../lib/fsync.ts";
 import type { Logger } from "../lib/logger.ts";
 import { liveServeLock } from "./lock.ts";
 
-export const restoreUsage = [
-  "<file>               the backup to restore (checked before anything changes)",
-  "--force              ignore a serve lock (only when sure no server runs)",
-];
-
 class Refused extends Error {
   override name = "Refused";
 }

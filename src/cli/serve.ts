@@ -14,6 +14,7 @@ import { onShutdownSignals, shutdownGracefully } from "../lib/shutdown.ts";
 import { scheduleBackups } from "../modules/backups/run.ts";
 import { startJobs, stopJobs } from "../modules/jobs/setup.ts";
 import { closeAllSockets } from "../modules/realtime/hub.ts";
+import { startIdleSweeper } from "./idle.ts";
 import { claimServeLock, DatabaseInUse } from "./lock.ts";
 
 export async function serve(config: Readonly<Config>, log: Logger): Promise<number> {
@@ -67,6 +68,7 @@ async function serveClaimed(config: Readonly<Config>, log: Logger): Promise<numb
     return 1;
   }
   const server = app.server!;
+  const stopSweeper = startIdleSweeper(ctx);
   // The socket's own address (`localhost` → 127.0.0.1); Bun 1.4 has it at run time, not yet in its types.
   const bound = (server as { address?: { address: string; port: number } }).address;
   const { address, port } = bound ?? { address: server.hostname ?? config.HOST, port: server.port ?? 0 };
@@ -86,7 +88,10 @@ async function serveClaimed(config: Readonly<Config>, log: Logger): Promise<numb
             forceClose: () => void server.stop(true),
             // Running jobs finish or are released (JOBS_DRAIN_MS); the last spans are flushed.
             stopWorkers: () => Promise.all([stopJobs(ctx), telemetry.shutdown()]),
-            close: () => closeContext(ctx),
+            close: () => {
+              stopSweeper();
+              return closeContext(ctx);
+            },
           },
           { graceMs: config.SHUTDOWN_GRACE_MS, delayMs: config.SHUTDOWN_DELAY_MS, log },
         );

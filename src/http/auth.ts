@@ -25,7 +25,8 @@ import type { AppContext } from "../context.ts";
 import { forbidden, unauthorized } from "../errors.ts";
 import type { Role } from "../policy.ts";
 import { can } from "../policy.ts";
-import { limitRequest } from "./rate-limit.ts";
+import { requestLimiter } from "./rate-limit.ts";
+import { stateOf } from "./request-state.ts";
 
 export interface Viewer {
   id: number;
@@ -45,8 +46,19 @@ export function bearerToken(header: string | null | undefined): string | undefin
   return match[1];
 }
 
-/** The viewer each request authenticated as, from the transform phase to the handler. */
-const viewers = new WeakMap<Request, Viewer>();
+/** The response headers a request is collecting (the per-user rate limit adds its own). */
+type PendingHeaders = { headers: Record<string, string | number> };
+
+/** Resolve a raw access token to its viewer, or throw 401. Shared by HTTP and WebSocket upgrades. */
+export type Authenticate = (token: string, set: PendingHeaders) => Promise<Viewer>;
+
+/** The viewer a request authenticated as, from the transform phase to the handler (request-scoped). */
+function setViewer(request: Request, viewer: Viewer): void {
+  const state = stateOf(request);
+  if (state) state.viewer = viewer;
+}
+
+const viewerOf = (request: Request): Viewer | undefined => stateOf(request)?.viewer as Viewer | undefined;
 
 interface VerifiedClaims {
   sub: string;
@@ -93,77 +105,84 @@ export const authPlugin = (ctx: AppContext) => {
    * immediate). Bounded: at worst an entry is evicted and verified again. (Elysia keeps one instance of this
    * named plugin per app, so one cache per app.)
    */
-  const verified = new LRUCache<string, VerifiedClaims>({ max: 20_000 });
+  let verifiedTokens: LRUCache<string, VerifiedClaims> | undefined;
+  // Built at the first authenticated request: lru-cache allocates all 20,000 slots up front.
+  const verified = () => {
+    verifiedTokens ??= new LRUCache<string, VerifiedClaims>({ max: 20_000 });
+    return verifiedTokens;
+  };
+  const limit = requestLimiter(ctx);
+  const authenticate: Authenticate = async (token, set) => {
+    let claims = verified().get(token);
+    if (claims && claims.exp * 1000 <= clock.now()) {
+      verified().delete(token);
+      throw unauthorized("has expired");
+    }
+    if (!claims) {
+      claims = await verifyToken(token, key, config, clock.now());
+      verified().set(token, claims);
+    }
+    const session = await ctx.sessions.check(claims.sid);
+    if (!session || String(session.userId) !== claims.sub) throw unauthorized();
+    // Per-user limit on top of the per-IP one: a token spread over many addresses is still one client.
+    await limit(set, "user", String(session.userId));
+    return {
+      id: session.userId,
+      role: session.role,
+      emailVerified: session.emailVerified,
+      sessionId: claims.sid,
+      token,
+    };
+  };
+  /** Sign an access token for a session, expiring with it at the latest. */
+  const issueToken = (userId: number, session: { id: string; expiresAt: number }): Promise<string> => {
+    const now = Math.floor(clock.now() / 1000);
+    return (
+      new SignJWT({ typ: "access", sid: session.id })
+        .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+        .setIssuer(config.JWT_ISSUER)
+        .setAudience(config.JWT_AUDIENCE)
+        .setSubject(String(userId))
+        // Unique per token, so a refresh never hands back a byte-identical token within the same second.
+        .setJti(randomBytes(12).toString("base64url"))
+        .setIssuedAt(now)
+        .setExpirationTime(Math.min(now + config.JWT_TTL_SECONDS, Math.floor(session.expiresAt / 1000)))
+        .sign(key)
+    );
+  };
+  // Decorated, not derived: the same two functions on every request's context, nothing built per request.
   return new Elysia({ name: "quire/auth", seed: config.JWT_SECRET })
-    .derive({ as: "global" }, ({ set }) => ({
-      /** Resolve a raw access token to its viewer, or throw 401. Shared by HTTP and WebSocket upgrades. */
-      async authenticate(token: string): Promise<Viewer> {
-        let claims = verified.get(token);
-        if (claims && claims.exp * 1000 <= clock.now()) {
-          verified.delete(token);
-          throw unauthorized("has expired");
-        }
-        if (!claims) {
-          claims = await verifyToken(token, key, config, clock.now());
-          verified.set(token, claims);
-        }
-        const session = await ctx.sessions.check(claims.sid);
-        if (!session || String(session.userId) !== claims.sub) throw unauthorized();
-        // Per-user limit on top of the per-IP one: a token spread over many addresses is still one client.
-        await limitRequest(ctx, set, "user", String(session.userId));
-        return {
-          id: session.userId,
-          role: session.role,
-          emailVerified: session.emailVerified,
-          sessionId: claims.sid,
-          token,
-        };
-      },
-      /** Sign an access token for a session, expiring with it at the latest. */
-      issueToken(userId: number, session: { id: string; expiresAt: number }): Promise<string> {
-        const now = Math.floor(clock.now() / 1000);
-        return (
-          new SignJWT({ typ: "access", sid: session.id })
-            .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-            .setIssuer(config.JWT_ISSUER)
-            .setAudience(config.JWT_AUDIENCE)
-            .setSubject(String(userId))
-            // Unique per token, so a refresh never hands back a byte-identical token within the same second.
-            .setJti(randomBytes(12).toString("base64url"))
-            .setIssuedAt(now)
-            .setExpirationTime(Math.min(now + config.JWT_TTL_SECONDS, Math.floor(session.expiresAt / 1000)))
-            .sign(key)
-        );
-      },
-    }))
+    .decorate({ authenticate, issueToken })
     .macro({
       // Authentication runs in `transform`, before Elysia validates params and body, so an anonymous or
       // badly authenticated request gets 401 (then 403 for admin routes) rather than validation feedback.
-      // `resolve` (after validation) hands the viewer found there to the handler.
+      // `resolve` (after validation) hands the viewer found there to the handler. The header is read with
+      // get(): naming `headers` would make Elysia copy every request header into an object for the route.
       auth: {
-        async transform({ headers, authenticate, request }) {
-          const token = bearerToken(headers.authorization);
+        transform({ request, set }) {
+          const token = bearerToken(request.headers.get("authorization"));
           if (!token) throw unauthorized("is missing");
-          viewers.set(request, await authenticate(token));
+          return authenticate(token, set).then((viewer) => setViewer(request, viewer));
         },
-        resolve: ({ request }) => ({ viewer: viewers.get(request)! }),
+        resolve: ({ request }) => ({ viewer: viewerOf(request)! }),
       },
       admin: {
-        async transform({ headers, authenticate, request }) {
-          const token = bearerToken(headers.authorization);
+        transform({ request, set }) {
+          const token = bearerToken(request.headers.get("authorization"));
           if (!token) throw unauthorized("is missing");
-          const viewer = await authenticate(token);
-          if (!can(viewer.role, "admin:access")) throw forbidden("admin");
-          viewers.set(request, viewer);
+          return authenticate(token, set).then((viewer) => {
+            if (!can(viewer.role, "admin:access")) throw forbidden("admin");
+            setViewer(request, viewer);
+          });
         },
-        resolve: ({ request }) => ({ viewer: viewers.get(request)! }),
+        resolve: ({ request }) => ({ viewer: viewerOf(request)! }),
       },
       optionalAuth: {
-        async transform({ headers, authenticate, request }) {
-          const token = bearerToken(headers.authorization);
-          if (token) viewers.set(request, await authenticate(token));
+        transform({ request, set }) {
+          const token = bearerToken(request.headers.get("authorization"));
+          if (token) return authenticate(token, set).then((viewer) => setViewer(request, viewer));
         },
-        resolve: ({ request }): { viewer: Viewer | undefined } => ({ viewer: viewers.get(request) }),
+        resolve: ({ request }): { viewer: Viewer | undefined } => ({ viewer: viewerOf(request) }),
       },
     });
 };

@@ -1,10 +1,14 @@
 /**
- * The client of every request, resolved once before anything else runs (src/lib/client-address.ts has the
- * trust model: TRUSTED_PROXIES, X-Forwarded-For walked from the right, IPv6 keyed by its /64).
+ * The client of every request, resolved when something first asks (src/lib/client-address.ts has the trust
+ * model: TRUSTED_PROXIES, X-Forwarded-For walked from the right, IPv6 keyed by its /64). Most requests never
+ * ask: with rate limiting off and no proxy trusted, an article read needs no client address, and Bun's
+ * requestIP() (which formats the socket's address into a new string) is skipped. Asked or not, the answer
+ * for a request is the same, and it is resolved at most once.
  */
 import { Elysia } from "elysia";
 import type { AppContext } from "../context.ts";
-import { type ClientInfo, resolveClient, trustedProxies } from "../lib/client-address.ts";
+import { type ClientInfo, resolveClient, trustedProxies, trustsNone } from "../lib/client-address.ts";
+import { type ClientResolver, stateOf } from "./request-state.ts";
 
 export type { ClientInfo };
 
@@ -20,25 +24,50 @@ export type PeerAddress = (request: Request, server: Server | null) => string | 
 
 const defaultPeer: PeerAddress = (request, server) => server?.requestIP(request)?.address;
 
-/**
- * The client of each request in flight. Request-scoped, not shared state: a Request belongs to one app, and
- * its entry goes with it (WeakMap).
- */
-const clients = new WeakMap<Request, ClientInfo>();
-
-/** The client of a request, as resolved by clientPlugin (key "unknown" for a request it did not see). */
+/** The client of a request, as resolved for clientPlugin (key "unknown" for a request it did not see). */
 export function clientOf(request: Request): ClientInfo {
-  return clients.get(request) ?? unknown;
+  const state = stateOf(request);
+  if (!state?.clients) return unknown;
+  state.client ??= state.clients.resolve(request);
+  return state.client;
 }
 
 /**
- * Resolves the client once per request, before anything else runs, for rate limits, HSTS and the audit log.
+ * Whether the request reached us (or the first trusted proxy) over TLS, as clientOf(request).https says,
+ * without resolving the client when no trusted proxy could have said otherwise.
+ */
+export function overTls(request: Request): boolean {
+  const state = stateOf(request);
+  if (state?.clients === undefined || !state.clients.proxies || !request.headers.has("x-forwarded-proto"))
+    return request.url.startsWith("https:");
+  return clientOf(request).https;
+}
+
+/**
+ * Attaches the client resolver to each request, for rate limits, HSTS and the audit log. `server` is the
+ * listening Bun server, null in-process.
  * `peerAddress` replaces Bun's socket address only in tests; production never reads a header for it.
  */
-export const clientPlugin = (ctx: AppContext, peerAddress: PeerAddress = defaultPeer) => {
+export const clientPlugin = (
+  ctx: AppContext,
+  server: () => Server | null,
+  peerAddress: PeerAddress = defaultPeer,
+) => {
   const isTrusted = trustedProxies(ctx.config.TRUSTED_PROXIES);
-  return new Elysia({ name: "quire/client" }).onRequest(({ request, server }) => {
-    const tls = request.url.startsWith("https:");
-    clients.set(request, resolveClient(peerAddress(request, server), request.headers, isTrusted, tls));
+  const resolver: ClientResolver = {
+    proxies: isTrusted !== trustsNone,
+    resolve: (request) =>
+      resolveClient(
+        peerAddress(request, server()),
+        request.headers,
+        isTrusted,
+        request.url.startsWith("https:"),
+      ),
+  };
+  // The server comes from createApp, not from the hook's context: a hook naming `server` makes Elysia
+  // redefine a getter on every request's context.
+  return new Elysia({ name: "quire/client" }).onRequest(({ request }) => {
+    const state = stateOf(request);
+    if (state) state.clients = resolver;
   });
 };

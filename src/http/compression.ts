@@ -17,9 +17,10 @@
  * Response objects (our cached bodies and assets), compresses event streams and keeps strong ETags.
  */
 import { promisify } from "node:util";
-import { brotliCompress, brotliCompressSync, constants, gzip } from "node:zlib";
+import type * as Zlib from "node:zlib";
 import { Elysia } from "elysia";
 import Negotiator from "negotiator";
+import { stateOf } from "./request-state.ts";
 import { varyWith } from "./vary.ts";
 
 export type Encoding = "br" | "gzip";
@@ -50,12 +51,37 @@ export function negotiateEncoding(
 }
 
 /**
+ * The coding for dynamic answers by Accept-Encoding value. Browsers send one of a handful of values, so each
+ * is negotiated once (a pure function's memo, bounded) instead of parsed by Negotiator on every request.
+ */
+const dynamicChoices = new Map<string, Encoding | undefined>();
+function dynamicEncoding(acceptEncoding: string | null): Encoding | undefined {
+  if (!acceptEncoding) return undefined;
+  if (dynamicChoices.has(acceptEncoding)) return dynamicChoices.get(acceptEncoding);
+  const chosen = negotiateEncoding(acceptEncoding, DYNAMIC);
+  if (dynamicChoices.size >= 64) dynamicChoices.clear();
+  dynamicChoices.set(acceptEncoding, chosen);
+  return chosen;
+}
+
+/**
+ * node:zlib, loaded at the first brotli answer or static asset: evaluating it (and the node:stream it
+ * builds on) took ~60 ms of a server's start-up, and gzip of dynamic bodies is Bun's own (Bun.gzipSync).
+ */
+let zlib: typeof Zlib | undefined;
+const zlibModule = (): typeof Zlib => {
+  zlib ??= require("node:zlib") as typeof Zlib;
+  return zlib;
+};
+
+/**
  * Dynamic bodies: the fastest settings (nginx's default gzip level is 1 too). On an 8.6 KB list page gzip 1
  * takes ~60-80 µs for 2.7 KB, level 6 ~200 µs for 2.0 KB, brotli 4 ~350 µs for 1.9 KB; a request itself costs
  * ~200 µs. The bytes saved past level 1 are not worth the CPU (bench/compression.ts).
  */
 function compressNow(bytes: Uint8Array<ArrayBuffer>, encoding: Encoding): Uint8Array {
   if (encoding === "gzip") return Bun.gzipSync(bytes, { level: 1 });
+  const { brotliCompressSync, constants } = zlibModule();
   return brotliCompressSync(bytes, {
     params: {
       [constants.BROTLI_PARAM_QUALITY]: 1,
@@ -64,13 +90,11 @@ function compressNow(bytes: Uint8Array<ArrayBuffer>, encoding: Encoding): Uint8A
   });
 }
 
-const gzipAsync = promisify(gzip);
-const brotliAsync = promisify(brotliCompress);
-
 /** Static assets: strong settings, in zlib's thread pool (brotli 9 on the Swagger bundle takes ~0.4 s). */
 export function compressOnce(bytes: Uint8Array, encoding: Encoding): Promise<Uint8Array> {
-  if (encoding === "gzip") return gzipAsync(bytes, { level: 9 });
-  return brotliAsync(bytes, {
+  const { brotliCompress, constants, gzip } = zlibModule();
+  if (encoding === "gzip") return promisify(gzip)(bytes, { level: 9 });
+  return promisify(brotliCompress)(bytes, {
     params: {
       [constants.BROTLI_PARAM_QUALITY]: 9,
       [constants.BROTLI_PARAM_SIZE_HINT]: bytes.byteLength,
@@ -113,19 +137,17 @@ async function encodeBody(res: Response, encoding: Encoding): Promise<Response> 
   return new Response(compressNow(bytes, encoding), init);
 }
 
-/** Requests whose answer was already encoded (or deliberately not) where its text was at hand. */
-const settled = new WeakSet<Request>();
-
 /**
  * The Response for a JSON (or other text) body whose text is at hand: compressed here when worth it, without
  * reading a body back. The GET paths use this (src/http/etag.ts); `headers` are all the answer's headers.
  */
 export function textResponse(request: Request, headers: Record<string, string>, text: string): Response {
-  settled.add(request);
+  const state = stateOf(request);
+  if (state) state.settled = true;
   // Characters ≤ bytes (UTF-8), so a string shorter than the threshold is certainly too small.
   const encoding =
     text.length >= MIN_COMPRESS_BYTES && request.method !== "HEAD"
-      ? negotiateEncoding(request.headers.get("accept-encoding"), DYNAMIC)
+      ? dynamicEncoding(request.headers.get("accept-encoding"))
       : undefined;
   if (!encoding) return new Response(text, { headers });
   headers["content-encoding"] = encoding;
@@ -137,10 +159,10 @@ export function textResponse(request: Request, headers: Record<string, string>, 
 /** Compress a finished response for this request when it is worth it; otherwise hand it back as it is. */
 export function compressResponse(request: Request, res: unknown): unknown {
   if (!(res instanceof Response)) return res; // a WebSocket upgrade answers nothing
-  if (settled.has(request)) return res;
+  if (stateOf(request)?.settled) return res;
   if (res.status === 304) return matchHeldVariant(request, res);
   if (!worthCompressing(request, res)) return res;
-  const encoding = negotiateEncoding(request.headers.get("accept-encoding"), DYNAMIC);
+  const encoding = dynamicEncoding(request.headers.get("accept-encoding"));
   return encoding ? encodeBody(res, encoding) : res;
 }
 
@@ -149,8 +171,8 @@ export function compressResponse(request: Request, res: unknown): unknown {
  * ETag, 304). `wrap` is Elysia's hook around the whole fetch handler (the OpenTelemetry plugin uses it too).
  */
 export const compressionPlugin = () =>
-  new Elysia({ name: "quire/compression" }).wrap((fn, request) => (...args: unknown[]) => {
-    const res = (fn as (...a: unknown[]) => unknown)(...args);
+  new Elysia({ name: "quire/compression" }).wrap((fn, request) => () => {
+    const res = (fn as (request: Request) => unknown)(request);
     return res instanceof Promise
       ? res.then((r) => compressResponse(request, r))
       : compressResponse(request, res);

@@ -99,25 +99,35 @@ export const httpCaching = () =>
       // Anonymous and signed-in readers get different answers (flags, `private`); no-store is never reused.
       if (policy !== "no-store") addVary(set.headers, "Authorization");
     })
-    .mapResponse({ as: "global" }, (context) => {
-      const { request, responseValue, set } = context;
-      // Elysia's not-found path sends whatever this hook returns, even undefined: hand errors back unchanged.
-      if ((context as { code?: unknown }).code !== undefined) return asMapped(responseValue);
-      if (request.method !== "GET" || (set.status !== undefined && set.status !== 200)) return;
-      if (!isPlainJson(responseValue)) return;
-      const json = JSON.stringify(responseValue);
-      const etag = strongEtag(json);
-      set.headers.etag = etag;
-      if (matchesIfNoneMatch(request.headers.get("if-none-match"), etag)) {
-        return new Response(null, { status: 304 });
-      }
-      // The one Response, built (and compressed) here from the text at hand; the pending headers go into it
-      // and are emptied, so Elysia does not copy them into a second Response.
-      const headers = set.headers as Record<string, string>;
-      headers["content-type"] = JSON_TYPE;
-      set.headers = {};
-      return textResponse(request, headers, json);
-    });
+    .mapResponse({ as: "global" }, serializeGetBody);
 
-/** Elysia maps any value a mapResponse hook returns as it maps a handler's value; its type says Response. */
-const asMapped = (value: unknown) => value as Response;
+/**
+ * Serialize a GET handler's plain JSON value with its ETag (or answer 304). Elysia decides from a hook's
+ * source text whether to await it (a `return f(` or the word for awaiting anywhere, comments included), and
+ * an awaited hook makes every route's handler asynchronous; this one never returns a promise, so it is
+ * written not to look like it does. Elysia's not-found path sends whatever this hook returns, even
+ * undefined, hence errors are handed back unchanged.
+ */
+function serializeGetBody(context: {
+  request: Request;
+  responseValue: unknown;
+  set: { status?: number | string; headers: Record<string, unknown> };
+}): Response | undefined {
+  const { request, responseValue, set } = context;
+  if ((context as { code?: unknown }).code !== undefined) return responseValue as Response;
+  if (request.method !== "GET" || (set.status !== undefined && set.status !== 200)) return;
+  if (!isPlainJson(responseValue)) return;
+  const json = JSON.stringify(responseValue);
+  const etag = strongEtag(json);
+  set.headers.etag = etag;
+  if (matchesIfNoneMatch(request.headers.get("if-none-match"), etag)) {
+    return new Response(null, { status: 304 });
+  }
+  // The one Response, built (and compressed) here from the text at hand; the pending headers go into it
+  // and are emptied, so Elysia does not copy them into a second Response.
+  const headers = set.headers as Record<string, string>;
+  headers["content-type"] = JSON_TYPE;
+  set.headers = {};
+  const response = textResponse(request, headers, json);
+  return response;
+}

@@ -9,7 +9,9 @@
  */
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../context.ts";
+import { CachedJson } from "../lib/cached-json.ts";
 import { component, withExamples } from "./docs.ts";
+import { reply } from "./etag.ts";
 
 type Check = "ok" | "failed";
 
@@ -45,14 +47,18 @@ const HealthBody = component(
   }),
 );
 const ready = { status: "ok", checks: { database: "ok", migrations: "ok", draining: "ok" } };
+/** The liveness answer never changes: serialized (and its ETag computed) once. */
+const alive = CachedJson.of({ status: "ok" });
 
 export const healthRoutes = (ctx: AppContext) => {
   return new Elysia({ name: "quire/health", tags: ["Operations"] })
     .get(
       "/health/live",
-      ({ set }) => {
+      // Written so Elysia does not take it for an asynchronous handler (see serializeGetBody in etag.ts).
+      ({ request, set }) => {
         set.headers["cache-control"] = "no-store";
-        return { status: "ok" as const };
+        const answer = reply<{ status: "ok" }>(request, set, alive);
+        return answer;
       },
       {
         response: {

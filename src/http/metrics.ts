@@ -34,7 +34,8 @@ import { StoreUnavailable } from "../store/errors.ts";
 import { documented } from "./docs.ts";
 import { errorDoc } from "./model.ts";
 import type { PolicyName } from "./rate-limit.ts";
-import { requestInfo, responseStatus, UNMATCHED_ROUTE } from "./request-log.ts";
+import { responseStatus, UNMATCHED_ROUTE } from "./request-log.ts";
+import { stateOf } from "./request-state.ts";
 
 /** What the scrape-time readers need: every other component's own counters. */
 type Observed = Pick<AppContext, "caches" | "sessions" | "jobs" | "realtime" | "engine">;
@@ -60,16 +61,31 @@ export type AppMetrics = ReturnType<typeof createAppMetrics>;
 /** The metrics of one app context (its own Prometheus registry). */
 export function createAppMetrics(ctx: Observed) {
   const m = new Metrics();
-  const labels = ["method", "route", "status"] as const;
-  const http = {
-    requests: m.counter({ name: "http_requests_total", help: "HTTP requests answered.", labelNames: labels }),
-    duration: m.histogram({
+  // Observed once per request: three map lookups, no label object hashed (src/lib/metrics.ts).
+  const requests = m.requestSeries({
+    counter: { name: "http_requests_total", help: "HTTP requests answered." },
+    histogram: {
       name: "http_request_duration_seconds",
       help: "Time from request arrival to response, by route template.",
-      labelNames: labels,
       buckets: LATENCY_BUCKETS,
-    }),
-    inFlight: m.gauge({ name: "http_requests_in_flight", help: "Requests being processed now." }),
+    },
+    labelNames: ["method", "route", "status"],
+  });
+  // Plain numbers on the hot path, read at scrape time (and by the idle sweeper: src/cli/idle.ts).
+  let inFlight = 0;
+  let arrivals = 0;
+  m.observedGauge({ name: "http_requests_in_flight", help: "Requests being processed now." }, () => [
+    [{}, inFlight],
+  ]);
+  const http = {
+    requests,
+    arrived: () => {
+      inFlight++;
+      arrivals++;
+    },
+    finished: () => void inFlight--,
+    /** Requests seen since start (upgrades excluded). */
+    arrivals: () => arrivals,
   };
   const rateLimited = m.counter({
     name: "quire_rate_limit_rejections_total",
@@ -223,13 +239,13 @@ function authorized(expected: Buffer, header: string | null): boolean {
 /** Request metrics and error observation. Mount early: before the errors plugin and every route. */
 export const metricsPlugin = (ctx: AppContext) => {
   const { http, rateLimited, sqliteBusy } = ctx.metrics;
-  // Upgrades become long-lived sockets, not requests: the realtime series count them.
-  const tracked = new WeakSet<Request>();
   return new Elysia({ name: "quire/metrics" })
     .onRequest(({ request }) => {
-      if (request.headers.get("upgrade")) return;
-      tracked.add(request);
-      http.inFlight.inc();
+      const state = stateOf(request);
+      // Upgrades become long-lived sockets, not requests: the realtime series count them.
+      if (!state || request.headers.get("upgrade")) return;
+      state.inFlight = true;
+      http.arrived();
     })
     .onError({ as: "global" }, ({ error, set }) => {
       if (error instanceof AppError && error.status === 429 && "rate" in error.fields)
@@ -240,16 +256,17 @@ export const metricsPlugin = (ctx: AppContext) => {
       }
     })
     .onAfterResponse({ as: "global" }, ({ request, route, set, responseValue }) => {
-      if (!tracked.delete(request)) return;
-      http.inFlight.dec();
-      const started = requestInfo(request)?.startedAt;
-      const labels = {
-        method: request.method,
-        route: route || UNMATCHED_ROUTE,
-        status: String(responseStatus(set, responseValue)),
-      };
-      http.requests.inc(labels);
-      if (started !== undefined) http.duration.observe(labels, (performance.now() - started) / 1000);
+      const state = stateOf(request);
+      if (!state?.inFlight) return;
+      state.inFlight = false;
+      http.finished();
+      const seconds = (performance.now() - state.startedAt) / 1000;
+      http.requests.observe(
+        request.method,
+        route || UNMATCHED_ROUTE,
+        responseStatus(set, responseValue),
+        seconds,
+      );
     });
 };
 

@@ -45,11 +45,40 @@ const QUOTA = {
   email: "RATE_LIMIT_EMAIL_PER_ADDRESS_PER_HOUR",
 } as const;
 
-const policyOf = (c: AppContext["config"], name: PolicyName): Policy => ({
-  name,
-  quota: c[QUOTA[name]],
-  windowMs: name === "email" ? HOUR_MS : MINUTE_MS,
-});
+/** A policy with what is constant about its headers, built once per config. */
+interface Bound extends Policy {
+  /** Its item in RateLimit-Policy. */
+  item: string;
+  /** Its key prefix in the limiter. */
+  prefix: string;
+  /** `"name";r=`, the start of its item in RateLimit. */
+  ratePrefix: string;
+}
+
+function bindPolicies(config: AppContext["config"]): Record<PolicyName, Bound> {
+  const bind = (name: PolicyName): Bound => {
+    const quota = config[QUOTA[name]];
+    const windowMs = name === "email" ? HOUR_MS : MINUTE_MS;
+    return {
+      name,
+      quota,
+      windowMs,
+      item: `"${name}";q=${quota};w=${seconds(windowMs)}`,
+      prefix: `${name}:`,
+      ratePrefix: `"${name}";r=`,
+    };
+  };
+  return {
+    ip: bind("ip"),
+    user: bind("user"),
+    login: bind("login"),
+    register: bind("register"),
+    refresh: bind("refresh"),
+    "password-reset": bind("password-reset"),
+    "account-token": bind("account-token"),
+    email: bind("email"),
+  };
+}
 
 const seconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
 
@@ -58,30 +87,30 @@ function append(headers: Headers, name: string, item: string): void {
   headers[name] = existing === undefined || existing === "" ? item : `${existing}, ${item}`;
 }
 
-function report(headers: Headers, policy: Policy, d: Decision): void {
-  append(headers, "ratelimit-policy", `"${policy.name}";q=${policy.quota};w=${seconds(policy.windowMs)}`);
+function report(headers: Headers, policy: Bound, d: Decision): void {
+  append(headers, "ratelimit-policy", policy.item);
   const t = d.allowed ? seconds(d.resetMs) : seconds(d.retryAfterMs);
-  append(headers, "ratelimit", `"${policy.name}";r=${d.remaining};t=${t}`);
+  append(headers, "ratelimit", `${policy.ratePrefix}${d.remaining};t=${t}`);
 }
 
 /**
- * Count one request against `key` under the named policy, add the headers, and throw 429 if refused.
- * A no-op when rate limiting is off.
+ * `limit(set, policy, key)`: count one request against `key` under the named policy, add the headers, and
+ * throw 429 if refused; a no-op when rate limiting is off. Synchronous when the limiter answers synchronously
+ * (in process). The policies and their constant header items are built once, here.
  */
-export function limitRequest(
-  ctx: AppContext,
-  set: { headers: Headers },
-  policyName: PolicyName,
-  key: string,
-): void | Promise<void> {
-  if (!ctx.config.RATE_LIMIT_ENABLED) return;
-  const policy = policyOf(ctx.config, policyName);
-  const decision = ctx.rateLimits.hit(`${policy.name}:${key}`, policy);
-  if (decision instanceof Promise) return decision.then((d) => enforce(set, policy, d));
-  enforce(set, policy, decision);
+export function requestLimiter(ctx: AppContext) {
+  const enabled = ctx.config.RATE_LIMIT_ENABLED;
+  const policies = bindPolicies(ctx.config);
+  return (set: { headers: Headers }, policyName: PolicyName, key: string): void | Promise<void> => {
+    if (!enabled) return;
+    const policy = policies[policyName];
+    const decision = ctx.rateLimits.hit(policy.prefix + key, policy);
+    if (decision instanceof Promise) return decision.then((d) => enforce(set, policy, d));
+    enforce(set, policy, decision);
+  };
 }
 
-function enforce(set: { headers: Headers }, policy: Policy, decision: Decision): void {
+function enforce(set: { headers: Headers }, policy: Bound, decision: Decision): void {
   report(set.headers, policy, decision);
   if (decision.allowed) return;
   const wait = Math.max(1, seconds(decision.retryAfterMs));
@@ -93,15 +122,20 @@ function enforce(set: { headers: Headers }, policy: Policy, decision: Decision):
 }
 
 /** The per-IP limit on every request. Register once, right after the client and errors plugins. */
-export const rateLimitPlugin = (ctx: AppContext) =>
-  new Elysia({ name: "quire/rate-limit" }).onRequest(({ request, set }) =>
-    limitRequest(ctx, set, "ip", clientOf(request).key),
+export const rateLimitPlugin = (ctx: AppContext) => {
+  const limit = requestLimiter(ctx);
+  if (!ctx.config.RATE_LIMIT_ENABLED) return new Elysia({ name: "quire/rate-limit-off" });
+  return new Elysia({ name: "quire/rate-limit" }).onRequest(({ request, set }) =>
+    limit(set, "ip", clientOf(request).key),
   );
+};
 
 /** `{ rateLimit: "login" }` on a route: its stricter per-IP bucket (after validation, before the handler). */
-export const rateLimitMacro = (ctx: AppContext) =>
-  new Elysia({ name: "quire/rate-limit-macro" }).macro({
+export const rateLimitMacro = (ctx: AppContext) => {
+  const limit = requestLimiter(ctx);
+  return new Elysia({ name: "quire/rate-limit-macro" }).macro({
     rateLimit: (policy: StrictPolicy) => ({
-      beforeHandle: ({ request, set }) => limitRequest(ctx, set, policy, clientOf(request).key),
+      beforeHandle: ({ request, set }) => limit(set, policy, clientOf(request).key),
     }),
   });
+};

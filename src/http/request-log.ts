@@ -13,6 +13,7 @@
  */
 import { Elysia, StatusMap } from "elysia";
 import type { AppContext } from "../context.ts";
+import { beginRequest, stateOf } from "./request-state.ts";
 
 const SANE_ID = /^[A-Za-z0-9._-]{1,128}$/;
 export const UNMATCHED_ROUTE = "(unmatched)";
@@ -20,18 +21,13 @@ export const UNMATCHED_ROUTE = "(unmatched)";
 const QUIET_ROUTES = new Set(["/health/live", "/health/ready", "/metrics"]);
 
 export interface RequestInfo {
-  id: string;
+  readonly id: string;
   /** performance.now() when the request arrived. */
-  startedAt: number;
+  readonly startedAt: number;
 }
-
-/** Per request, keyed by the Request object: readable from any hook, gone with the request. */
-const infos = new WeakMap<Request, RequestInfo>();
 
 /** The id and start time of a request seen by the request-log plugin (undefined for any other request). */
-export function requestInfo(request: Request): RequestInfo | undefined {
-  return infos.get(request);
-}
+export const requestInfo = (request: Request): RequestInfo | undefined => stateOf(request);
 
 export function requestIdFrom(header: string | null): string {
   return header !== null && SANE_ID.test(header) ? header : crypto.randomUUID();
@@ -50,12 +46,11 @@ export const requestLogPlugin = (ctx: AppContext) => {
   return new Elysia({ name: "quire/request-log" })
     .onRequest(({ request, set }) => {
       const id = requestIdFrom(request.headers.get("x-request-id"));
-      infos.set(request, { id, startedAt: performance.now() });
+      beginRequest(request, id, performance.now());
       set.headers["x-request-id"] = id;
     })
-    .derive({ as: "global" }, ({ request }) => ({ requestId: infos.get(request)?.id ?? "" }))
     .onAfterResponse({ as: "global" }, ({ request, route, set, responseValue }) => {
-      const info = infos.get(request);
+      const info = stateOf(request);
       const level = QUIET_ROUTES.has(route) ? "debug" : "info";
       if (!info || !log.isLevelEnabled(level)) return;
       const status = responseStatus(set, responseValue);

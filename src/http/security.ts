@@ -6,7 +6,7 @@
  * are never allowed: the API authenticates with the Authorization header, which needs none.
  */
 import { Elysia } from "elysia";
-import { clientOf } from "./client-ip.ts";
+import { overTls } from "./client-ip.ts";
 import { addVary } from "./vary.ts";
 
 const baseHeaders = {
@@ -25,7 +25,7 @@ const baseHeaders = {
 export const securityHeaders = () =>
   new Elysia({ name: "quire/security-headers" }).onRequest(({ set, request }) => {
     Object.assign(set.headers, baseHeaders);
-    if (clientOf(request).https) {
+    if (overTls(request)) {
       set.headers["strict-transport-security"] = "max-age=31536000; includeSubDomains";
     }
   });

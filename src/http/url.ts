@@ -8,19 +8,28 @@
  */
 import { Elysia } from "elysia";
 import { AppError } from "../errors.ts";
-
-/** Per request: the parsed URL, or null when it does not parse. Gone with the request. */
-const parsed = new WeakMap<Request, URL | null>();
+import { stateOf } from "./request-state.ts";
 
 /** The request's URL, or undefined when it cannot be parsed. Parsed at most once per request. */
 export function requestUrl(request: Request): URL | undefined {
-  let url = parsed.get(request);
-  if (url === undefined) {
-    url = URL.parse(request.url);
-    parsed.set(request, url);
-  }
-  return url ?? undefined;
+  const state = stateOf(request);
+  if (!state) return URL.parse(request.url) ?? undefined;
+  if (state.url === undefined) state.url = URL.parse(request.url);
+  return state.url ?? undefined;
 }
+
+/**
+ * The part of a request URL that decides whether it parses: up to the first "/" after the scheme's "//".
+ * The WHATWG parser only fails on a scheme, host or port; the authority ends at the first of "/", "?", "#"
+ * or "\\", which all lie in this prefix, and whatever follows (path, query, fragment) never fails to parse.
+ */
+function originOf(url: string): string {
+  const end = url.indexOf("/", url.indexOf("//") + 2);
+  return end < 0 ? url : url.slice(0, end);
+}
+
+/** Distinct origins remembered per app: a server answers to a handful of host names. */
+const MAX_ORIGINS = 256;
 
 /** The request's path (`/api/tags`), or "" when its URL cannot be parsed (urlGuard refuses those). */
 export const requestPath = (request: Request): string => requestUrl(request)?.pathname ?? "";
@@ -39,7 +48,17 @@ export function urlOf(request: Request): URL {
  * access log, metrics, security headers) and before any that reads the path. Thrown, not returned: Elysia
  * skips the afterResponse hooks (access log, metrics) for a value an onRequest hook returns.
  */
-export const urlGuard = () =>
-  new Elysia({ name: "quire/url-guard" }).onRequest(({ request }) => {
-    if (!requestUrl(request)) throw invalidUrl();
+export const urlGuard = () => {
+  // Validity by origin (see originOf): a request from a known host name costs a lookup, not a URL parse.
+  const known = new Map<string, boolean>();
+  return new Elysia({ name: "quire/url-guard" }).onRequest(({ request }) => {
+    const origin = originOf(request.url);
+    let valid = known.get(origin);
+    if (valid === undefined) {
+      valid = requestUrl(request) !== undefined;
+      if (known.size >= MAX_ORIGINS) known.clear();
+      known.set(origin, valid);
+    }
+    if (!valid) throw invalidUrl();
   });
+};

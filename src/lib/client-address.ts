@@ -49,6 +49,9 @@ export function trustedProxyProblem(entry: string): string | undefined {
   return parseAddress(entry) ? undefined : `"${entry}" is not an IP address, CIDR range or range name`;
 }
 
+/** The test when no proxy is trusted (TRUSTED_PROXIES empty), recognised by resolveClient's fast path. */
+export const trustsNone = (_addr: Address): boolean => false;
+
 /** Build the "is this peer a trusted proxy?" test from validated entries. */
 export function trustedProxies(entries: readonly string[]): (addr: Address) => boolean {
   const ranges: Range[] = entries.flatMap((entry) =>
@@ -64,7 +67,7 @@ export function trustedProxies(entries: readonly string[]): (addr: Address) => b
       return [addr, addr.kind() === "ipv4" ? 32 : 128];
     }),
   );
-  if (ranges.length === 0) return () => false;
+  if (ranges.length === 0) return trustsNone;
   return (addr) => ranges.some(([base, bits]) => base.kind() === addr.kind() && addr.match(base, bits));
 }
 
@@ -79,6 +82,9 @@ export function rateKey(addr: Address): string {
 
 const unknown: ClientInfo = Object.freeze({ key: "unknown", https: false });
 
+/** A dotted quad as ipaddr.js would print it back (no leading zeros): its own address and rate key. */
+const CANONICAL_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 /**
  * Resolve the client from the direct peer and the forwarding headers. `isTrusted` decides which peers may
  * speak for others; with no trusted proxies the headers are never read.
@@ -89,6 +95,9 @@ export function resolveClient(
   isTrusted: (addr: Address) => boolean,
   tls = false,
 ): ClientInfo {
+  // The usual case, without parsing: no proxy to believe and a peer already in canonical IPv4 form.
+  if (isTrusted === trustsNone && peer && CANONICAL_IPV4.test(peer))
+    return { ip: peer, key: peer, https: tls };
   let addr = parseAddress(peer);
   if (!addr) return tls ? { ...unknown, https: true } : unknown;
   let https = tls;

@@ -24,18 +24,38 @@ export interface SegmentedLruOptions {
 }
 
 export class SegmentedLru<V extends {}> {
-  readonly #probation: LRUCache<string, V>;
-  readonly #protected: LRUCache<string, V>;
+  readonly #options: SegmentedLruOptions;
+  #segments: { probation: LRUCache<string, V>; protected: LRUCache<string, V> } | undefined;
 
   constructor(options: SegmentedLruOptions) {
-    this.#probation = new LRUCache<string, V>({ max: Math.max(1, options.probationMax) });
-    this.#protected = new LRUCache<string, V>({
-      max: Math.max(1, options.protectedMax),
-      // Demote instead of dropping: a protected key gets a second life at the head of probation.
-      dispose: (value, key, reason) => {
-        if (reason === "evict") this.#probation.set(key, value);
-      },
-    });
+    this.#options = options;
+  }
+
+  /**
+   * Built at first use: lru-cache allocates its bookkeeping for `max` entries up front (~20 ms and a few MB
+   * for the rate limiter's 100,000), which a server with rate limiting off would pay for nothing.
+   */
+  #segmentsNow() {
+    if (!this.#segments) {
+      const probation = new LRUCache<string, V>({ max: Math.max(1, this.#options.probationMax) });
+      const hot = new LRUCache<string, V>({
+        max: Math.max(1, this.#options.protectedMax),
+        // Demote instead of dropping: a protected key gets a second life at the head of probation.
+        dispose: (value, key, reason) => {
+          if (reason === "evict") probation.set(key, value);
+        },
+      });
+      this.#segments = { probation, protected: hot };
+    }
+    return this.#segments;
+  }
+
+  get #probation(): LRUCache<string, V> {
+    return this.#segmentsNow().probation;
+  }
+
+  get #protected(): LRUCache<string, V> {
+    return this.#segmentsNow().protected;
   }
 
   get(key: string): V | undefined {
@@ -67,11 +87,11 @@ export class SegmentedLru<V extends {}> {
   }
 
   get size(): number {
-    return this.#protected.size + this.#probation.size;
+    return this.#segments ? this.#segments.protected.size + this.#segments.probation.size : 0;
   }
 
   clear(): void {
-    this.#protected.clear();
-    this.#probation.clear();
+    this.#segments?.protected.clear();
+    this.#segments?.probation.clear();
   }
 }

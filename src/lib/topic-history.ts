@@ -69,19 +69,27 @@ export class TopicHistory<M = undefined> implements TopicLog<M> {
   #bytes = 0;
   readonly #topics = new Map<string, TopicState<M>>();
   readonly #fifo = new Denque<HistoryEntry<M>>();
-  readonly #quiet: LRUCache<string, number>;
+  #quietTopics: LRUCache<string, number> | undefined;
   /** The floor of every topic not otherwise known: the highest floor the quiet LRU has forgotten. */
   #forgotten: number;
 
   constructor(private readonly options: HistoryOptions) {
     this.#seq = options.startSeq;
     this.#forgotten = options.startSeq;
-    this.#quiet = new LRUCache({
-      max: options.maxQuietTopics,
+  }
+
+  /**
+   * Built at first use: lru-cache allocates its bookkeeping for all `maxQuietTopics` up front (~20 ms and a
+   * few MB for 100,000), which every start paid before any client subscribed.
+   */
+  get #quiet(): LRUCache<string, number> {
+    this.#quietTopics ??= new LRUCache({
+      max: this.options.maxQuietTopics,
       dispose: (floor, _topic, reason) => {
         if (reason === "evict") this.#forgotten = Math.max(this.#forgotten, floor);
       },
     });
+    return this.#quietTopics;
   }
 
   /** The last sequence number handed out: the position "now". */

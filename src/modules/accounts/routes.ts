@@ -9,7 +9,7 @@ import { clientOf } from "../../http/client-ip.ts";
 import { negotiateEncoding } from "../../http/compression.ts";
 import { security } from "../../http/docs.ts";
 import { errorDoc } from "../../http/model.ts";
-import { limitRequest, rateLimitMacro } from "../../http/rate-limit.ts";
+import { rateLimitMacro, requestLimiter } from "../../http/rate-limit.ts";
 import { SignedInEnvelope } from "../users/model.ts";
 import {
   AccountExportDocument,
@@ -71,15 +71,16 @@ function exportResponse(ctx: AppContext, request: Request, { filename, chunks }:
   return new Response(body, { headers });
 }
 
-export const accountsRoutes = (ctx: AppContext) =>
-  new Elysia({ name: "quire/accounts", tags: ["Users"] })
+export const accountsRoutes = (ctx: AppContext) => {
+  const limit = requestLimiter(ctx);
+  return new Elysia({ name: "quire/accounts", tags: ["Users"] })
     .use(authPlugin(ctx))
     .use(rateLimitMacro(ctx))
     .post(
       "/api/users/password-reset",
       async ({ body, request, set, status }) => {
         // Per address as well as per IP; the limiter keys on a hash, never on the address.
-        await limitRequest(ctx, set, "email", `reset:${addressHash(body.user.email)}`);
+        await limit(set, "email", `reset:${addressHash(body.user.email)}`);
         return status(202, await requestPasswordReset(ctx, body.user.email, { ip: clientOf(request).ip }));
       },
       {
@@ -138,7 +139,7 @@ export const accountsRoutes = (ctx: AppContext) =>
     .post(
       "/api/user/verification-email",
       async ({ viewer, set, status }) => {
-        await limitRequest(ctx, set, "email", `verify:${viewer.id}`);
+        await limit(set, "email", `verify:${viewer.id}`);
         return status(202, await requestVerificationEmail(ctx, viewer));
       },
       {
@@ -199,3 +200,4 @@ export const accountsRoutes = (ctx: AppContext) =>
         },
       },
     );
+};

@@ -8,7 +8,7 @@ import type { ServerWebSocket } from "bun";
 import { Elysia } from "elysia";
 import type { AppContext } from "../../context.ts";
 import { AppError } from "../../errors.ts";
-import { authPlugin, type Viewer } from "../../http/auth.ts";
+import { type Authenticate, authPlugin } from "../../http/auth.ts";
 import { urlOf } from "../../http/url.ts";
 import { type Admission, admit, offeredProtocols, PROTOCOL, stillSignedIn, tokenOf } from "./admission.ts";
 import { sseDoc, sseResponses, unavailable, websocketDoc, websocketResponses } from "./docs.ts";
@@ -55,7 +55,7 @@ export const realtimeRoutes = (ctx: AppContext) => {
         // handler), which would authenticate twice and count a rate-limited request twice.
         async upgrade(context) {
           const { request, server, set } = context;
-          const { authenticate } = context as unknown as { authenticate: (token: string) => Promise<Viewer> };
+          const { authenticate } = context as unknown as { authenticate: Authenticate };
           // Bun echoes the first offered subprotocol when the server picks none: that could be the token.
           const offered = offeredProtocols(request);
           if (offered.length > 0 && !offered.includes(PROTOCOL))
@@ -63,7 +63,8 @@ export const realtimeRoutes = (ctx: AppContext) => {
           if (offered.length > 0) set.headers["sec-websocket-protocol"] = PROTOCOL;
           if (server) hub.attach(server);
           const token = tokenOf(request, urlOf(request), true);
-          admitted.set(request, await admit(ctx, hub, request, server, token, authenticate));
+          const admission = await admit(ctx, hub, request, server, token, (t) => authenticate(t, set));
+          admitted.set(request, admission);
         },
         open(ws) {
           const raw = ws.raw as RawSocket;
@@ -105,11 +106,11 @@ export const realtimeRoutes = (ctx: AppContext) => {
       )
       .get(
         "/api/realtime/sse",
-        async ({ request, server, authenticate }) => {
+        async ({ request, server, authenticate, set }) => {
           const url = urlOf(request);
           if (server) hub.attach(server);
           const token = tokenOf(request, url, false);
-          const admission = await admit(ctx, hub, request, server, token, authenticate);
+          const admission = await admit(ctx, hub, request, server, token, (t) => authenticate(t, set));
           const topics = await parseSseTopics(ctx, url, admission.viewer);
           const since = parseLastEventId(request, url);
           const limits = { sendBufferBytes: config.REALTIME_SEND_BUFFER_BYTES, idleMs };
