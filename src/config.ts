@@ -34,6 +34,14 @@ export const configVars = {
     schema: T.String({ default: "" }),
     doc: "SQLite file path (or `:memory:`). Default: `$DATA_DIR/quire.db`.",
   },
+  REDIS_URL: {
+    schema: T.String({ default: "" }),
+    doc: "Redis (≥ 7) or Valkey server shared by the nodes of a cluster: `redis://[user:password@]host:port[/db]`, `rediss://` for TLS, `redis+unix:///path`. Set: cluster mode (events, realtime history and fan-out, rate limits and connection caps shared by every node). Empty: this process keeps them itself (one node).",
+  },
+  REDIS_KEY_PREFIX: {
+    schema: T.String({ minLength: 1, maxLength: 64, default: "quire:" }),
+    doc: "Prefix of every Redis key and channel Quire uses, so that several deployments can share one server.",
+  },
   JWT_SECRET: {
     schema: T.String({ default: "" }),
     doc: "HMAC key for access tokens, ≥ 32 bytes. Read by `serve` only (the one command that signs tokens): required in production; in development `serve` generates one and keeps it in `$DATA_DIR/jwt-secret`.",
@@ -384,6 +392,11 @@ export function loadConfig(
   }
   if (raw.SMTP_URL !== "" && !/^smtps?:\/\/[^\s]+$/.test(raw.SMTP_URL))
     problems.push("SMTP_URL: must be an smtp:// or smtps:// URL"); // the value may hold a password: not echoed
+  if (
+    raw.REDIS_URL !== "" &&
+    !/^(rediss?|redis\+tls|redis\+unix|redis\+tls\+unix):\/\/[^\s]+$/.test(raw.REDIS_URL)
+  )
+    problems.push("REDIS_URL: must be a redis://, rediss:// or redis+unix:// URL"); // may hold a password: not echoed
   if (raw.OTEL_EXPORTER_OTLP_ENDPOINT !== "" && !/^https?:\/\/[^\s]+$/.test(raw.OTEL_EXPORTER_OTLP_ENDPOINT))
     problems.push("OTEL_EXPORTER_OTLP_ENDPOINT: must be an http:// or https:// URL");
   if (raw.METRICS_TOKEN !== "" && Buffer.byteLength(raw.METRICS_TOKEN) < 16)

@@ -10,6 +10,10 @@
  *   flight aborts the store but not the load (`ignoreFetchAbort`): callers already waiting get the value they
  *   asked for, and the cache never keeps a value that was read before the write that invalidated it.
  *
+ * Trust: a cluster node that may have missed an invalidation (it lost its connection to the others) must not
+ * answer from memory. `trusted()`, when given, is asked on every access: while it is false the cache is
+ * bypassed (every read loads, nothing is stored), and whoever turns it back on clears the cache first.
+ *
  * A loader that returns `undefined` ("not found") caches nothing. Counters (hits, misses, coalesced loads,
  * evictions) feed metrics through `stats()`. Framework-free: lib/ never imports app code.
  */
@@ -28,6 +32,8 @@ export interface TtlCacheOptions<K, V> {
   sizeOf: (value: V, key: K) => number;
   /** Milliseconds clock for expiry (the app's clock, so tests can move time). Default: performance.now. */
   now?: () => number;
+  /** False while entries may be stale for reasons the cache cannot see (see the header); default: always. */
+  trusted?: () => boolean;
 }
 
 export interface CacheStats {
@@ -50,6 +56,7 @@ export class TtlCache<K extends {}, V extends {}> {
   readonly enabled: boolean;
   readonly #lru: LRUCache<K, V, AsyncLoader<V>>;
   readonly #maxBytes: number;
+  readonly #trusted: (() => boolean) | undefined;
   #hits = 0;
   #misses = 0;
   #coalesced = 0;
@@ -59,6 +66,7 @@ export class TtlCache<K extends {}, V extends {}> {
     this.name = options.name;
     this.enabled = options.ttlMs > 0 && options.max > 0 && options.maxBytes > 0;
     this.#maxBytes = options.maxBytes;
+    this.#trusted = options.trusted;
     this.#lru = new LRUCache<K, V, AsyncLoader<V>>({
       max: Math.max(1, options.max),
       maxSize: Math.max(1, options.maxBytes),
@@ -78,9 +86,14 @@ export class TtlCache<K extends {}, V extends {}> {
     });
   }
 
+  /** Enabled, and trusted right now. */
+  #usable(): boolean {
+    return this.enabled && (this.#trusted === undefined || this.#trusted());
+  }
+
   /** The cached value, counting a hit or a miss. */
   get(key: K): V | undefined {
-    const value = this.enabled ? this.#lru.get(key) : undefined;
+    const value = this.#usable() ? this.#lru.get(key) : undefined;
     if (value === undefined) this.#misses++;
     else this.#hits++;
     return value;
@@ -92,7 +105,7 @@ export class TtlCache<K extends {}, V extends {}> {
   }
 
   set(key: K, value: V): void {
-    if (this.enabled) this.#lru.set(key, value);
+    if (this.#usable()) this.#lru.set(key, value);
   }
 
   /**
@@ -100,7 +113,7 @@ export class TtlCache<K extends {}, V extends {}> {
    * Single-flight: see the header.
    */
   load(key: K, loader: AsyncLoader<V>): V | Promise<V | undefined> {
-    if (this.enabled) {
+    if (this.#usable()) {
       const cached = this.#lru.get(key);
       if (cached !== undefined) {
         this.#hits++;
@@ -112,7 +125,7 @@ export class TtlCache<K extends {}, V extends {}> {
 
   /** Like `load`, always through a promise: concurrent misses on one key share a single load. */
   async fetch(key: K, loader: AsyncLoader<V>): Promise<V | undefined> {
-    if (!this.enabled) {
+    if (!this.#usable()) {
       this.#misses++;
       return loader();
     }

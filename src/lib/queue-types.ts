@@ -164,6 +164,11 @@ export interface QueueOptions {
   backoff?: Backoff;
   /** Randomness for jitter (tests pass a constant). */
   random?: () => number;
+  /**
+   * Ask the workers of other processes to look for due jobs (a cluster, through its broker): called when
+   * this process is woken for new jobs while all its slots are busy.
+   */
+  wakeOthers?: () => void;
 }
 
 export interface QueueStats {

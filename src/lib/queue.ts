@@ -16,6 +16,8 @@
  * - Failures retry with exponential backoff and jitter until `max_attempts`, then the job is `dead`.
  * - Recurring jobs are one row each (`unique_key = recurring:<type>`), rescheduled after every run, so two
  *   runs of the same schedule can never overlap; they never die (a failed run waits for the next slot).
+ * - Several processes may share the table (a cluster): claims are atomic, so each job runs once, and a
+ *   process whose slots are busy when new jobs commit wakes the others (`wakeOthers`).
  * - `stop({ deadlineMs })` stops claiming, waits for running handlers, then releases what is still running.
  */
 import { randomBytes } from "node:crypto";
@@ -82,6 +84,7 @@ export class JobQueue {
   #timer: Timer | undefined;
   #heartbeat: Timer | undefined;
   #wakeScheduled = false;
+  readonly #wakeOthers: (() => void) | undefined;
 
   constructor(options: QueueOptions) {
     this.#store = options.store;
@@ -93,6 +96,7 @@ export class JobQueue {
     this.maxAttempts = options.maxAttempts ?? 5;
     this.#backoff = options.backoff ?? exponentialBackoff(1_000, 3_600_000);
     this.#random = options.random ?? Math.random;
+    this.#wakeOthers = options.wakeOthers;
   }
 
   /** Handle jobs of `type`. Only registered types are claimed, so an older binary leaves newer jobs alone. */
@@ -157,8 +161,18 @@ export class JobQueue {
     this.wake();
   }
 
-  /** Run the worker loop soon (coalesced), e.g. right after a unit of work that enqueued jobs committed. */
+  /**
+   * Run the worker loop soon (coalesced), e.g. right after a unit of work that enqueued jobs committed.
+   * When this process runs no workers, or every slot here is busy, the other processes' workers are asked
+   * too (`wakeOthers`).
+   */
   wake(): void {
+    if (!this.started || this.#running.size >= this.concurrency) this.#wakeOthers?.();
+    this.wakeHere();
+  }
+
+  /** Run this process's worker loop soon (coalesced); what another process's `wakeOthers` calls. */
+  wakeHere(): void {
     if (!this.started || this.#wakeScheduled) return;
     this.#wakeScheduled = true;
     setImmediate(() => {

@@ -7,7 +7,7 @@
 import type { Database } from "bun:sqlite";
 import { type App, createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
-import { type AppContext, createContext } from "../../src/context.ts";
+import { type AppContext, type ContextOptions, createContext } from "../../src/context.ts";
 import type { SqliteStore } from "../../src/infra/sqlite/store.ts";
 import { FakeClock } from "../../src/lib/clock.ts";
 import { createLogger } from "../../src/lib/logger.ts";
@@ -46,7 +46,11 @@ export interface TestApp {
   buildRequest(method: string, path: string, options?: RequestOptions): Request;
 }
 
-export async function createTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(
+  overrides: Record<string, string> = {},
+  /** Context options beyond the fake clock (a cluster node in tests/redis passes `member: true`). */
+  contextOptions: Omit<ContextOptions, "clock"> = {},
+): Promise<TestApp> {
   const config = loadConfig({
     NODE_ENV: "test",
     DATABASE_URL: ":memory:",
@@ -59,7 +63,7 @@ export async function createTestApp(overrides: Record<string, string> = {}): Pro
   const logs: string[] = [];
   const log = createLogger(config.LOG_LEVEL, { write: (line: string) => void logs.push(line) });
   const clock = new FakeClock(Date.now());
-  const ctx = await createContext(config, log, { clock });
+  const ctx = await createContext(config, log, { clock, ...contextOptions });
   const sqlite = sqliteOf(ctx);
   const app = createApp(ctx);
 
