@@ -22,6 +22,10 @@
  *   its caches (it bypasses them, src/lib/cache.ts). After a gap (the subscriber connection dropped) the
  *   node runs the event bus's `missed` handlers (caches cleared, sessions and feeds re-checked, flags
  *   re-read) before it trusts anything again.
+ * - After a gap, the node drops what it kept, then publishes `resynced` with a Redis time before which it
+ *   has applied (or dropped the effects of) everything: writers take it as its acknowledgement of their
+ *   messages published before then, so a blip of the subscriber connection costs writes a resync, not a
+ *   membership TTL.
  * - Redis unreachable: a write cannot be published. It is answered once TTL_MS have passed since Redis last
  *   answered (every other node has stopped trusting its caches by then), and once Redis answers again every
  *   node is told it missed events. Writes and reads keep working from the database meanwhile.
@@ -29,7 +33,6 @@
  * A node that only writes (a CLI command) is a client: it publishes and waits for acknowledgements, but is
  * never a member and never trusts a cache.
  */
-import { randomBytes } from "node:crypto";
 import type { Logger } from "../../lib/logger.ts";
 import type { RedisLink } from "./link.ts";
 import { HEARTBEAT, LEAVE, REPLICATE } from "./scripts.ts";
@@ -42,6 +45,7 @@ export const TTL_MS = 2_000;
 export const LEASE_MS = 1_500;
 
 export interface BusOptions<E> {
+  nodeId: string;
   link: RedisLink;
   prefix: string;
   log: Logger;
@@ -56,16 +60,20 @@ export interface BusOptions<E> {
 }
 
 interface Waiting {
+  /** When Redis published the message (its clock, ms). */
+  publishedAt: number;
   /** Node → local deadline (performance.now()). */
   nodes: Map<string, number>;
   resolve(): void;
   timer: Timer | undefined;
 }
 
-type Message<E> = { n: string; i: number; e: E[] } | { n: string; c: "missed" | "wake" };
+type Message<E> =
+  | { n: string; i: number; e: E[] }
+  | { n: string; c: "missed" | "wake" | "resynced"; t?: number };
 
 export class ClusterBus<E> {
-  readonly nodeId = `n-${randomBytes(6).toString("hex")}`;
+  readonly nodeId: string;
   readonly eventsChannel: string;
   readonly nodeChannel: string;
   readonly #o: BusOptions<E>;
@@ -75,6 +83,10 @@ export class ClusterBus<E> {
   readonly #waiting = new Map<number, Waiting>();
   /** Highest message id each node acknowledged (an acknowledgement may beat the publish's own reply). */
   readonly #acked = new Map<string, number>();
+  /** The highest heartbeat whose echo came back. */
+  #lastEchoed = 0;
+  /** Heartbeat number → who waits for its echo. */
+  readonly #echoWaiters = new Map<number, () => void>();
   /** Acknowledgements to send: writer → highest message id applied. */
   readonly #toAck = new Map<string, number>();
   #ackScheduled = false;
@@ -97,6 +109,7 @@ export class ClusterBus<E> {
 
   constructor(options: BusOptions<E>) {
     this.#o = options;
+    this.nodeId = options.nodeId;
     this.eventsChannel = `${options.prefix}events`;
     this.nodeChannel = `${options.prefix}node:${this.nodeId}`;
     this.#nodesKey = `${options.prefix}nodes`;
@@ -146,7 +159,7 @@ export class ClusterBus<E> {
     }
     if (nodes.size === 0) return;
     return new Promise<void>((resolve) => {
-      const waiting: Waiting = { nodes, resolve, timer: undefined };
+      const waiting: Waiting = { publishedAt: redisNow, nodes, resolve, timer: undefined };
       this.#waiting.set(id, waiting);
       this.#arm(id, waiting);
     });
@@ -197,7 +210,8 @@ export class ClusterBus<E> {
     if (message.n === this.nodeId) return;
     if ("c" in message) {
       if (message.c === "wake") this.#o.wake();
-      else void this.#resync("another node could not publish its events");
+      else if (message.c === "missed") void this.#resync("another node could not publish its events");
+      else if (message.c === "resynced") this.#resynced(message.n, message.t ?? 0);
       return;
     }
     const pending = this.#o.apply(message.e);
@@ -215,14 +229,33 @@ export class ClusterBus<E> {
       if (sentAt === undefined) return;
       for (const k of this.#beatsSent.keys()) if (k <= Number(a)) this.#beatsSent.delete(k);
       this.#lastEchoAt = performance.now();
-      if (this.#synced) this.#trustedUntil = Math.max(this.#trustedUntil, sentAt + LEASE_MS);
-    } else if (kind === "a" && a) {
-      const upTo = Number(b);
-      if (upTo > (this.#acked.get(a) ?? 0)) this.#acked.set(a, upTo);
-      for (const [id, waiting] of this.#waiting) {
-        if (id > upTo) break;
-        if (waiting.nodes.delete(a) && waiting.nodes.size === 0) this.#settle(id, waiting);
+      this.#lastEchoed = Math.max(this.#lastEchoed, Number(a));
+      for (const [k, wake] of this.#echoWaiters) {
+        if (k > Number(a)) continue;
+        this.#echoWaiters.delete(k);
+        wake();
       }
+      if (this.#synced) this.#trustedUntil = Math.max(this.#trustedUntil, sentAt + LEASE_MS);
+    } else if (kind === "a" && a) this.#acknowledged(a, Number(b));
+  }
+
+  /**
+   * `node` came back from a gap: it dropped what it kept, and has applied everything published before
+   * Redis time `at`. Our messages published before then need no acknowledgement of it.
+   */
+  #resynced(node: string, at: number): void {
+    for (const [id, waiting] of this.#waiting) {
+      if (waiting.publishedAt >= at) break;
+      if (waiting.nodes.delete(node) && waiting.nodes.size === 0) this.#settle(id, waiting);
+    }
+  }
+
+  /** `node` applied our messages up to `upTo`. */
+  #acknowledged(node: string, upTo: number): void {
+    if (upTo > (this.#acked.get(node) ?? 0)) this.#acked.set(node, upTo);
+    for (const [id, waiting] of this.#waiting) {
+      if (id > upTo) break;
+      if (waiting.nodes.delete(node) && waiting.nodes.size === 0) this.#settle(id, waiting);
     }
   }
 
@@ -257,13 +290,32 @@ export class ClusterBus<E> {
     this.stats.gaps++;
   }
 
-  /** Subscribed (again): after a gap, drop or re-read what may have been missed, then trust echoes again. */
+  /**
+   * Subscribed (again). After a gap: drop or re-read what may have been missed (everything published before
+   * the new subscription), then tell the writers (`resynced`), once a heartbeat's echo proves that what was
+   * published after it has arrived and been applied, so that they stop waiting for us. Then trust echoes.
+   */
   async subscribed(): Promise<void> {
-    if (this.#everSynced) await this.#resync("this node lost its subscriber connection");
+    const gap = this.#everSynced;
+    if (gap) await this.#resync("this node lost its subscriber connection");
     this.#everSynced = true;
     this.#synced = true;
     this.#subscribedAt = performance.now();
-    if (this.#o.member) void this.#heartbeat();
+    if (!this.#o.member) return;
+    const beat = await this.#heartbeat();
+    if (!gap || !beat) return;
+    // The echo may have come back before the script's own reply did.
+    const echoed =
+      this.#lastEchoed >= beat.beat ||
+      (await Promise.race([
+        new Promise<boolean>((resolve) => this.#echoWaiters.set(beat.beat, () => resolve(true))),
+        Bun.sleep(LEASE_MS).then(() => false),
+      ]));
+    this.#echoWaiters.delete(beat.beat);
+    if (!echoed) return;
+    await this.#applied;
+    const message = JSON.stringify({ n: this.nodeId, c: "resynced", t: beat.at });
+    await this.#o.link.command("PUBLISH", [this.eventsChannel, message]).catch(() => {});
   }
 
   async #resync(reason: string): Promise<void> {
@@ -272,27 +324,32 @@ export class ClusterBus<E> {
     await this.#o.missed();
   }
 
-  async #heartbeat(): Promise<void> {
+  /** One heartbeat; its number and the Redis time it ran at, or undefined if it could not be sent. */
+  async #heartbeat(): Promise<{ beat: number; at: number } | undefined> {
     const link = this.#o.link;
-    if (!link.subscribed) return;
+    if (!link.subscribed) return undefined;
     // Subscribed, yet no echo for a lease and a beat: the connection no longer delivers. Start over.
     if (performance.now() - Math.max(this.#lastEchoAt, this.#subscribedAt) > LEASE_MS + HEARTBEAT_MS) {
       this.#o.log.warn("cluster: no heartbeat came back; reconnecting the subscriber");
       link.resubscribe();
-      return;
+      return undefined;
     }
     const beat = ++this.#beat;
     this.#beatsSent.set(beat, performance.now());
+    let at: number;
     try {
-      this.#members = await link.eval<number>(
+      const [members, now] = await link.eval<[number, string]>(
         HEARTBEAT,
         [this.#nodesKey, this.#countsKey],
         [this.nodeId, String(TTL_MS), this.nodeChannel, `h ${beat}`],
       );
+      this.#members = members;
+      at = Number(now);
     } catch {
-      return;
+      return undefined;
     }
     if (this.#owesMissed) await this.#tellMissed();
+    return { beat, at };
   }
 
   /** Events of this node were not published: every node drops or re-reads what they would have changed. */

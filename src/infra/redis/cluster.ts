@@ -13,6 +13,7 @@
  * echo vouches for all of them.
  */
 
+import { randomBytes } from "node:crypto";
 import type { ClusterNode, ClusterStats } from "../../lib/cluster.ts";
 import type { CapLimits } from "../../lib/connection-caps.ts";
 import type { Logger } from "../../lib/logger.ts";
@@ -52,8 +53,15 @@ export interface RedisCluster<E> extends ClusterNode {
 
 export function openRedisCluster<E>(options: RedisClusterOptions<E>): RedisCluster<E> {
   const log = options.log;
-  const link = new RedisLink({ url: options.url, log, commandTimeoutMs: options.commandTimeoutMs });
+  const nodeId = `${options.member ? "n" : "c"}-${randomBytes(6).toString("hex")}`;
+  const link = new RedisLink({
+    url: options.url,
+    name: `${options.prefix}${nodeId}`,
+    log,
+    commandTimeoutMs: options.commandTimeoutMs,
+  });
   const bus = new ClusterBus<E>({
+    nodeId,
     link,
     prefix: options.prefix,
     log,

@@ -40,6 +40,8 @@ export interface Subscription {
 
 export interface LinkOptions {
   url: string;
+  /** CLIENT SETNAME of the connections (`<name>:cmd`, `<name>:sub`), so CLIENT LIST shows whose they are. */
+  name?: string;
   log: Logger;
   /** Longest wait for one command's reply (and for a connection). */
   commandTimeoutMs: number;
@@ -94,7 +96,7 @@ export class RedisLink {
   /** Connect the command connection; rejects with RedisUnavailable if the server cannot be reached. */
   connect(): Promise<void> {
     if (this.#cmd.connected) return Promise.resolve();
-    this.#connecting ??= this.#timed(this.#cmd.connect())
+    this.#connecting ??= this.#timed(this.#open(this.#cmd, "cmd"))
       .then(() => {
         this.#markUp();
       })
@@ -107,8 +109,8 @@ export class RedisLink {
   /** One command; rejects with RedisUnavailable when the server is unreachable or slow. */
   async command<T = unknown>(name: string, args: string[]): Promise<T> {
     if (this.#closed) throw new RedisUnavailable("closed");
-    if (!this.#cmd.connected) await this.connect();
     try {
+      if (!this.#cmd.connected) await this.connect();
       const reply = (await this.#timed(this.#cmd.send(name, args))) as T;
       this.#markUp();
       return reply;
@@ -151,7 +153,7 @@ export class RedisLink {
     if (!subscription || this.#closed) return;
     const client = this.#client();
     try {
-      await this.#timed(client.connect());
+      await this.#timed(this.#open(client, "sub"));
       client.onclose = () => this.#subscriberLost(client);
       await this.#timed(
         client.subscribe(subscription.channels, (message, channel) =>
@@ -171,6 +173,12 @@ export class RedisLink {
     this.#sub = client;
     this.#subRetryMs = RETRY_MIN_MS;
     subscription.onSubscribed();
+  }
+
+  async #open(client: RedisClient, role: string): Promise<void> {
+    await client.connect();
+    const name = this.#options.name?.replace(/[^\w:.-]/g, "_");
+    if (name) await client.send("CLIENT", ["SETNAME", `${name}:${role}`]);
   }
 
   #subscriberLost(client: RedisClient): void {

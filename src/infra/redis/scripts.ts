@@ -101,14 +101,14 @@ return out`);
  * Membership: this node is a member until now + ttl; expired members are dropped (with their connection
  * counts, which expire on their own too); then a heartbeat on the node's own channel, whose echo proves
  * that the subscriber connection still delivers. KEYS: nodes, this node's connection counts.
- * ARGV: node id, ttlMs, channel, message. Returns the number of members.
+ * ARGV: node id, ttlMs, channel, message. Returns { members, now }.
  */
 export const HEARTBEAT = script(`${NOW}
 redis.call('ZADD', KEYS[1], string.format('%.3f', now + tonumber(ARGV[2])), ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.3f', now))
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 redis.call('PUBLISH', ARGV[3], ARGV[4])
-return redis.call('ZCARD', KEYS[1])`);
+return { redis.call('ZCARD', KEYS[1]), string.format('%.3f', now) }`);
 
 /** Leave the cluster at once (a graceful shutdown): writers stop waiting for this node. */
 export const LEAVE = script(`redis.call('ZREM', KEYS[1], ARGV[1])
