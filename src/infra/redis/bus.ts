@@ -96,6 +96,7 @@ export class ClusterBus<E> {
   readonly #beatsSent = new Map<number, number>();
   #lastEchoAt = Number.NEGATIVE_INFINITY;
   #subscribedAt = Number.NEGATIVE_INFINITY;
+  #lastBeatOkAt = Number.NEGATIVE_INFINITY;
   #trustedUntil = 0;
   /** Subscribed and caught up: an echo may extend trust. */
   #synced = false;
@@ -328,14 +329,16 @@ export class ClusterBus<E> {
   async #heartbeat(): Promise<{ beat: number; at: number } | undefined> {
     const link = this.#o.link;
     if (!link.subscribed) return undefined;
-    // Subscribed, yet no echo for a lease and a beat: the connection no longer delivers. Start over.
-    if (performance.now() - Math.max(this.#lastEchoAt, this.#subscribedAt) > LEASE_MS + HEARTBEAT_MS) {
+    // Heartbeats went out for a lease's time and none came back: the subscriber connection no longer
+    // delivers (a half-open socket). Start over. (While heartbeats cannot go out, silence says nothing.)
+    if (this.#lastBeatOkAt - Math.max(this.#lastEchoAt, this.#subscribedAt) > LEASE_MS) {
       this.#o.log.warn("cluster: no heartbeat came back; reconnecting the subscriber");
       link.resubscribe();
       return undefined;
     }
     const beat = ++this.#beat;
     this.#beatsSent.set(beat, performance.now());
+    this.#beatsSent.delete(beat - 100); // echoes that never came
     let at: number;
     try {
       const [members, now] = await link.eval<[number, string]>(
@@ -345,6 +348,7 @@ export class ClusterBus<E> {
       );
       this.#members = members;
       at = Number(now);
+      this.#lastBeatOkAt = performance.now();
     } catch {
       return undefined;
     }

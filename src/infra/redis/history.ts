@@ -46,6 +46,9 @@ export interface RedisHistoryOptions {
   syncWaitMs?: number;
 }
 
+/** Messages held while catching up, at most; past it the held ones are dropped and every subscriber is reset. */
+const MAX_HELD = 10_000;
+const CATCH_UP_RETRY_MS = 500;
 /** Topics lost while Redis was unreachable, reported by name up to this many (then: every topic). */
 const MAX_LOST_TOPICS = 1_000;
 
@@ -76,6 +79,7 @@ export class RedisTopicLog implements TopicLog<Meta> {
   #last = 0;
   /** Messages held while catching up; undefined when live. */
   #held: LogEntry<Meta>[] | undefined = [];
+  #overflowed = false;
   #synced: Promise<void>;
   #markSynced!: () => void;
   /** Topics whose appends failed, to be reset once Redis answers; "all" past MAX_LOST_TOPICS. */
@@ -184,8 +188,13 @@ export class RedisTopicLog implements TopicLog<Meta> {
     }
     const entry = parseWire(text);
     if (!entry) return;
-    if (this.#held) this.#held.push(entry);
-    else this.#deliver(entry);
+    if (!this.#held) this.#deliver(entry);
+    else if (this.#held.length < MAX_HELD) this.#held.push(entry);
+    else {
+      // Too much to hold: drop it, and reset every subscriber here once caught up (they refetch).
+      this.#held = [entry];
+      this.#overflowed = true;
+    }
   }
 
   #deliver(entry: LogEntry<Meta>): void {
@@ -206,7 +215,8 @@ export class RedisTopicLog implements TopicLog<Meta> {
     this.#held ??= [];
     try {
       const topics = [...(this.#listener?.activeTopics() ?? [])];
-      const from = this.#last;
+      // Held messages were dropped (a catch-up that took too long): every subscriber here starts over.
+      const from = this.#overflowed ? 0 : this.#last;
       const snapshot = await this.#read(
         topics,
         topics.map(() => (from === 0 ? undefined : from)),
@@ -218,10 +228,15 @@ export class RedisTopicLog implements TopicLog<Meta> {
       });
       missed.sort((a, b) => a.seq - b.seq);
       for (const e of missed) this.#deliver(e);
+      if (this.#overflowed) for (const topic of topics) this.#listener?.lost(topic);
+      this.#overflowed = false;
       this.#last = Math.max(this.#last, snapshot.position);
     } catch (err) {
-      // Redis went away again: the next subscription catches up from the same position.
-      this.#o.log.warn({ err }, "realtime: catching up after a gap failed");
+      // Redis does not answer: try again while subscribed (a new subscription starts over anyway).
+      this.#o.log.warn({ err }, "realtime: catching up after a gap failed; retrying");
+      setTimeout(() => {
+        if (this.#o.link.subscribed && this.#held) void this.subscribed();
+      }, CATCH_UP_RETRY_MS).unref();
       return;
     }
     const held = this.#held ?? [];
