@@ -248,13 +248,18 @@ describe("admin routes × missing and bad tokens, editors and viewers", () => {
       "DELETE /api/admin/articles/:slug": 204,
       "PATCH /api/admin/users/:username": 200,
       "POST /api/admin/backups": 201,
+      "DELETE /api/admin/users/:username": 204,
     });
     expect(count(t, "comments where id = ?", f.commentId)).toBe(0);
     expect(count(t, "articles where slug = ?", f.slug)).toBe(0);
-    expect(row(t, "select role, suspended from users where id = ?", f.owner.id)).toEqual({
-      role: "admin",
-      suspended: 1,
-    });
+    const changed = t.sqlite
+      .query<{ action: string }, [string]>(
+        "select action from audit_log where target_type = 'user' and target_id = ? order by id",
+      )
+      .all(String(f.owner.id))
+      .map((r) => r.action);
+    expect(changed).toEqual(expect.arrayContaining(["user.role_changed", "user.suspended", "user.deleted"]));
+    expect(count(t, "users where id = ?", f.owner.id)).toBe(0);
     expect(readdirSync(join(dataDir, "backups"))).toHaveLength(1);
   });
 });

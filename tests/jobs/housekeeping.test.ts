@@ -71,8 +71,27 @@ test("purge removes ended sessions, dead tokens, old jobs and deliveries, and ke
     t.sqlite.run("INSERT INTO audit_log (at, action) VALUES (?, 'user.login_failed')", [at]);
   }
 
+  t.sqlite.run("DELETE FROM account_tokens");
+  for (const [hash, expiresAt, usedAt] of [
+    ["unused", now + DAY, null], // kept: its link still works
+    ["used", now + DAY, now - 1_000],
+    ["expired", now - 1, null],
+  ] as const) {
+    t.sqlite.run(
+      "INSERT INTO account_tokens (user_id, purpose, token_hash, email, expires_at, used_at) VALUES (?, 'password-reset', ?, 'a@example.com', ?, ?)",
+      [user.id, hash, expiresAt, usedAt],
+    );
+  }
+
   const removed = await purgeExpired(t.ctx);
-  expect(removed).toEqual({ sessions: 2, refreshTokens: 2, jobs: 2, webhookDeliveries: 1, audit: 1 });
+  expect(removed).toEqual({
+    sessions: 2,
+    refreshTokens: 2,
+    accountTokens: 2,
+    jobs: 2,
+    webhookDeliveries: 1,
+    audit: 1,
+  });
   expect(count(t, "audit_log")).toBe(1);
   const ids = (sql: string) =>
     t.sqlite
@@ -87,6 +106,7 @@ test("purge removes ended sessions, dead tokens, old jobs and deliveries, and ke
   ]);
   expect(ids("SELECT state AS v FROM jobs ORDER BY id")).toEqual(["done", "pending"]);
   expect(count(t, "webhook_deliveries")).toBe(1);
+  expect(ids("SELECT token_hash AS v FROM account_tokens")).toEqual(["unused"]);
 });
 
 test("large backlogs are purged in batches, all of them", async () => {
