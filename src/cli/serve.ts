@@ -39,7 +39,8 @@ async function serveClaimed(config: Readonly<Config>, log: Logger): Promise<numb
   const telemetry = await loadTelemetry(config, log);
   // WAL checkpoints in a worker thread, so no request waits for the fsync of one
   // (src/infra/sqlite/checkpointer.ts), started by the first commit: a server that only reads never pays.
-  const ctx = await createContext(config, log, { checkpoints: true });
+  // With REDIS_URL it is a member of the cluster (a CLI command only publishes its writes).
+  const ctx = await createContext(config, log, { checkpoints: true, member: true });
   scheduleBackups(ctx);
   const app = createApp(ctx, { telemetry: telemetry.plugin });
   try {
