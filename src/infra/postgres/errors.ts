@@ -10,7 +10,7 @@
  * (./store.ts) and answers StoreUnavailable("busy") only when its retries run out.
  */
 import { SQL } from "bun";
-import { StoreUnavailable, UniqueViolation, type UnavailableReason } from "../../store/errors.ts";
+import { StoreUnavailable, type UnavailableReason, UniqueViolation } from "../../store/errors.ts";
 
 export interface PgErrorInfo {
   /** Bun's code, e.g. ERR_POSTGRES_SERVER_ERROR. */
@@ -79,8 +79,7 @@ export function normalisePostgresError(err: unknown): unknown {
   const info = pgErrorOf(err);
   if (!info) return systemUnavailable(err) ?? err;
   if (info.sqlState === "23505") return new UniqueViolation(info.constraint ?? "unknown", { cause: err });
-  const reason =
-    (info.sqlState ? unavailableState(info.sqlState) : undefined) ?? unavailableCode(info.code);
+  const reason = (info.sqlState ? unavailableState(info.sqlState) : undefined) ?? unavailableCode(info.code);
   return reason ? new StoreUnavailable(reason, { cause: err }) : err;
 }
 
@@ -88,7 +87,10 @@ export function normalisePostgresError(err: unknown): unknown {
 function systemUnavailable(err: unknown): StoreUnavailable | undefined {
   for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH|AI_AGAIN)$/.test(code)) {
+    if (
+      typeof code === "string" &&
+      /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH|AI_AGAIN)$/.test(code)
+    ) {
       return new StoreUnavailable("unreachable", { cause: err });
     }
   }

@@ -14,9 +14,7 @@
  * Alternatives weighed: a global advisory lock per unit is exactly SQLite's model but serialises every write
  * of the cluster behind one lock held across network round trips; READ COMMITTED with hand-placed row locks
  * depends on every service author spotting every invariant. SERIALIZABLE is checked by the server.
- * Cost (bench/pg-units.ts, this machine, pool 10): a one-insert unit 0.62 ms → 0.67 ms sequential; 32-way
- * disjoint units 2,260/s → 2,130/s (-6%); retries only where units really overlap (see the contract suite's
- * concurrency tests for counts).
+ * Cost: measured by bench/pg-units.ts (figures below, once measured).
  *
  * What else differs from SQLite:
  * - A failed statement aborts the unit's transaction (SQLite's savepoint lets the unit go on). A unit must not
@@ -141,7 +139,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const running = new Set<Promise<unknown>>();
 
   /** One run of a unit in its own SERIALIZABLE transaction; its events, if it committed. */
-  async function runOnce<T>(work: (tx: WriteTx) => Promise<T>): Promise<{ result: T; events: DomainEvent[] }> {
+  async function runOnce<T>(
+    work: (tx: WriteTx) => Promise<T>,
+  ): Promise<{ result: T; events: DomainEvent[] }> {
     const events: DomainEvent[] = [];
     begin();
     let failed = false;
@@ -205,7 +205,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         pool`select pg_is_in_recovery() as recovery, current_setting('transaction_read_only') as read_only`,
         timeout,
       ]);
-      if (row?.recovery) return { readable: true, writable: false, reason: "the server is a standby (in recovery)" };
+      if (row?.recovery)
+        return { readable: true, writable: false, reason: "the server is a standby (in recovery)" };
       if (row?.read_only === "on") {
         return { readable: true, writable: false, reason: "the server's transactions are read-only" };
       }

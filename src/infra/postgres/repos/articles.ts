@@ -11,8 +11,8 @@
  */
 import { and, count, desc, eq, type SQL, sql } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
-import { UniqueViolation } from "../../../store/errors.ts";
 import type { ArticleDetailRow, ArticleRow, ArticlesRepo, ListFilter } from "../../../store/content.ts";
+import { UniqueViolation } from "../../../store/errors.ts";
 import { articles, articlesSearch, articleTags, favorites, follows, tags, users } from "../schema.ts";
 import { documentText } from "./search-text.ts";
 import { lazy, type PgDb, ph } from "./shared.ts";
@@ -127,7 +127,12 @@ export function pgArticles(db: PgDb): ArticlesRepo {
       .where(eq(articles.slug, ph("slug")))
       .prepare("article_by_slug"),
     head: db
-      .select({ id: articles.id, slug: articles.slug, authorId: articles.authorId, updatedAt: articles.updatedAt })
+      .select({
+        id: articles.id,
+        slug: articles.slug,
+        authorId: articles.authorId,
+        updatedAt: articles.updatedAt,
+      })
       .from(articles)
       .where(eq(articles.slug, ph("slug")))
       .prepare("article_head"),

@@ -35,7 +35,12 @@ export function pgComments(db: PgDb): CommentsRepo {
       .where(eq(comments.id, ph("id")))
       .prepare("comment_one"),
     head: db
-      .select({ id: comments.id, articleId: comments.articleId, authorId: comments.authorId, slug: articles.slug })
+      .select({
+        id: comments.id,
+        articleId: comments.articleId,
+        authorId: comments.authorId,
+        slug: articles.slug,
+      })
       .from(comments)
       .innerJoin(articles, eq(articles.id, comments.articleId))
       .where(eq(comments.id, ph("id")))

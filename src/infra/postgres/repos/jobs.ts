@@ -13,7 +13,7 @@
  * claimer has just taken fails with 40001 and the store runs its unit again with a fresh snapshot.
  */
 import { and, count, desc, eq, type SQL, sql } from "drizzle-orm";
-import type { JobCounts, JobRow, JobsRepo, JobState, JobTransition } from "../../../store/operations.ts";
+import type { JobCounts, JobRow, JobState, JobsRepo, JobTransition } from "../../../store/operations.ts";
 import { jobs } from "../schema.ts";
 import { lazy, num, type PgDb, ph } from "./shared.ts";
 
@@ -142,7 +142,11 @@ export function pgJobs(db: PgDb): JobsRepo {
       ]);
       const b = backlog[0] ?? {};
       return {
-        byTypeAndState: groups.map((g) => ({ type: g.type as string, state: g.state as JobState, n: num(g.n) })),
+        byTypeAndState: groups.map((g) => ({
+          type: g.type as string,
+          state: g.state as JobState,
+          n: num(g.n),
+        })),
         retrying: num(b.retrying),
         ready: num(b.ready),
         oldestReadyAt: b.oldest === null || b.oldest === undefined ? null : num(b.oldest),

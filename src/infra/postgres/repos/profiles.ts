@@ -17,7 +17,9 @@ export function pgProfiles(db: PgDb): ProfilesRepo {
     followingAmong: db
       .select({ id: follows.followeeId })
       .from(follows)
-      .where(and(eq(follows.followerId, ph("viewer")), sql`${follows.followeeId} = any(${ph("ids")}::bigint[])`))
+      .where(
+        and(eq(follows.followerId, ph("viewer")), sql`${follows.followeeId} = any(${ph("ids")}::bigint[])`),
+      )
       .prepare("profile_following_among"),
     follow: db
       .insert(follows)
@@ -25,7 +27,11 @@ export function pgProfiles(db: PgDb): ProfilesRepo {
       .onConflictDoNothing()
       .returning({ followerId: follows.followerId })
       .prepare("profile_follow"),
-    unfollow: db.delete(follows).where(pair).returning({ followerId: follows.followerId }).prepare("profile_unfollow"),
+    unfollow: db
+      .delete(follows)
+      .where(pair)
+      .returning({ followerId: follows.followerId })
+      .prepare("profile_unfollow"),
   }));
   return {
     async byUsername(username) {

@@ -12,8 +12,8 @@
 import { and, count, desc, eq, type SQL, sql } from "drizzle-orm";
 import type { SearchFilter, SearchRepo } from "../../../store/content.ts";
 import { articles, articlesSearch, articleTags, favorites, tags } from "../schema.ts";
-import { type PgDb, ph } from "./shared.ts";
 import { tsqueryText, wordsOf } from "./search-text.ts";
+import { type PgDb, ph } from "./shared.ts";
 
 /** ts_rank_cd weights in Postgres's order {D body, C description, B tags, A title}: 1 : 3 : 5 : 10. */
 export const RANK_WEIGHTS = "{0.1, 0.3, 0.5, 1.0}";
@@ -82,7 +82,10 @@ export function pgSearch(db: PgDb): SearchRepo {
         ...(filter.author !== undefined && { author: filter.author }),
         ...(filter.favorited !== undefined && { favorited: filter.favorited }),
       };
-      const [rows, total] = await Promise.all([s.ids.execute({ ...params, ...page }), s.count.execute(params)]);
+      const [rows, total] = await Promise.all([
+        s.ids.execute({ ...params, ...page }),
+        s.count.execute(params),
+      ]);
       return { ids: rows.map((r) => r.id), count: total[0]?.n ?? 0 };
     },
   };

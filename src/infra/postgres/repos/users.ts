@@ -5,8 +5,8 @@
  */
 import { and, asc, count, eq, type SQL, sql } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
-import { UniqueViolation } from "../../../store/errors.ts";
 import type { UserFilter, UserRow, UsersRepo } from "../../../store/accounts.ts";
+import { UniqueViolation } from "../../../store/errors.ts";
 import { users } from "../schema.ts";
 import { lazy, type PgDb, ph } from "./shared.ts";
 

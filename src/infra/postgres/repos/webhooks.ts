@@ -21,7 +21,12 @@ export function pgWebhooks(db: PgDb): WebhooksRepo {
       return toWebhook(row!);
     },
     async list(page) {
-      const rows = await db.select().from(webhooks).orderBy(webhooks.id).limit(page.limit).offset(page.offset);
+      const rows = await db
+        .select()
+        .from(webhooks)
+        .orderBy(webhooks.id)
+        .limit(page.limit)
+        .offset(page.offset);
       return rows.map(toWebhook);
     },
     async byId(id) {
