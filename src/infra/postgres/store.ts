@@ -123,9 +123,11 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     connectTimeoutSeconds: options.connectTimeoutSeconds,
     idleTimeoutSeconds: options.idleTimeoutSeconds,
     onClose(err) {
-      if (closing) return;
+      const code = (err as { code?: string }).code;
+      // Idle and lifetime expiry are the pool's own housekeeping, not failures.
+      if (closing || code === "ERR_POSTGRES_IDLE_TIMEOUT" || code === "ERR_POSTGRES_LIFETIME_TIMEOUT") return;
       stats.connectionErrors++;
-      warn("postgres connection closed", { code: (err as { code?: string }).code });
+      warn("postgres connection closed", { code });
     },
   });
   let migrationsApplied = 0;
