@@ -5,6 +5,8 @@
  * - seq: one unit at a time (latency: BEGIN, the statements, COMMIT);
  * - par: PG_BENCH_CONCURRENCY (32) units at a time on disjoint rows (throughput; no conflicts);
  * - hot: the same, every unit favouriting the same article and bumping its counter (conflicts, retries).
+ * - claim: N queued jobs drained by 3 stores x 4 loops (claim, then done: two units per job), as three
+ *   queue processes would.
  * The SERIALIZABLE figures go through the store itself (its retries and serialized lane included).
  * Timing lives here, never in tests.
  */
@@ -87,6 +89,54 @@ const hot = async (tx: Repos) => {
 };
 for (const [level, unit] of levels) await run("hot", level, CONCURRENCY, unit, hot);
 const [count] = await pool`select favorites_count from articles where id = ${articleId}`;
+
+/** Three processes' queues: each its own store (or pool, for READ COMMITTED), four loops each. */
+const others = await Promise.all(
+  [1, 2].map(() =>
+    openPostgresStore({
+      url: db.url,
+      hooks: { inTransaction: async () => {}, committed: () => {} },
+      poolSize: 10,
+      migrate: false,
+    }),
+  ),
+);
+const otherPools: SQL[] = [1, 2].map(() => new BunSQL({ url: db.url, max: 10 }));
+for (const [level] of levels) {
+  await pool`delete from jobs`;
+  await pool`insert into jobs (type, run_at) select 'bench', g from generate_series(1, ${N}) g`;
+  const runners =
+    level === "serializable"
+      ? [store, ...others].map((s) => (work: (tx: Repos) => Promise<unknown>) => s.write(work))
+      : [pool, ...otherPools].map(
+          (p) => (work: (tx: Repos) => Promise<unknown>) =>
+            p.begin((conn) => work(createPostgresRepos(drizzleOn(conn)))),
+        );
+  const before = [store, ...others].reduce((n, s) => n + s.stats().retries, 0);
+  const started = performance.now();
+  let done = 0;
+  await Promise.all(
+    runners.flatMap((unit, p) =>
+      [0, 1, 2, 3].map(async (loop) => {
+        const lock = `p${p}.${loop}`;
+        for (;;) {
+          const job = (await unit((tx) => tx.jobs.claim(["bench"], N + 1, 60_000, lock))) as
+            | { id: number }
+            | undefined;
+          if (!job) return;
+          await unit((tx) => tx.jobs.transition(job.id, lock, { to: "done", error: null }, N + 2));
+          done++;
+        }
+      }),
+    ),
+  );
+  const ms = performance.now() - started;
+  const retries = [store, ...others].reduce((n, s) => n + s.stats().retries, 0) - before;
+  console.log(
+    `claim ${level.padEnd(15)} ${String(Math.round((done / ms) * 1000)).padStart(6)} jobs/s  (${done} jobs, retries ${retries})`,
+  );
+}
+await Promise.all([...others.map((s) => s.close()), ...otherPools.map((p) => p.close())]);
 console.log(`hot article favorites_count ${count.favorites_count} (expected ${2 * N})`);
 console.log(
   `load average ${(await import("node:os"))

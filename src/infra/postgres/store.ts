@@ -14,19 +14,25 @@
  *
  * Retries run in a serialized lane (inLane below): one unit at a time, on a connection holding a session
  * advisory lock taken before BEGIN, so its snapshot already holds every earlier lane unit's commit and it does
- * not lose to them again; while the lane has work, new units join it instead of racing it for the same rows.
- * Without the lane, 32 units bumping one article's favourites count failed each other in a storm (a unit gave
- * up after 20 runs); with it, a hot row degrades to one unit at a time, which is what SQLite always does.
+ * not lose to them again; while units wait in the lane, new ones queue behind them instead of racing them for
+ * the same rows. Without the lane, 32 units bumping one article's favourites count failed each other in a storm
+ * (822 retries for 1,000 units; 26-30 with it): a hot row degrades to one unit at a time, as on SQLite.
  *
  * Alternatives weighed: a global advisory lock around every unit is exactly SQLite's model but serialises all
  * writes of the cluster behind one lock held across network round trips; READ COMMITTED with hand-placed row
  * locks depends on every service author spotting every invariant. SERIALIZABLE is checked by the server, and
  * the lane only changes scheduling, never what a unit may see, so it cannot make the outcome unsound.
  *
- * Cost (`bun bench/pg-units.ts`, 2,000 units, pool 10, embedded Postgres 18 with fsync off, on this 2-core
- * machine at load average ~14 from other work, so read the ratios, not the absolutes): one unit at a time
- * 116/s READ COMMITTED vs 127/s SERIALIZABLE (no difference within noise); 32 at a time on disjoint rows
- * 397/s vs 368/s (-7%, 0 retries); 32 at a time on one hot row 173/s vs 138/s (-20%, 29 retries in 2,000).
+ * Cost (`bun bench/pg-units.ts`: 2,000 units, pool 10, embedded Postgres 18 with fsync off, this 2-core
+ * machine shared with other work at load average 7-14, three runs; SERIALIZABLE through this store against
+ * READ COMMITTED running the same repositories without retries):
+ * - one unit at a time: no difference beyond noise (308/397, 400/424 units/s);
+ * - 32 at a time on disjoint rows: 0.74-0.90x, no retries (958/858, 1,540/1,140 units/s);
+ * - 32 at a time on one hot row: 0.85-1.33x (292/249, 338/451 units/s), ~1.4% of units retried;
+ * - the job queue, 3 stores x 4 loops claiming with FOR UPDATE SKIP LOCKED: 0.38-0.52x (575/268, 674/352
+ *   jobs/s). SKIP LOCKED dodges in-flight claims, but a serializable snapshot still sees a job another claimer
+ *   has just committed, and the claim's index range reads are predicate-locked; the queue's statements are
+ *   single, self-guarded statements that would be safe at READ COMMITTED, if the Store let a unit ask for it.
  *
  * What else differs from SQLite:
  * - A failed statement aborts the unit's transaction (SQLite's savepoint lets the unit go on). A unit must not
@@ -247,7 +253,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       let outcome: { result: T; events: DomainEvent[] };
       try {
         // While units are queued in the lane, new ones join it rather than race it for the same rows.
-        outcome = attempt === 1 && !laneBusy ? await runOnce(pool, work) : await inLane(work);
+        outcome = attempt === 1 && lane.length === 0 ? await runOnce(pool, work) : await inLane(work);
       } catch (err) {
         if (isRetryable(err) && attempt < maxAttempts) {
           stats.retries++;
