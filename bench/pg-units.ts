@@ -13,6 +13,7 @@
 import type { SQL } from "bun";
 import { drizzleOn } from "../src/infra/postgres/client.ts";
 import { createPostgresRepos } from "../src/infra/postgres/repos/index.ts";
+import { SearchTokenizer } from "../src/infra/postgres/repos/search-text.ts";
 import { openPostgresStore } from "../src/infra/postgres/store.ts";
 import type { Repos } from "../src/store/repos.ts";
 import { testPostgres } from "../tests/helpers/postgres.ts";
@@ -32,9 +33,10 @@ const store = await openPostgresStore({
   migrate: false,
 });
 
+const tokenizer = new SearchTokenizer();
 /** READ COMMITTED, no retries: the same repositories in a plain transaction (what SERIALIZABLE is weighed against). */
 const readCommitted = (work: (tx: Repos) => Promise<unknown>) =>
-  pool.begin((conn) => work(createPostgresRepos(drizzleOn(conn))));
+  pool.begin((conn) => work(createPostgresRepos(drizzleOn(conn), tokenizer)));
 const serializable = (work: (tx: Repos) => Promise<unknown>) => store.write(work);
 
 let seq = 0;
@@ -110,7 +112,7 @@ for (const [level] of levels) {
       ? [store, ...others].map((s) => (work: (tx: Repos) => Promise<unknown>) => s.write(work))
       : [pool, ...otherPools].map(
           (p) => (work: (tx: Repos) => Promise<unknown>) =>
-            p.begin((conn) => work(createPostgresRepos(drizzleOn(conn)))),
+            p.begin((conn) => work(createPostgresRepos(drizzleOn(conn), tokenizer))),
         );
   const before = [store, ...others].reduce((n, s) => n + s.stats().retries, 0);
   const started = performance.now();

@@ -1,14 +1,18 @@
 /**
  * The engines the store contract suite runs on. Every test file in tests/store describes its tests once with
- * `describeEngines` and they run on each engine listed here, so both engines answer to the same contract.
- *
- * An engine that cannot run here (no Postgres to be had) is left out with one line saying why
- * (tests/helpers/postgres.ts).
+ * `describeEngines`, and they run on the engine of this test run (TEST_ENGINE: the README's test line runs the
+ * whole suite once per engine), so both engines answer to the same contract.
  */
 import { afterEach, beforeEach, describe } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { DomainEvent } from "../../src/events.ts";
 import { openPostgresStore, type PostgresStore } from "../../src/infra/postgres/store.ts";
+import { openSqliteStore } from "../../src/infra/sqlite/store.ts";
+import { createLogger } from "../../src/lib/logger.ts";
 import type { Engine, Store, TransactionHooks, WriteTx } from "../../src/store/store.ts";
+import { testEngine } from "../helpers/engine.ts";
 import { testPostgres } from "../helpers/postgres.ts";
 
 export interface StoreOptions {
@@ -37,7 +41,8 @@ export interface EngineUnderTest {
 /** Hooks that do nothing: most tests are about the repositories. */
 export const quietHooks: TransactionHooks = { inTransaction: async () => {}, committed: () => {} };
 
-const postgres = await testPostgres();
+const postgres = testEngine === "postgres" ? await testPostgres() : undefined;
+const silentLogger = createLogger("silent");
 
 const postgresEngine: EngineUnderTest | undefined = postgres && {
   name: "postgres",
@@ -84,25 +89,32 @@ const postgresEngine: EngineUnderTest | undefined = postgres && {
   },
 };
 
-// SQLite: wire it here once src/infra/sqlite/repos lands (openSqliteStore takes the same { url, hooks }):
-//   import { openSqliteStore } from "../../src/infra/sqlite/store.ts";
-//   const sqliteEngine: EngineUnderTest = {
-//     name: "sqlite",
-//     overlappingUnits: false,
-//     async open(options = {}) {
-//       const dir = mkdtempSync(join(tmpdir(), "quire-store-"));
-//       const url = join(dir, "quire.db");
-//       const stores: Store[] = [];
-//       const open = async (o: StoreOptions) => {
-//         const s = openSqliteStore({ url, hooks: o.hooks ?? quietHooks });
-//         stores.push(s);
-//         return s;
-//       };
-//       return { store: await open(options), another: open,
-//         async dispose() { await Promise.allSettled(stores.map((s) => s.close())); rmSync(dir, { recursive: true, force: true }); } };
-//     },
-//   };
-export const engines: EngineUnderTest[] = [postgresEngine].filter(
+const sqliteEngine: EngineUnderTest = {
+  name: "sqlite",
+  overlappingUnits: false,
+  async open(options = {}) {
+    // A file, not :memory:, so that another() is a second store on the same database (another process).
+    const dir = mkdtempSync(join(tmpdir(), "quire-store-"));
+    const url = join(dir, "quire.db");
+    const stores: Store[] = [];
+    const open = async (o: StoreOptions = {}) => {
+      const s = openSqliteStore({ url, hooks: o.hooks ?? quietHooks, log: silentLogger });
+      stores.push(s);
+      return s;
+    };
+    return {
+      store: await open(options),
+      another: open,
+      async dispose() {
+        await Promise.allSettled(stores.map((s) => s.close()));
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+};
+
+/** The engine this run tests (TEST_ENGINE, tests/helpers/engine.ts): the suite runs once per engine. */
+export const engines: EngineUnderTest[] = [testEngine === "postgres" ? postgresEngine : sqliteEngine].filter(
   (e): e is EngineUnderTest => e !== undefined,
 );
 

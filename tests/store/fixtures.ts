@@ -50,16 +50,10 @@ export function addArticle(store: Store, authorId: number, seed: ArticleSeed): P
 
 export const page = (limit = 20, offset = 0) => ({ limit, offset });
 
-/**
- * SearchRepo.page with the reader's words (as src/lib/search-terms.ts cuts them). The interface is moving
- * from the raw text to the words; the Postgres engine takes either, so the tests pass the words.
- */
+/** SearchRepo.page with the reader's words (as src/lib/search-terms.ts cuts them). */
 export const searchWords = (
   repo: SearchRepo,
   terms: readonly string[],
   filter: SearchFilter = {},
   p: Page = page(),
-) =>
-  (
-    repo.page as unknown as (t: readonly string[], f: SearchFilter, p: Page) => ReturnType<SearchRepo["page"]>
-  )(terms, filter, p);
+) => repo.page(terms, filter, p);

@@ -3,7 +3,7 @@
  * server going away or turning read-only, error mapping, pool figures, retries running out, and the URL's
  * database winning over PGDATABASE.
  */
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SQL } from "bun";
@@ -11,12 +11,14 @@ import { normalisePostgresError } from "../../src/infra/postgres/errors.ts";
 import { migrationsFolder } from "../../src/infra/postgres/migrate.ts";
 import { openPostgresStore, type PostgresStore } from "../../src/infra/postgres/store.ts";
 import { StoreUnavailable, UniqueViolation } from "../../src/store/errors.ts";
+import { onlyOn, testEngine } from "../helpers/engine.ts";
 import { testPostgres } from "../helpers/postgres.ts";
 import { startProxy } from "../helpers/tcp-proxy.ts";
 import { quietHooks } from "./engines.ts";
 import { addUser, T0 } from "./fixtures.ts";
 
-const pg = await testPostgres();
+// Postgres-only (its pool, advisory locks, server errors): runs in the TEST_ENGINE=postgres half.
+const pg = testEngine === "postgres" ? await testPostgres() : undefined;
 const journal = JSON.parse(readFileSync(join(migrationsFolder, "meta", "_journal.json"), "utf8")) as {
   entries: unknown[];
 };
@@ -37,7 +39,7 @@ afterAll(async () => {
   await Promise.allSettled(databases.map((name) => pg!.dropDatabase(name)));
 });
 
-describe.skipIf(!pg)("postgres engine", () => {
+onlyOn("postgres")("postgres engine", () => {
   test("three stores opening an empty database at once apply the migrations once", async () => {
     const db = await fresh(true);
     const stores = await Promise.all([1, 2, 3].map(() => open(db.url, { migrate: true })));

@@ -60,6 +60,8 @@ export const users = pgTable(
   (t) => [
     uniqueIndex("users_username_lower_uq").on(sql`lower((${t.username} COLLATE "C"))`),
     uniqueIndex("users_email_lower_uq").on(sql`lower((${t.email} COLLATE "C"))`),
+    // Admins are few: counting the active ones (the last-admin rule) and listing by role need not scan.
+    index("users_role_idx").on(t.role, t.suspended),
   ],
 );
 
@@ -115,6 +117,22 @@ export const articles = pgTable(
   (t) => [index("articles_author_idx").on(t.authorId, t.id)],
 );
 
+/**
+ * Slugs an article had before a new title replaced them, so old links keep working (301 to the current slug).
+ * Each points at the article, so a chain of renames resolves in one hop; taking a slug drops its entry here.
+ */
+export const formerSlugs = pgTable(
+  "former_slugs",
+  {
+    slug: text("slug").primaryKey(),
+    articleId: ref("article_id")
+      .notNull()
+      .references(() => articles.id, { onDelete: "cascade" }),
+    replacedAt: millis("replaced_at").notNull(),
+  },
+  (t) => [index("former_slugs_article_idx").on(t.articleId)],
+);
+
 export const tags = pgTable("tags", {
   id: id(),
   name: text("name").notNull().unique("tags_name_uq"),
@@ -129,8 +147,6 @@ export const articleTags = pgTable(
     tagId: ref("tag_id")
       .notNull()
       .references(() => tags.id, { onDelete: "cascade" }),
-    /** Keeps tagList in the order it was given. */
-    position: integer("position").notNull(),
   },
   (t) => [
     primaryKey({ columns: [t.articleId, t.tagId] }),

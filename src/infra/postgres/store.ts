@@ -52,6 +52,7 @@ import { drizzleOn, openPool } from "./client.ts";
 import { isRetryable, normalisePostgresError } from "./errors.ts";
 import { applyMigrations } from "./migrate.ts";
 import { createPostgresRepos } from "./repos/index.ts";
+import { SearchTokenizer } from "./repos/search-text.ts";
 
 export interface PostgresStoreOptions {
   /** postgres:// or postgresql:// URL. */
@@ -155,7 +156,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     active--;
     if (failed) stats.queryErrors++;
   };
-  const read = instrument(createPostgresRepos(drizzleOn(pool)), begin, end);
+  const tokenizer = new SearchTokenizer();
+  const read = instrument(createPostgresRepos(drizzleOn(pool), tokenizer), begin, end);
 
   /** Set while a unit's work runs, to refuse a nested write (it would wait for a connection forever). */
   const inUnit = new AsyncLocalStorage<true>();
@@ -172,7 +174,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     try {
       const result = (await client.begin("isolation level serializable", (conn) => {
         const tx: WriteTx = {
-          ...createPostgresRepos(drizzleOn(conn)),
+          ...createPostgresRepos(drizzleOn(conn), tokenizer),
           async emit(event) {
             events.push(event);
             await hooks.inTransaction(tx, event);
@@ -327,6 +329,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       closing = true;
       await Promise.allSettled([...running]);
       await pool.close({ timeout: 5 });
+      tokenizer.close();
     },
   };
 }

@@ -5,25 +5,38 @@
  *   (never `($1 IS NULL OR …)`), so each keeps its index: tag → article_tags_tag_idx, author →
  *   articles_author_idx (author_id, id), favorited → the favorites primary key, none → the primary key.
  * - Id lists travel as one array parameter (`= any($1)`), where SQLite binds a JSON array to json_each.
- * - tagList is `array(… order by position)`: Postgres returns a text[] that Bun reads as a JS array.
+ * - tagList is `array(… order by name collate "C")`: a text[] that Bun reads as a JS array, in code point
+ *   order (the C collation compares UTF-8 bytes, which sort as code points do), as SQLite's BINARY collation.
  * - favorites_count moves with greatest(n + delta, 0), SQLite's scalar max(a, b).
- * - The search entry is written from the row read back here, folded in JS (./search-text.ts).
+ * - The search entry is written from the row read back here, as SQLite's tokens (./search-text.ts).
+ * - Former slugs (table `former_slugs`) map every slug an article had to it; a live slug always wins.
  */
 import { and, count, desc, eq, type SQL, sql } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import type { ArticleDetailRow, ArticleRow, ArticlesRepo, ListFilter } from "../../../store/content.ts";
 import { UniqueViolation } from "../../../store/errors.ts";
-import { articles, articlesSearch, articleTags, favorites, follows, tags, users } from "../schema.ts";
-import { documentText } from "./search-text.ts";
+import {
+  articles,
+  articlesSearch,
+  articleTags,
+  favorites,
+  follows,
+  formerSlugs,
+  tags,
+  users,
+} from "../schema.ts";
+import { documentVector, type SearchTokenizer } from "./search-text.ts";
 import { lazy, type PgDb, ph } from "./shared.ts";
 
 const author = (column: "username" | "bio" | "image") =>
   sql.raw(`(select users.${column} from users where users.id = "articles"."author_id")`);
 
-/** The article's tag names in their order, spelled out with qualified names (see the SQLite twin). */
+/** The article's tag names in code point order, spelled out with qualified names (see the SQLite twin). */
 const tagArray = sql.raw(
-  `array(select t.name from article_tags at join tags t on t.id = at.tag_id where at.article_id = "articles"."id" order by at.position)`,
+  `array(select t.name from article_tags at join tags t on t.id = at.tag_id where at.article_id = "articles"."id" order by t.name collate "C")`,
 );
+/** Any UTF-16 code unit above ASCII: ASCII text is indexed the same by every version of the index. */
+const NON_ASCII = /[\u0080-\uffff]/;
 
 const rowFields = {
   id: articles.id,
@@ -108,7 +121,7 @@ const paramsOf = (f: ListFilter) => ({
   ...(f.feed !== undefined && { feed: f.feed }),
 });
 
-export function pgArticles(db: PgDb): ArticlesRepo {
+export function pgArticles(db: PgDb, tokenizer: SearchTokenizer): ArticlesRepo {
   const lists = new Map<string, ReturnType<typeof buildList>>();
   const list = (f: ListFilter) => {
     const key = shapeKey(f);
@@ -185,19 +198,48 @@ export function pgArticles(db: PgDb): ArticlesRepo {
       .from(articleTags)
       .innerJoin(tags, eq(tags.id, articleTags.tagId))
       .where(eq(articleTags.articleId, ph("article")))
-      .orderBy(articleTags.position)
+      .orderBy(sql`${tags.name} collate "C"`)
       .prepare("article_tag_names"),
-    /** What the search entry is made of: the row and its tags (in their order). */
+    /** What the search entry is made of: the row and its tags. */
     searchSource: db
       .select({
         title: articles.title,
         description: articles.description,
         body: articles.body,
-        tags: sql<string>`coalesce((select string_agg(t.name, ' ' order by at.position) from article_tags at join tags t on t.id = at.tag_id where at.article_id = "articles"."id"), '')`,
+        tags: sql<string>`coalesce((select string_agg(t.name, ' ') from article_tags at join tags t on t.id = at.tag_id where at.article_id = "articles"."id"), '')`,
       })
       .from(articles)
       .where(eq(articles.id, ph("article")))
       .prepare("article_search_source"),
+    /** Ids after `:after`, with all their text: the search backfill looks for non-ASCII among them. */
+    textAfter: db
+      .select({
+        id: articles.id,
+        text: sql<string>`${articles.title} || ${articles.description} || ${articles.body} || coalesce((select string_agg(t.name, '') from article_tags at join tags t on t.id = at.tag_id where at.article_id = "articles"."id"), '')`,
+      })
+      .from(articles)
+      .where(sql`${articles.id} > ${ph("after")}`)
+      .orderBy(articles.id)
+      .limit(ph("limit"))
+      .prepare("article_text_after"),
+    currentSlug: db
+      .select({ slug: articles.slug })
+      .from(formerSlugs)
+      .innerJoin(articles, eq(articles.id, formerSlugs.articleId))
+      .where(eq(formerSlugs.slug, ph("slug")))
+      .prepare("article_current_slug"),
+    forgetFormer: db
+      .delete(formerSlugs)
+      .where(eq(formerSlugs.slug, ph("slug")))
+      .prepare("article_forget_former"),
+    rememberFormer: db
+      .insert(formerSlugs)
+      .values({ slug: ph("slug"), articleId: ph("article"), replacedAt: ph("now") })
+      .onConflictDoUpdate({
+        target: formerSlugs.slug,
+        set: { articleId: sql`excluded.article_id`, replacedAt: sql`excluded.replaced_at` },
+      })
+      .prepare("article_remember_former"),
     delete: db
       .delete(articles)
       .where(eq(articles.id, ph("article")))
@@ -220,6 +262,23 @@ export function pgArticles(db: PgDb): ArticlesRepo {
       .returning({ favoritesCount: articles.favoritesCount })
       .prepare("article_bump_favorites"),
   }));
+
+  /** The article's search entry afresh, from its current row and tags. */
+  const writeIndex = async (id: number) => {
+    const [row] = await q().searchSource.execute({ article: id });
+    if (!row) return;
+    const vector = documentVector(tokenizer, [
+      { text: row.title, weight: "A" },
+      { text: row.tags, weight: "B" },
+      { text: row.description, weight: "C" },
+      { text: row.body, weight: "D" },
+    ]);
+    const document = sql`${vector}::tsvector`;
+    await db
+      .insert(articlesSearch)
+      .values({ articleId: id, document })
+      .onConflictDoUpdate({ target: articlesSearch.articleId, set: { document } });
+  };
 
   return {
     async bySlug(slug) {
@@ -273,26 +332,28 @@ export function pgArticles(db: PgDb): ArticlesRepo {
       // One array parameter for any number of names (a bare JS array would become a list of parameters).
       const list = sql.param([...names]);
       await db.execute(sql`insert into ${tags} (name) select unnest(${list}::text[]) on conflict do nothing`);
-      // `position` is the index in the list given (0-based, as on SQLite).
-      await db.execute(sql`insert into ${articleTags} (article_id, tag_id, position)
-        select ${id}::bigint, t.id, n.ord - 1 from unnest(${list}::text[]) with ordinality as n(name, ord)
-        join ${tags} t on t.name = n.name`);
+      await db.execute(sql`insert into ${articleTags} (article_id, tag_id)
+        select ${id}::bigint, t.id from unnest(${list}::text[]) as n(name) join ${tags} t on t.name = n.name`);
     },
     async tagNames(id) {
       const rows = await q().tagNames.execute({ article: id });
       return rows.map((r) => r.name);
     },
-    async reindex(id) {
-      const [row] = await q().searchSource.execute({ article: id });
-      if (!row) return;
-      const [title, tagText, description, body] = [row.title, row.tags, row.description, row.body].map(
-        documentText,
-      );
-      const document = sql`setweight(to_tsvector('simple', ${title}), 'A') || setweight(to_tsvector('simple', ${tagText}), 'B') || setweight(to_tsvector('simple', ${description}), 'C') || setweight(to_tsvector('simple', ${body}), 'D')`;
-      await db
-        .insert(articlesSearch)
-        .values({ articleId: id, document })
-        .onConflictDoUpdate({ target: articlesSearch.articleId, set: { document } });
+    reindex: writeIndex,
+    async reindexAfter(after, limit) {
+      const rows = await q().textAfter.execute({ after, limit });
+      for (const row of rows) if (NON_ASCII.test(row.text)) await writeIndex(row.id);
+      return rows.length === limit ? rows.at(-1)!.id : undefined;
+    },
+    async currentSlugOf(formerSlug) {
+      const [row] = await q().currentSlug.execute({ slug: formerSlug });
+      return row?.slug;
+    },
+    async takeSlug(slug) {
+      await q().forgetFormer.execute({ slug });
+    },
+    async rememberFormerSlug(article, slug, now) {
+      await q().rememberFormer.execute({ slug, article, now });
     },
     async delete(id) {
       // Comments, favourites, tag links and the search entry go by ON DELETE CASCADE.

@@ -8,6 +8,7 @@ import { pgHousekeeping } from "./housekeeping.ts";
 import { pgJobs } from "./jobs.ts";
 import { pgProfiles } from "./profiles.ts";
 import { pgSearch } from "./search.ts";
+import type { SearchTokenizer } from "./search-text.ts";
 import { pgSessions } from "./sessions.ts";
 import type { PgDb } from "./shared.ts";
 import { pgTags } from "./tags.ts";
@@ -16,16 +17,17 @@ import { pgWebhooks } from "./webhooks.ts";
 
 export type { PgDb } from "./shared.ts";
 
-export function createPostgresRepos(db: PgDb): Repos {
+/** `tokenizer`: the store's (search entries and queries are made of SQLite's tokens, ./search-text.ts). */
+export function createPostgresRepos(db: PgDb, tokenizer: SearchTokenizer): Repos {
   return {
     users: pgUsers(db),
     sessions: pgSessions(db),
     audit: pgAudit(db),
     profiles: pgProfiles(db),
-    articles: pgArticles(db),
+    articles: pgArticles(db, tokenizer),
     comments: pgComments(db),
     tags: pgTags(db),
-    search: pgSearch(db),
+    search: pgSearch(db, tokenizer),
     jobs: pgJobs(db),
     webhooks: pgWebhooks(db),
     flags: pgFlags(db),

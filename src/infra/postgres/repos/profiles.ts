@@ -21,6 +21,11 @@ export function pgProfiles(db: PgDb): ProfilesRepo {
         and(eq(follows.followerId, ph("viewer")), sql`${follows.followeeId} = any(${ph("ids")}::bigint[])`),
       )
       .prepare("profile_following_among"),
+    followees: db
+      .select({ id: follows.followeeId })
+      .from(follows)
+      .where(eq(follows.followerId, ph("follower")))
+      .prepare("profile_followees"),
     follow: db
       .insert(follows)
       .values({ followerId: ph("follower"), followeeId: ph("followee") })
@@ -44,6 +49,10 @@ export function pgProfiles(db: PgDb): ProfilesRepo {
     async followingAmong(viewer, ids) {
       if (ids.length === 0) return [];
       const rows = await q().followingAmong.execute({ viewer, ids: [...ids] });
+      return rows.map((r) => r.id);
+    },
+    async followees(follower) {
+      const rows = await q().followees.execute({ follower });
       return rows.map((r) => r.id);
     },
     async follow(follower, followee) {

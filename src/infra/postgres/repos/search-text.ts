@@ -1,116 +1,120 @@
 /**
- * How text becomes searchable on Postgres, and how a reader's words become a tsquery. The folding is done
- * here, in JavaScript, for the documents and the queries alike, and Postgres only stores and matches the
- * result with the built-in `simple` configuration (no stemming, no stop words). So matching is the same on
- * every server, whatever its locale, and needs no contrib extension (`unaccent`, `pg_trgm`), which managed
- * services and minimal images do not always have.
+ * How an article becomes a tsvector and a reader's words a tsquery, so that Postgres matches exactly what
+ * SQLite matches (the rules: src/lib/search-text.ts and src/lib/search-terms.ts).
  *
- * What matches (terms are ANDed, each in any column):
- * - A word is a run of letters, digits and marks (as src/lib/search-terms.ts cuts the reader's text, and as
- *   SQLite's unicode61 tokenizer does), so "user@example.com" is the three words user, example and com, and
- *   "e-mail" is e and mail, on both sides.
- * - Case and accents never matter: NFKC, lower case, then the combining accents of Latin, Greek and Cyrillic
- *   are dropped ("Émile" = "emile", "ﬁle" = "file"), like unicode61's remove_diacritics. Ligatures such as
- *   "æ" stay letters of their own (unaccent would have made it "ae"; unicode61 does not either).
- * - Whole words, except the reader's last word, which also matches as a prefix ("postg" finds "postgres"),
- *   so results follow the reader as they type.
- * - Chinese, Japanese and Korean have no spaces between words, so their runs are indexed as overlapping
- *   two-character pieces (東京タワー → 東京 京タ タワ ワー, plus the last character alone), and a CJK term
- *   matches as a substring: its pieces must occur next to each other in that order (東京 finds 東京タワー and
- *   行く東京; タワ finds it too). A single character matches any piece that starts with it.
+ * SQLite's FTS5 decides what a word is with its `unicode61` tokenizer (`remove_diacritics 2`): which
+ * characters separate words (punctuation, symbols, combining marks of Indic scripts, private-use characters),
+ * how case folds (including final sigma), which accents go (Latin ones: "Émile" = "emile"; Greek and Cyrillic
+ * keep theirs). Re-implementing its tables would drift on the first character nobody thought of, so this
+ * module asks the tokenizer itself: bun:sqlite is part of the runtime, and an in-memory FTS5 table with an
+ * `fts5vocab` view over it turns any text into SQLite's token list (about 20 µs for a short article).
+ * Postgres then only stores and compares those tokens: the tsvector and the tsquery are built as literals
+ * (`::tsvector`, `::tsquery`), never through Postgres's text parser, whose word rules depend on the server's
+ * locale and split things unicode61 does not (e-mail addresses, version numbers).
  *
- * Known limits (documented for operators): a substring of a non-CJK word does not match ("gres" does not find
- * "postgres"); Thai, Lao, Khmer and Myanmar runs are whole words; Postgres keeps word positions up to 16,383,
- * so in a very long body a CJK term of three or more characters is found only in roughly its first 16,000
- * words (single words are found anywhere).
+ * The document: each column's text goes through `indexText` (NFKC; unspaced scripts as character pairs) and
+ * the tokenizer; its tokens get consecutive positions and the column's weight (title A, tags B, description
+ * C, body D). Columns are two positions apart, so a phrase (`<->`) never matches across two columns, as an
+ * FTS5 phrase never does. The query: each term is the FTS5 phrase `wordPhrase` makes (the same function the
+ * SQLite engine uses), tokenized the same way: tokens joined by `<->`, the last one `:*` when it is a prefix;
+ * the terms ANDed. A term with no token (it holds only separators) is left out, as FTS5 ignores an empty
+ * phrase; a query left with none matches nothing.
+ *
+ * Where Postgres's limits make it differ (bodies far larger than articles are): positions stop at 16,383 and
+ * a lexeme keeps at most 256 of them, so past roughly the 16,000th word of a body a phrase (a CJK run of 3+
+ * characters, or a word cut by a separator) no longer matches, while single words still do; a token over
+ * 2,046 bytes is not indexed; a document stops growing before tsvector's 1 MB limit.
  */
+import { Database } from "bun:sqlite";
+import { indexText, wordPhrase } from "../../../lib/search-text.ts";
 
-const WORD = /[\p{L}\p{N}\p{M}\p{Co}]+/gu;
-const CJK = /[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Hangul}]+/gu;
-const ACCENTS = /[\u0300-\u036f]/g;
+/** Postgres's tsvector limits (MAXENTRYPOS, MAXNUMPOS, MAXSTRLEN, and a margin under MAXSTRPOS). */
+const MAX_POSITION = 16_383;
+const MAX_POSITIONS_PER_LEXEME = 256;
+const MAX_LEXEME_BYTES = 2_046;
+const MAX_DOCUMENT_BYTES = 900_000;
 
-/** Reader text → terms, for callers that still pass the raw text (the words src/lib/search-terms.ts cuts). */
-export function wordsOf(text: string, max = 12): string[] {
-  const seen = new Set<string>();
-  const words: string[] = [];
-  for (const [word] of text.normalize("NFKC").matchAll(WORD)) {
-    const folded = fold(word);
-    if (!folded || seen.has(folded)) continue;
-    seen.add(folded);
-    words.push(word);
-    if (words.length === max) break;
+/** Column weights, in position order. */
+export type Weight = "A" | "B" | "C" | "D";
+
+/** SQLite's unicode61 tokenizer on a private in-memory database. Owned by one store; close() frees it. */
+export class SearchTokenizer {
+  private readonly db = new Database(":memory:");
+  private readonly put;
+  private readonly read;
+  private readonly clear;
+
+  constructor() {
+    this.db.run("create virtual table t using fts5(x, tokenize = 'unicode61 remove_diacritics 2')");
+    this.db.run("create virtual table v using fts5vocab(t, 'instance')");
+    this.put = this.db.query<never, [string]>("insert into t (rowid, x) values (1, ?)");
+    this.read = this.db.query<{ term: string }, []>("select term from v order by offset");
+    this.clear = this.db.query("delete from t");
   }
-  return words;
-}
 
-/** Case and accents folded away; "" for a word of marks alone. */
-export function fold(word: string): string {
-  return word.normalize("NFKC").toLowerCase().normalize("NFD").replace(ACCENTS, "").normalize("NFC");
-}
-
-type Piece = { cjk: false; text: string } | { cjk: true; chars: string[] };
-
-/** A folded word cut into its CJK runs and the rest. */
-function pieces(folded: string): Piece[] {
-  const out: Piece[] = [];
-  let last = 0;
-  for (const match of folded.matchAll(CJK)) {
-    const start = match.index ?? 0;
-    if (start > last) out.push({ cjk: false, text: folded.slice(last, start) });
-    out.push({ cjk: true, chars: [...match[0]] });
-    last = start + match[0].length;
-  }
-  if (last < folded.length) out.push({ cjk: false, text: folded.slice(last) });
-  return out;
-}
-
-/** Most tokens one column contributes: keeps the largest body (100,000 CJK characters) under tsvector's 1 MB. */
-const MAX_TOKENS = 60_000;
-
-/** A column's text as the space-separated tokens `to_tsvector('simple', …)` indexes. */
-export function documentText(text: string): string {
-  const tokens: string[] = [];
-  for (const [word] of text.normalize("NFKC").matchAll(WORD)) {
-    for (const piece of pieces(fold(word))) {
-      if (!piece.cjk) {
-        if (piece.text) tokens.push(piece.text);
-        continue;
-      }
-      const c = piece.chars;
-      for (let i = 0; i + 1 < c.length; i++) tokens.push(c[i]! + c[i + 1]!);
-      tokens.push(c[c.length - 1]!);
+  /** The tokens of `text`, in order, as unicode61 cuts and folds them. */
+  tokens(text: string): string[] {
+    if (text === "") return [];
+    this.put.run(text);
+    try {
+      return this.read.all().map((r) => r.term);
+    } finally {
+      this.clear.run();
     }
-    if (tokens.length >= MAX_TOKENS) break;
   }
-  return tokens.slice(0, MAX_TOKENS).join(" ");
+
+  close(): void {
+    this.db.close();
+  }
 }
 
-/** A quoted tsquery operand: the token is taken literally (quotes and backslashes escaped). */
+/** A quoted tsvector/tsquery lexeme: taken literally (quotes and backslashes doubled). */
 const quote = (token: string) => `'${token.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
 
+/** The columns of an article as one tsvector literal (for `::tsvector`). */
+export function documentVector(
+  tokenizer: SearchTokenizer,
+  columns: readonly { text: string; weight: Weight }[],
+): string {
+  const positions = new Map<string, string[]>();
+  let position = 0;
+  let bytes = 0;
+  for (const { text, weight } of columns) {
+    for (const token of tokenizer.tokens(indexText(text))) {
+      position = Math.min(position + 1, MAX_POSITION);
+      let list = positions.get(token);
+      if (!list) {
+        const size = Buffer.byteLength(token) + 8;
+        if (size - 8 > MAX_LEXEME_BYTES || bytes + size > MAX_DOCUMENT_BYTES) continue;
+        bytes += size;
+        list = [];
+        positions.set(token, list);
+      }
+      if (list.length < MAX_POSITIONS_PER_LEXEME) {
+        const at = `${position}${weight === "D" ? "" : weight}`;
+        // Clamped positions repeat: Postgres would drop the repeats anyway.
+        if (list.at(-1) !== at) list.push(at);
+        bytes += 2;
+      }
+    }
+    position = Math.min(position + 1, MAX_POSITION); // the gap that keeps phrases inside one column
+  }
+  return [...positions].map(([token, at]) => `${quote(token)}:${at.join(",")}`).join(" ");
+}
+
 /**
- * Terms → the text for `to_tsquery('simple', …)`: every term must match; the last one also as a prefix.
- * Undefined when no term has anything to search for.
+ * Terms (src/lib/search-terms.ts) → a tsquery literal (for `::tsquery`): every term must match, the last one
+ * also as a prefix when `wordPhrase` says so. Undefined when no term has a token (nothing can match).
  */
-export function tsqueryText(terms: readonly string[]): string | undefined {
+export function queryText(tokenizer: SearchTokenizer, terms: readonly string[]): string | undefined {
   const parts: string[] = [];
-  terms.forEach((term, t) => {
-    const isLast = t === terms.length - 1;
-    const cut = pieces(fold(term)).filter((p) => (p.cjk ? p.chars.length > 0 : p.text.length > 0));
-    cut.forEach((piece, p) => {
-      if (!piece.cjk) {
-        parts.push(quote(piece.text) + (isLast && p === cut.length - 1 ? ":*" : ""));
-        return;
-      }
-      const c = piece.chars;
-      if (c.length === 1) {
-        parts.push(`${quote(c[0]!)}:*`);
-        return;
-      }
-      const grams: string[] = [];
-      for (let i = 0; i + 1 < c.length; i++) grams.push(quote(c[i]! + c[i + 1]!));
-      parts.push(grams.length === 1 ? grams[0]! : `(${grams.join(" <-> ")})`);
-    });
+  terms.forEach((term, i) => {
+    const phrase = wordPhrase(term, i === terms.length - 1);
+    const prefix = phrase.endsWith("*");
+    const tokens = tokenizer.tokens(phrase.slice(1, phrase.lastIndexOf('"')));
+    if (tokens.length === 0) return;
+    const operands = tokens.map((token, t) => quote(token) + (prefix && t === tokens.length - 1 ? ":*" : ""));
+    parts.push(operands.length === 1 ? operands[0]! : `(${operands.join(" <-> ")})`);
   });
   return parts.length > 0 ? parts.join(" & ") : undefined;
 }

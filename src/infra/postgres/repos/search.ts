@@ -1,7 +1,8 @@
 /**
  * Full-text search on Postgres: `articles_search.document` (a weighted tsvector with a GIN index, written by
- * ArticlesRepo.reindex) matched with `@@ to_tsquery('simple', …)`. How words are folded and what matches:
- * ./search-text.ts. Each filter (tag, author, favorited) is a semi-join on its index, as on SQLite.
+ * ArticlesRepo.reindex) matched with `@@ $q::tsquery`. The tsvector and the tsquery are built from SQLite's
+ * own tokens (./search-text.ts), so both engines find the same articles. Each filter (tag, author,
+ * favorited) is a semi-join on its index, as on SQLite.
  *
  * Ranking: ts_rank_cd (cover density) with the column weights of SQLite's bm25 — title 10, tags 5,
  * description 3, body 1, scaled into Postgres's {D, C, B, A} range — then the newest first. The scores are
@@ -12,13 +13,13 @@
 import { and, count, desc, eq, type SQL, sql } from "drizzle-orm";
 import type { SearchFilter, SearchRepo } from "../../../store/content.ts";
 import { articles, articlesSearch, articleTags, favorites, tags } from "../schema.ts";
-import { tsqueryText, wordsOf } from "./search-text.ts";
+import { queryText, type SearchTokenizer } from "./search-text.ts";
 import { type PgDb, ph } from "./shared.ts";
 
 /** ts_rank_cd weights in Postgres's order {D body, C description, B tags, A title}: 1 : 3 : 5 : 10. */
 export const RANK_WEIGHTS = "{0.1, 0.3, 0.5, 1.0}";
 
-const query = sql`to_tsquery('simple', ${ph("q")})`;
+const query = sql`${ph("q")}::tsquery`;
 const rank = sql`ts_rank_cd(${sql.raw(`'${RANK_WEIGHTS}'`)}::float4[], ${articlesSearch.document}, ${query})`;
 
 function where(db: PgDb, f: SearchFilter): SQL | undefined {
@@ -59,7 +60,7 @@ function build(db: PgDb, f: SearchFilter) {
   };
 }
 
-export function pgSearch(db: PgDb): SearchRepo {
+export function pgSearch(db: PgDb, tokenizer: SearchTokenizer): SearchRepo {
   const built = new Map<string, ReturnType<typeof build>>();
   const statements = (f: SearchFilter) => {
     const key = `${+(f.tag !== undefined)}${+(f.author !== undefined)}${+(f.favorited !== undefined)}`;
@@ -71,9 +72,8 @@ export function pgSearch(db: PgDb): SearchRepo {
     return s;
   };
   return {
-    // Accepts the reader's words (or, from older callers, the raw text, cut into words here).
-    async page(terms: string | readonly string[], filter, page) {
-      const q = tsqueryText(typeof terms === "string" ? wordsOf(terms) : terms);
+    async page(terms, filter, page) {
+      const q = queryText(tokenizer, terms);
       if (q === undefined) return { ids: [], count: 0 };
       const s = statements(filter);
       const params = {
