@@ -2,11 +2,13 @@
  * AppContext: every stateful part of Quire, built once by main.ts (or a test helper) and passed explicitly.
  * There are no module-level or per-owner singletons: two apps in one process (as in tests) share nothing.
  *
- * This file is the one place that picks implementations. Today every component is in-process, on the
- * embedded engine:
+ * This file is the one place that picks implementations. The engine follows DATABASE_URL: `postgres://…` or
+ * `postgresql://…` is Postgres (src/infra/postgres: a Bun.sql pool of DATABASE_POOL_SIZE, SERIALIZABLE units
+ * of work), anything else an SQLite file or `:memory:` (src/infra/sqlite, the embedded default). Every other
+ * component is in-process:
  *
  *   component   interface                              implementation
- *   store       Store (src/store)                      SQLite in-process (src/infra/sqlite): group commit
+ *   store       Store (src/store)                      SQLite in-process (group commit) or Postgres (pool)
  *   events      EventBus (src/lib/event-bus.ts)         in-process; listeners in src/listeners.ts
  *   history     TopicLog (src/lib/topic-history.ts)     in-process ring buffers per topic
  *   rateLimits  RateLimiter (src/lib/rate-limiter.ts)   in-process GCRA over a segmented LRU
@@ -19,14 +21,17 @@
  *   metrics     AppMetrics (src/http/metrics.ts)        this process's Prometheus registry
  *   passwords   Passwords (src/lib/password.ts)         argon2id at the configured cost
  *   backups     Backups (src/modules/backups/run.ts)    one backup at a time, by this server
- *   engine      EngineOps (src/store/ops.ts)            backups, size and upkeep of the SQLite file
+ *   engine      EngineOps (src/store/ops.ts)            SQLite: VACUUM INTO, WAL upkeep; Postgres: pg_dump, pool figures
  */
 import type { Config } from "./config.ts";
 import type { DomainEvent } from "./events.ts";
 import { type AppMetrics, createAppMetrics } from "./http/metrics.ts";
+import { postgresEngineOps } from "./infra/postgres/ops.ts";
+import { openPostgresStore } from "./infra/postgres/store.ts";
 import { sqliteEngineOps } from "./infra/sqlite/ops.ts";
 import { openSqliteStore } from "./infra/sqlite/store.ts";
 import { type Clock, systemClock } from "./lib/clock.ts";
+import { isPostgresUrl } from "./lib/database-url.ts";
 import { EventBus } from "./lib/event-bus.ts";
 import type { Logger } from "./lib/logger.ts";
 import { Passwords } from "./lib/password.ts";
@@ -42,7 +47,7 @@ import { RealtimeHub } from "./modules/realtime/hub.ts";
 import { SessionChecks } from "./modules/sessions/checks.ts";
 import { WebhookBreakers } from "./modules/webhooks/deliver.ts";
 import type { EngineOps } from "./store/ops.ts";
-import type { Store, WriteTx } from "./store/store.ts";
+import type { Store, TransactionHooks, WriteTx } from "./store/store.ts";
 
 export interface AppContext {
   readonly config: Readonly<Config>;
@@ -91,12 +96,7 @@ export async function createContext(
   const events = new EventBus<DomainEvent, WriteTx>({
     onHandlerError: (err, event) => log.error({ err, event: event.type }, "event handler failed"),
   });
-  const store = openSqliteStore({
-    url: config.DATABASE_URL,
-    hooks: events,
-    checkpointIntervalMs: options.checkpoints ? config.WAL_CHECKPOINT_INTERVAL_MS : 0,
-    log: log.child({ component: "store" }),
-  });
+  const { store, engine } = await openStore(config, log.child({ component: "store" }), events, options);
   const ctx: AppContext = {
     config,
     log,
@@ -136,7 +136,7 @@ export async function createContext(
     realtime: undefined as unknown as RealtimeHub,
     breakers: new WebhookBreakers(config),
     metrics: undefined as unknown as AppMetrics,
-    engine: sqliteEngineOps(store),
+    engine,
     readiness: { draining: false, migrated: false },
   };
   // These two read the rest of the context.
@@ -146,6 +146,36 @@ export async function createContext(
   registerListeners(ctx);
   registerJobHandlers(ctx);
   return ctx;
+}
+
+/** The store DATABASE_URL names, migrated, and what only its engine can do. */
+async function openStore(
+  config: Readonly<Config>,
+  log: Logger,
+  hooks: TransactionHooks,
+  options: ContextOptions,
+): Promise<{ store: Store; engine: EngineOps }> {
+  if (isPostgresUrl(config.DATABASE_URL)) {
+    const store = await openPostgresStore({
+      url: config.DATABASE_URL,
+      hooks,
+      poolSize: config.DATABASE_POOL_SIZE,
+      onWarning: (message, detail) => log.warn(detail ?? {}, message),
+    });
+    try {
+      return { store, engine: await postgresEngineOps(store, config.DATABASE_URL) };
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+  const store = openSqliteStore({
+    url: config.DATABASE_URL,
+    hooks,
+    checkpointIntervalMs: options.checkpoints ? config.WAL_CHECKPOINT_INTERVAL_MS : 0,
+    log,
+  });
+  return { store, engine: sqliteEngineOps(store) };
 }
 
 /** Finish queued writes and close the engine (after the server and the workers have stopped). */

@@ -24,10 +24,6 @@ export interface PoolOptions {
 
 export const DEFAULT_POOL_SIZE = 10;
 
-export function isPostgresUrl(url: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(url);
-}
-
 /**
  * The database is named explicitly from the URL: Bun would otherwise let a PGDATABASE in the environment
  * win over the URL's path, and a server must connect where its configuration says.

@@ -47,7 +47,7 @@ import type { ReservedSQL, SQL } from "bun";
 import type { DomainEvent } from "../../events.ts";
 import { StoreUnavailable } from "../../store/errors.ts";
 import type { Repos } from "../../store/repos.ts";
-import type { Store, StoreHealth, TransactionHooks, WriteTx } from "../../store/store.ts";
+import type { Store, StoreHealth, TransactionHooks, WriteOptions, WriteTx } from "../../store/store.ts";
 import { drizzleOn, openPool } from "./client.ts";
 import { isRetryable, normalisePostgresError } from "./errors.ts";
 import { applyMigrations } from "./migrate.ts";
@@ -78,6 +78,8 @@ export interface PostgresStats {
   inUse: number;
   /** Operations waiting for a connection because every one is held. */
   waiting: number;
+  /** Operations that had to wait for a connection (a counter). */
+  waits: number;
   /** Reads and units run, and those that failed (any error, the request's or the server's). */
   queries: number;
   queryErrors: number;
@@ -101,6 +103,12 @@ export interface PostgresStore extends Store {
   stats(): PostgresStats;
 }
 
+type Isolation = NonNullable<WriteOptions["isolation"]>;
+const BEGIN: Record<Isolation, string> = {
+  serializable: "isolation level serializable",
+  "read-committed": "isolation level read committed",
+};
+
 /** The serialized lane's advisory lock (see inLane): "quire un" in ASCII, apart from the migrations' lock. */
 export const UNIT_LANE_LOCK = 0x717569726520756en;
 /** Most lane units run under one hold of the lock before it is handed over. */
@@ -115,6 +123,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     poolSize,
     inUse: 0,
     waiting: 0,
+    waits: 0,
     queries: 0,
     queryErrors: 0,
     connectionErrors: 0,
@@ -149,6 +158,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
   let active = 0;
   const begin = () => {
+    if (active >= poolSize) stats.waits++;
     active++;
     stats.queries++;
   };
@@ -163,16 +173,17 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const inUnit = new AsyncLocalStorage<true>();
   const running = new Set<Promise<unknown>>();
 
-  /** One run of a unit in its own SERIALIZABLE transaction on `client`; its events, if it committed. */
+  /** One run of a unit in its own transaction on `client`; its events, if it committed. */
   async function runOnce<T>(
     client: SQL,
     work: (tx: WriteTx) => Promise<T>,
+    isolation: Isolation = "serializable",
   ): Promise<{ result: T; events: DomainEvent[] }> {
     const events: DomainEvent[] = [];
     begin();
     let failed = false;
     try {
-      const result = (await client.begin("isolation level serializable", (conn) => {
+      const result = (await client.begin(BEGIN[isolation], (conn) => {
         const tx: WriteTx = {
           ...createPostgresRepos(drizzleOn(conn), tokenizer),
           async emit(event) {
@@ -250,12 +261,16 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     }
   }
 
-  async function write<T>(work: (tx: WriteTx) => Promise<T>): Promise<T> {
+  async function write<T>(work: (tx: WriteTx) => Promise<T>, isolation: Isolation): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       let outcome: { result: T; events: DomainEvent[] };
       try {
         // While units are queued in the lane, new ones join it rather than race it for the same rows.
-        outcome = attempt === 1 && lane.length === 0 ? await runOnce(pool, work) : await inLane(work);
+        // A read-committed unit never joins it: it does not fail for serialization, so it never retries.
+        outcome =
+          isolation === "read-committed" || (attempt === 1 && lane.length === 0)
+            ? await runOnce(pool, work, isolation)
+            : await inLane(work);
       } catch (err) {
         if (isRetryable(err) && attempt < maxAttempts) {
           stats.retries++;
@@ -309,12 +324,12 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     pool,
     migrationsApplied,
     read,
-    write(work) {
+    write(work, options) {
       if (closing) return Promise.reject(new Error("the store is closed"));
       if (inUnit.getStore()) {
         return Promise.reject(new Error("store.write called inside a unit of work: pass its tx instead"));
       }
-      const unit = write(work);
+      const unit = write(work, options?.isolation ?? "serializable");
       running.add(unit);
       void unit.then(
         () => running.delete(unit),
