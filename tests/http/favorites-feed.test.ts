@@ -34,7 +34,7 @@ describe("POST/DELETE /api/articles/:slug/favorite", () => {
     expect(res.body).toEqual({ article: { ...a, favorited: true, favoritesCount: 1 } });
     const read = await t.request("GET", `/api/articles/${a.slug}`, { token: fan.token });
     expect(read.body.article).toMatchObject({ favorited: true, favoritesCount: 1 });
-    expect(count(t, "favorites where user_id = ?", fan.id)).toBe(1);
+    expect(await count(t, "favorites where user_id = ?", fan.id)).toBe(1);
   });
 
   test("favorite is idempotent; each user counts once", async () => {
@@ -81,7 +81,9 @@ describe("POST/DELETE /api/articles/:slug/favorite", () => {
     );
     expect(fav.map((r) => r.status)).toEqual(Array(40).fill(200));
     expect(storedCount(t, a.slug)).toBe(1);
-    expect(count(t, "favorites where article_id = (select id from articles where slug = ?)", a.slug)).toBe(1);
+    expect(
+      await count(t, "favorites where article_id = (select id from articles where slug = ?)", a.slug),
+    ).toBe(1);
     const read = await t.request("GET", `/api/articles/${a.slug}`);
     expect(read.body.article.favoritesCount).toBe(1);
 

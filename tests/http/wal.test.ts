@@ -26,7 +26,7 @@ test("5,000 writes through every RETURNING path leave the WAL bounded", async ()
     await favorite(t, users[(i + 2) % users.length]!.token, article.slug);
     writes += 3;
   }
-  expect(count(t, "articles")).toBeGreaterThan(1_600);
+  expect(await count(t, "articles")).toBeGreaterThan(1_600);
   // Auto-checkpoints every 1,000 pages (4 MB at 4 KiB pages) keep reusing the file from its start.
   const wal = statSync(`${file}-wal`).size;
   expect(wal).toBeLessThan(12 * 1024 * 1024);

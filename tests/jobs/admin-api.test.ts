@@ -17,7 +17,7 @@ describe("who may use the jobs API", () => {
       const editor = await t.request(method, path, { token: user.token });
       expect(editor.status).toBe(403);
       expect(editor.body).toEqual(envelope("admin", "forbidden"));
-      setRole(t, user.id, "viewer");
+      await setRole(t, user.id, "viewer");
       expect((await t.request(method, path, { token: user.token })).status).toBe(403);
     });
   }

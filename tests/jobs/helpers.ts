@@ -4,7 +4,7 @@ import { registerUser, setRole, type TestApp, type TestUser } from "../helpers/a
 /** Register a user and make it an admin (the token keeps working: the session cache is dropped). */
 export async function createAdmin(t: TestApp): Promise<TestUser> {
   const user = await registerUser(t);
-  setRole(t, user.id, "admin");
+  await setRole(t, user.id, "admin");
   return user;
 }
 

@@ -73,7 +73,7 @@ test("purge removes ended sessions, dead tokens, old jobs and deliveries, and ke
 
   const removed = await purgeExpired(t.ctx);
   expect(removed).toEqual({ sessions: 2, refreshTokens: 2, jobs: 2, webhookDeliveries: 1, audit: 1 });
-  expect(count(t, "audit_log")).toBe(1);
+  expect(await count(t, "audit_log")).toBe(1);
   const ids = (sql: string) =>
     t.sqlite
       .query<{ v: string }, []>(sql)
@@ -86,7 +86,7 @@ test("purge removes ended sessions, dead tokens, old jobs and deliveries, and ke
     "revoked-unused",
   ]);
   expect(ids("SELECT state AS v FROM jobs ORDER BY id")).toEqual(["done", "pending"]);
-  expect(count(t, "webhook_deliveries")).toBe(1);
+  expect(await count(t, "webhook_deliveries")).toBe(1);
 });
 
 test("large backlogs are purged in batches, all of them", async () => {
@@ -99,7 +99,7 @@ test("large backlogs are purged in batches, all of them", async () => {
   );
   const removed = await purgeExpired(t.ctx);
   expect(removed.jobs).toBe(4500);
-  expect(count(t, "jobs where type = 'bulk'")).toBe(0);
+  expect(await count(t, "jobs where type = 'bulk'")).toBe(0);
 });
 
 test("housekeeping runs as recurring jobs: checkpoint and optimize on a WAL file", async () => {

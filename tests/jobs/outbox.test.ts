@@ -19,10 +19,10 @@ describe("outbox", () => {
     const t = await createTestApp();
     let seenInsideTransaction = -1;
     const off = t.ctx.events.on({
-      inTransaction(_tx, e) {
+      async inTransaction(tx, e) {
         if (e.type !== "user.created") return;
         // The mail handler (registered first) has enqueued the job inside this transaction…
-        seenInsideTransaction = count(t, "jobs where type = 'mail.welcome'");
+        seenInsideTransaction = await tx.jobs.count({ type: "mail.welcome" });
         // …and now the write fails after it.
         throw new Error("simulated failure after the insert");
       },
@@ -34,12 +34,12 @@ describe("outbox", () => {
     expect(res.status).toBe(500);
     expect(res.body).toEqual({ errors: { server: ["internal error"] } });
     expect(seenInsideTransaction).toBe(1);
-    expect(count(t, "users where username = ?", username)).toBe(0);
-    expect(count(t, "jobs")).toBe(0);
+    expect(await count(t, "users where username = ?", username)).toBe(0);
+    expect(await count(t, "jobs")).toBe(0);
 
     off();
     await registerUser(t, { username });
-    expect(count(t, "jobs where type = 'mail.welcome'")).toBe(1);
+    expect(await count(t, "jobs where type = 'mail.welcome'")).toBe(1);
   });
 
   test("a failed registration (taken username) enqueues nothing", async () => {
@@ -51,7 +51,7 @@ describe("outbox", () => {
       },
     });
     expect(res.status).toBe(409);
-    expect(count(t, "jobs")).toBe(1);
+    expect(await count(t, "jobs")).toBe(1);
   });
 });
 
@@ -126,6 +126,6 @@ describe("email", () => {
     await t.ctx.jobs.runDue();
     expect(jobsOfType(t, "mail.welcome")[0]!.state).toBe("done");
     expect(logLines(t).filter((l) => l.mail)).toHaveLength(0);
-    expect(row(t, "select count(*) as n from jobs where state = 'dead'")).toEqual({ n: 0 });
+    expect(await row(t, "select count(*) as n from jobs where state = 'dead'")).toEqual({ n: 0 });
   });
 });

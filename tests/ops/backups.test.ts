@@ -116,7 +116,7 @@ describe("POST/GET /api/admin/backups", () => {
   const setup = async (dir: string) => {
     const t = await fileApp(dir);
     const admin = await registerUser(t);
-    setRole(t, admin.id, "admin");
+    await setRole(t, admin.id, "admin");
     const editor = await registerUser(t);
     return { t, admin, editor };
   };
@@ -174,7 +174,7 @@ describe("POST/GET /api/admin/backups", () => {
       const { t, admin } = await setup(dir);
       const res = await t.request("POST", "/api/admin/backups", { token: admin.token });
       expect(res.status).toBe(201);
-      expect(count(t, "audit_log where action = 'backup.created'")).toBe(1);
+      expect(await count(t, "audit_log where action = 'backup.created'")).toBe(1);
       // Fill up to the cap with files named like manual backups.
       const backups = join(dir, "backups");
       for (let i = 1; i < MAX_MANUAL_BACKUPS; i++) {

@@ -25,12 +25,12 @@ const bigArticle = (title: string) => ({
 });
 
 async function expectWriteRefused(t: TestApp, token: string) {
-  const before = count(t, "articles");
+  const before = await count(t, "articles");
   const res = await t.request("POST", "/api/articles", { token, body: bigArticle("Refused") });
   expect(res.status).toBe(503);
   expect(res.headers.get("retry-after")).toBe("30");
   expect(res.body).toEqual(notWritable);
-  expect(count(t, "articles")).toBe(before);
+  expect(await count(t, "articles")).toBe(before);
   // The connection is not left inside the failed transaction.
   expect(t.sqlite.inTransaction).toBe(false);
 }

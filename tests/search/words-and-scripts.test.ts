@@ -174,13 +174,13 @@ describe("re-indexing articles indexed before character pairs", () => {
     );
     t.sqlite.run("delete from jobs where type = ?", [SEARCH_REINDEX]);
     t.sqlite.run(migration);
-    expect(count(t, "jobs where type = ? and state = 'pending'", SEARCH_REINDEX)).toBe(1);
+    expect(await count(t, "jobs where type = ? and state = 'pending'", SEARCH_REINDEX)).toBe(1);
 
     await t.ctx.jobs.start();
     try {
       for (
         let i = 0;
-        i < 200 && count(t, "jobs where type = ? and state = 'done'", SEARCH_REINDEX) === 0;
+        i < 200 && (await count(t, "jobs where type = ? and state = 'done'", SEARCH_REINDEX)) === 0;
         i++
       ) {
         await Bun.sleep(10);
@@ -188,7 +188,7 @@ describe("re-indexing articles indexed before character pairs", () => {
     } finally {
       await t.ctx.jobs.stop();
     }
-    expect(count(t, "jobs where type = ? and state = 'done'", SEARCH_REINDEX)).toBe(1);
+    expect(await count(t, "jobs where type = ? and state = 'done'", SEARCH_REINDEX)).toBe(1);
     t.ctx.caches.lists.clear();
     expect(await find("本語")).toEqual(only("japanese"));
     expect(await find("hel")).toEqual(only("hello", "help"));

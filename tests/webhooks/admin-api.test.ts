@@ -24,7 +24,7 @@ describe("who may manage webhooks", () => {
       const res = await t.request(method, path, { token: user.token, body: payload });
       expect(res.status).toBe(403);
       expect(res.body).toEqual(envelope("admin", "forbidden"));
-      expect(count(t, "webhooks")).toBe(1);
+      expect(await count(t, "webhooks")).toBe(1);
     });
   }
 });
@@ -80,8 +80,8 @@ describe("endpoints", () => {
     const del = await t.request("DELETE", "/api/admin/webhooks/1", { token: admin.token });
     expect(del.status).toBe(204);
     expect(del.text).toBe("");
-    expect(count(t, "webhooks")).toBe(0);
-    expect(count(t, "webhook_deliveries")).toBe(0);
+    expect(await count(t, "webhooks")).toBe(0);
+    expect(await count(t, "webhook_deliveries")).toBe(0);
     const audit = t.sqlite
       .query(
         "SELECT action, actor_id, target_id, detail FROM audit_log WHERE action LIKE 'webhook.%' ORDER BY id",
@@ -132,7 +132,7 @@ describe("endpoints", () => {
       expect(res.status).toBe(422);
       expect(Object.keys(res.body.errors)).toEqual([field]);
     }
-    expect(count(t, "webhooks")).toBe(0);
+    expect(await count(t, "webhooks")).toBe(0);
   });
 
   test("at most 50 endpoints", async () => {
@@ -143,7 +143,7 @@ describe("endpoints", () => {
     const res = await t.request("POST", "/api/admin/webhooks", { token: admin.token, body });
     expect(res.status).toBe(422);
     expect(res.body).toEqual(envelope("webhooks", "limit of 50 endpoints reached"));
-    expect(count(t, "webhooks")).toBe(50);
+    expect(await count(t, "webhooks")).toBe(50);
   });
 });
 
@@ -183,7 +183,7 @@ describe("SSRF: URLs that reach inside are refused at registration", () => {
       });
       expect(res.status).toBe(422);
       expect(res.body).toEqual(envelope("url", message));
-      expect(count(t, "webhooks")).toBe(0);
+      expect(await count(t, "webhooks")).toBe(0);
     });
   }
 

@@ -299,5 +299,5 @@ test("the SSRF check runs again at delivery: an endpoint that now points inside 
     state: "dead",
     last_error: "url resolves to a non-public address (loopback)",
   });
-  expect(count(t, "webhook_deliveries where ok = 0")).toBe(1);
+  expect(await count(t, "webhook_deliveries where ok = 0")).toBe(1);
 });
