@@ -61,15 +61,13 @@ describe("admin API", () => {
       percentage: 25,
       source: "database",
     });
-    expect(t.sqlite.query("SELECT name, enabled, percentage FROM flags").all()).toEqual([
+    expect(await t.db.all("SELECT name, enabled, percentage FROM flags")).toEqual([
       { name: "comments", enabled: 1, percentage: 25 },
     ]);
     expect(
-      t.sqlite
-        .query(
-          "SELECT action, actor_id, target_type, target_id, detail FROM audit_log WHERE action = 'flag.changed'",
-        )
-        .all(),
+      await t.db.all(
+        "SELECT action, actor_id, target_type, target_id, detail FROM audit_log WHERE action = 'flag.changed'",
+      ),
     ).toEqual([
       {
         action: "flag.changed",
@@ -96,7 +94,7 @@ describe("admin API", () => {
     const unknown = await patch(t, admin.token, "teleport", { enabled: true });
     expect(unknown.status).toBe(404);
     expect(unknown.body).toEqual(envelope("flag", "not found"));
-    expect(t.sqlite.query("SELECT name, enabled, percentage FROM flags").all()).toEqual([
+    expect(await t.db.all("SELECT name, enabled, percentage FROM flags")).toEqual([
       { name: "comments", enabled: 1, percentage: 25 },
     ]);
   });
@@ -122,7 +120,7 @@ describe("registration", () => {
 
   test("the environment override wins over the database", async () => {
     const t = await createTestApp({ QUIRE_FLAG_REGISTRATION: "off" });
-    t.sqlite.run("INSERT INTO flags (name, enabled, percentage) VALUES ('registration', 1, 100)");
+    await t.db.run("INSERT INTO flags (name, enabled, percentage) VALUES ('registration', true, 100)");
     const res = await signUp(t);
     expect(res.status).toBe(403);
     expect(await count(t, "users")).toBe(0);

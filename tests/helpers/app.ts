@@ -68,6 +68,12 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** Raw SQL on a context's database (./test-db.ts); close it when done (Postgres holds a connection). */
+export const testDbOf = (ctx: AppContext): TestDb =>
+  ctx.store.engine === "postgres"
+    ? postgresTestDb(ctx.config.DATABASE_URL)
+    : sqliteTestDb(() => sqliteOf(ctx));
+
 /** Postgres test apps not yet closed, with the test file that made each. */
 const open = new Map<TestApp, string>();
 
@@ -106,8 +112,7 @@ export async function createTestApp(overrides: Record<string, string> = {}): Pro
   const clock = new FakeClock(Date.now());
   const ctx = await createContext(config, log, { clock });
   const app = createApp(ctx);
-  const db =
-    ctx.store.engine === "postgres" ? postgresTestDb(config.DATABASE_URL) : sqliteTestDb(() => sqliteOf(ctx));
+  const db = testDbOf(ctx);
 
   const buildRequest = (method: string, path: string, options: RequestOptions = {}) => {
     const headers = new Headers();

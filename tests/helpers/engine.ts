@@ -7,7 +7,7 @@
  * A test that exercises something only one engine has (SQLite's WAL, checkpoints, VACUUM INTO, FTS5 plans;
  * Postgres's pool, advisory locks) says so with `onlyOn("sqlite")` and one line of why.
  */
-import { describe } from "bun:test";
+import { describe, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,6 +24,8 @@ export const testEngine: Engine = parseEngine(process.env.TEST_ENGINE);
 
 /** `describe` on one engine, skipped (and named as skipped) on the other. */
 export const onlyOn = (engine: Engine) => (testEngine === engine ? describe : describe.skip);
+/** `test` on one engine, skipped on the other. */
+export const testOnlyOn = (engine: Engine) => (testEngine === engine ? test : test.skip);
 
 /**
  * A DATABASE_URL of its own for a process a test starts (the binary, `quire serve`, the CLI): a file in a new

@@ -42,19 +42,22 @@ export function sqliteTestDb(connection: () => Database): TestDb {
   };
 }
 
-/** `?` → `$n`, outside quoted strings and identifiers. */
+/** `?` → `$n` and `?n` → `$n` (SQLite's numbered form), outside quoted strings and identifiers. */
 export function numberPlaceholders(sql: string): string {
   let n = 0;
   let out = "";
   let quote: string | undefined;
-  for (const c of sql) {
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i]!;
     if (quote) {
       if (c === quote) quote = undefined;
       out += c;
     } else if (c === "'" || c === '"') {
       quote = c;
       out += c;
-    } else out += c === "?" ? `$${++n}` : c;
+    } else if (c === "?") {
+      out += /[0-9]/.test(sql[i + 1] ?? "") ? "$" : `$${++n}`;
+    } else out += c;
   }
   return out;
 }

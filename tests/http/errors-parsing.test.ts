@@ -411,7 +411,7 @@ describe("routing and unexpected failures", () => {
   test("an unexpected failure → generic 500 envelope, logged, nothing internal in the body", async () => {
     const t = await createTestApp({ LOG_LEVEL: "error" });
     const u = await registerUser(t);
-    t.sqlite.close(); // every query now throws
+    await t.db.run("alter table tags rename to tags_gone"); // the tag list's query now fails
     const res = await t.request("GET", "/api/tags", { token: u.token });
     expectEnvelope(res, 500);
     expect(res.body).toEqual(envelope("server", "internal error"));

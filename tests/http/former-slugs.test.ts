@@ -36,13 +36,13 @@ async function rename(slug: string, title: string): Promise<string> {
   return res.body.article.slug;
 }
 
-const formerSlugs = (slug: string) =>
-  t.sqlite
-    .query<{ slug: string }, [string]>(
+const formerSlugs = async (slug: string) =>
+  (
+    await t.db.all<{ slug: string }>(
       "select f.slug from former_slugs f join articles a on a.id = f.article_id where a.slug = ? order by f.slug",
+      slug,
     )
-    .all(slug)
-    .map((r) => r.slug);
+  ).map((r) => r.slug);
 
 describe("GET a former slug", () => {
   test("301 to the current slug, with Location, the envelope and no-cache; the article itself is unchanged", async () => {
@@ -63,7 +63,7 @@ describe("GET a former slug", () => {
     const current = await t.request("GET", `/api/articles/${now}`);
     expect(current.status).toBe(200);
     expect(current.body.article).toMatchObject({ slug: now, title: `Second ${word}` });
-    expect(formerSlugs(now)).toEqual([a.slug]);
+    expect(await formerSlugs(now)).toEqual([a.slug]);
   });
 
   test("a chain of renames resolves in one hop, from every former slug", async () => {
@@ -76,7 +76,7 @@ describe("GET a former slug", () => {
       const res = await t.request("GET", `/api/articles/${old}`);
       expect([res.status, res.headers.get("location")]).toEqual([301, `/api/articles/${d}`]);
     }
-    expect(formerSlugs(d)).toEqual([a.slug, b, c].sort());
+    expect(await formerSlugs(d)).toEqual([a.slug, b, c].sort());
   });
 
   test("renaming back to a former slug makes it live again (and the slug it leaves redirects)", async () => {
@@ -87,7 +87,7 @@ describe("GET a former slug", () => {
     expect((await t.request("GET", `/api/articles/${a.slug}`)).status).toBe(200);
     const res = await t.request("GET", `/api/articles/${b}`);
     expect([res.status, res.headers.get("location")]).toEqual([301, `/api/articles/${a.slug}`]);
-    expect(formerSlugs(a.slug)).toEqual([b]);
+    expect(await formerSlugs(a.slug)).toEqual([b]);
   });
 
   test("comments: 301 to the current slug's comments, keeping the page query", async () => {
@@ -164,7 +164,7 @@ describe("a live slug wins over a former one", () => {
     const res = await t.request("GET", `/api/articles/${first.slug}`);
     expect(res.status).toBe(200);
     expect(res.body.article).toMatchObject({ slug: first.slug, author: { username: reader.username } });
-    expect(formerSlugs(renamed)).toEqual([]);
+    expect(await formerSlugs(renamed)).toEqual([]);
     expect(await count(t, "former_slugs where slug = ?", first.slug)).toBe(0);
   });
 

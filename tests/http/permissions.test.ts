@@ -281,7 +281,7 @@ describe("tokens of deleted or ended accounts", () => {
     const t = await createTestApp();
     const u = await registerUser(t);
     expect((await t.request("GET", "/api/user", { token: u.token })).status).toBe(200);
-    t.sqlite.query("delete from users where id = ?").run(u.id);
+    await t.db.run("delete from users where id = ?", u.id);
     t.ctx.sessions.cache.clear();
     const res = await t.request("GET", "/api/user", { token: u.token });
     expect(res.status).toBe(401);

@@ -115,9 +115,10 @@ describe("token lifetime and the session", () => {
   test("no token outlives its session: exp is capped at the session's end, then it has expired", async () => {
     const d = await createTestApp({ SESSION_TTL_SECONDS: "1000", REFRESH_TTL_SECONDS: "900" });
     const u = await registerUser(d);
-    const session = d.sqlite
-      .query<{ expires_at: number }, [number]>("select expires_at from sessions where user_id = ?")
-      .get(u.id)!;
+    const session = (await d.db.get<{ expires_at: number }>(
+      "select expires_at from sessions where user_id = ?",
+      u.id,
+    ))!;
     expect(expOf(u.token)).toBe(Math.floor(session.expires_at / 1000));
     // A refresh half-way through issues a token that still ends with the session, not 30 days later.
     d.clock.advance(500_000);
@@ -128,11 +129,10 @@ describe("token lifetime and the session", () => {
       body: { refreshToken: login.body.user.refreshToken },
     });
     expect(refreshed.status).toBe(200);
-    const second = d.sqlite
-      .query<{ expires_at: number }, [number]>(
-        "select expires_at from sessions where user_id = ? order by expires_at desc limit 1",
-      )
-      .get(u.id)!;
+    const second = (await d.db.get<{ expires_at: number }>(
+      "select expires_at from sessions where user_id = ? order by expires_at desc limit 1",
+      u.id,
+    ))!;
     expect(expOf(refreshed.body.user.token)).toBe(Math.floor(second.expires_at / 1000));
     d.clock.advance(501_000);
     const res = await d.request("GET", "/api/user", { token: u.token });

@@ -208,7 +208,7 @@ describe("POST /api/users/login", () => {
 
   test("a suspended account cannot log in and its tokens stop working", async () => {
     const u = await registerUser(t);
-    t.sqlite.query("update users set suspended = 1 where id = ?").run(u.id);
+    await t.db.run("update users set suspended = true where id = ?", u.id);
     t.ctx.sessions.cache.clear();
     const res = await t.request("POST", "/api/users/login", {
       body: { user: { email: u.email, password: u.password } },

@@ -30,7 +30,7 @@ describe("security headers", () => {
       expect(res.status).toBeLessThan(500);
       expectSecurityHeaders(res.headers);
     }
-    t.sqlite.close(); // every query now throws: a genuine internal error
+    await t.db.run("alter table tags rename to tags_gone"); // a tag filter now fails: a genuine internal error
     const broken = await t.request("GET", `/api/articles?tag=uncached${Date.now()}`);
     expect(broken.status).toBe(500);
     expect(broken.body).toEqual({ errors: { server: ["internal error"] } });
@@ -167,7 +167,7 @@ describe("request bodies", () => {
     const t = await createTestApp();
     const user = await registerUser(t);
     const before = JSON.stringify([
-      t.sqlite.query("select * from users").all(),
+      await t.db.all("select * from users order by id"),
       await count(t, "articles"),
       await count(t, "refresh_tokens"),
     ]);
@@ -176,7 +176,7 @@ describe("request bodies", () => {
     expect(Object.keys(res.body.errors)).toContain(field);
     expect(
       JSON.stringify([
-        t.sqlite.query("select * from users").all(),
+        await t.db.all("select * from users order by id"),
         await count(t, "articles"),
         await count(t, "refresh_tokens"),
       ]),

@@ -45,7 +45,7 @@ describe("endpoints", () => {
     });
     expect(hook.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
     expect(Buffer.from(hook.secret.slice(6), "base64")).toHaveLength(32);
-    expect(t.sqlite.query("SELECT secret FROM webhooks").get()).toEqual({ secret: hook.secret });
+    expect(await t.db.get("SELECT secret FROM webhooks")).toEqual({ secret: hook.secret });
 
     const masked = `whsec_********${hook.secret.slice(-4)}`;
     const list = await t.request("GET", "/api/admin/webhooks", { token: admin.token });
@@ -68,8 +68,8 @@ describe("endpoints", () => {
     const t = await createTestApp();
     const admin = await createAdmin(t);
     await t.request("POST", "/api/admin/webhooks", { token: admin.token, body });
-    t.sqlite.run(
-      "INSERT INTO webhook_deliveries (webhook_id, message_id, event, attempt, ok) VALUES (1, 'msg_1', 'article.created', 1, 1)",
+    await t.db.run(
+      "INSERT INTO webhook_deliveries (webhook_id, message_id, event, attempt, ok) VALUES (1, 'msg_1', 'article.created', 1, true)",
     );
     const deliveries = await t.request("GET", "/api/admin/webhooks/1/deliveries", { token: admin.token });
     expect(deliveries.body).toMatchObject({
@@ -82,11 +82,9 @@ describe("endpoints", () => {
     expect(del.text).toBe("");
     expect(await count(t, "webhooks")).toBe(0);
     expect(await count(t, "webhook_deliveries")).toBe(0);
-    const audit = t.sqlite
-      .query(
-        "SELECT action, actor_id, target_id, detail FROM audit_log WHERE action LIKE 'webhook.%' ORDER BY id",
-      )
-      .all();
+    const audit = await t.db.all(
+      "SELECT action, actor_id, target_id, detail FROM audit_log WHERE action LIKE 'webhook.%' ORDER BY id",
+    );
     expect(audit).toEqual([
       {
         action: "webhook.created",
@@ -139,7 +137,7 @@ describe("endpoints", () => {
     const t = await createTestApp();
     const admin = await createAdmin(t);
     for (let i = 0; i < 50; i++)
-      t.sqlite.run("INSERT INTO webhooks (url, events, secret) VALUES ('https://a.example', '[]', 's')");
+      await t.db.run("INSERT INTO webhooks (url, events, secret) VALUES ('https://a.example', '[]', 's')");
     const res = await t.request("POST", "/api/admin/webhooks", { token: admin.token, body });
     expect(res.status).toBe(422);
     expect(res.body).toEqual(envelope("webhooks", "limit of 50 endpoints reached"));
