@@ -3,8 +3,9 @@
  * (`quire backup`, or the server's `$DATA_DIR/backups/*.dump`), with every Quire server stopped.
  *
  * Order, each step able to stop the restore before anything changed:
- *   1. pg_restore reads the archive's table of contents, which holds Quire's migrations table, and the
- *      backup is not newer than this binary (its migrations ≤ the embedded ones);
+ *   1. pg_restore reads the whole archive (every data block decompressed, as a restore would), its table of
+ *      contents holds Quire's migrations table, and the backup is not newer than this binary (its
+ *      migrations ≤ the embedded ones);
  *   2. no Quire process is connected to the database (pg_stat_activity, application_name "quire"), unless
  *      --force;
  *   3. the current content is kept: pg_dump into `$DATA_DIR/pre-restore-<time>.dump`;
@@ -53,6 +54,13 @@ async function verifyArchive(url: string, file: string): Promise<{ migrations: n
   }
   if (!/TABLE DATA drizzle __drizzle_migrations\b/.test(toc))
     throw new Refused(`${file} is not a Quire database (no migrations table)`);
+  try {
+    // The whole archive as a script, thrown away: a damaged block fails here, before anything is dropped.
+    await runPgTool("pg_restore", ["--file=/dev/null", file], url, manual);
+  } catch (err) {
+    if (err instanceof PgToolFailed) throw new Refused(`${file} is damaged (${err.message})`);
+    throw err;
+  }
   const data = await runPgTool(
     "pg_restore",
     ["--data-only", "--schema=drizzle", "--table=__drizzle_migrations", "--file=-", file],

@@ -57,7 +57,7 @@ export interface TestApp {
   /** Raw SQL on the app's database, the same on both engines (./test-db.ts). */
   db: TestDb;
   /** SQLite's connection (the store writes on it): only for tests of what SQLite alone has. */
-  readonly sqlite: Database;
+  sqlite: Database;
   clock: FakeClock;
   /** Every log line the app wrote (empty unless LOG_LEVEL is overridden). */
   logs: string[];
@@ -67,6 +67,15 @@ export interface TestApp {
   /** Stop the app's workers and close its database (Postgres: drop it). Idempotent. */
   close(): Promise<void>;
 }
+
+const notSqlite = () =>
+  new Proxy({} as Database, {
+    get() {
+      throw new Error(
+        'this test uses SQLite\'s connection: mark it onlyOn("sqlite") (tests/helpers/engine.ts)',
+      );
+    },
+  });
 
 /** Raw SQL on a context's database (./test-db.ts); close it when done (Postgres holds a connection). */
 export const testDbOf = (ctx: AppContext): TestDb =>
@@ -148,9 +157,8 @@ export async function createTestApp(overrides: Record<string, string> = {}): Pro
     ctx,
     engine: ctx.store.engine,
     db,
-    get sqlite() {
-      return sqliteOf(ctx);
-    },
+    // On Postgres a stand-in that fails on use, not on read: test helpers spread `t` into new objects.
+    sqlite: ctx.store.engine === "sqlite" ? sqliteOf(ctx) : notSqlite(),
     clock,
     logs,
     request,

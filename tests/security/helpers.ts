@@ -30,7 +30,5 @@ export async function createPeerTestApp(overrides: Record<string, string> = {}):
     }
     return { status: res.status, body, text, headers: res.headers };
   };
-  // Copied by descriptor, not spread: spreading would read `sqlite`, which throws on Postgres.
-  const copy = Object.defineProperties({}, Object.getOwnPropertyDescriptors(t)) as TestApp;
-  return Object.assign(copy, { app: app as unknown as TestApp["app"], request });
+  return { ...t, app: app as unknown as TestApp["app"], request };
 }

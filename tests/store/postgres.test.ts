@@ -92,6 +92,28 @@ onlyOn("postgres")("postgres engine", () => {
     });
   });
 
+  test("a lock held elsewhere: the write gives up after lock_timeout with StoreUnavailable(busy), then works", async () => {
+    const db = await fresh();
+    const store = await open(db.url, { lockTimeoutMs: 200 });
+    const other = new SQL({ url: db.url, max: 1 });
+    try {
+      // An operator's session holding the users table, as SQLite's other process holds the write lock.
+      const held = other.begin(async (tx) => {
+        await tx`lock table users in exclusive mode`;
+        await Bun.sleep(1_000);
+      });
+      await Bun.sleep(100);
+      const err = await addUser(store, "blocked").catch((e) => e);
+      expect(err).toBeInstanceOf(StoreUnavailable);
+      expect(err.reason).toBe("busy");
+      await held;
+      expect((await addUser(store, "later")).username).toBe("later");
+      expect(await store.read.users.byUsername("blocked")).toBeUndefined();
+    } finally {
+      await other.close();
+    }
+  });
+
   test("driver errors map to the engine-neutral ones; anything else passes through", () => {
     const server = (errno: string, extra: Record<string, string> = {}) =>
       new SQL.PostgresError("x", { code: "ERR_POSTGRES_SERVER_ERROR", errno, ...extra });

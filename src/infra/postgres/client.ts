@@ -18,6 +18,12 @@ export interface PoolOptions {
   idleTimeoutSeconds?: number;
   /** Shown in pg_stat_activity. */
   applicationName?: string;
+  /**
+   * How long a statement waits for a row or table lock before it fails with 55P03 (StoreUnavailable "busy",
+   * 503 with Retry-After), as SQLite's busy_timeout bounds a wait for its write lock: a session left holding
+   * a lock (an operator's psql) must not hang every request behind it. Default 5000; 0 waits forever.
+   */
+  lockTimeoutMs?: number;
   /** A connection closed or failed to open (for the log and metrics). */
   onClose?: (err: Error) => void;
 }
@@ -38,7 +44,10 @@ export function openPool(options: PoolOptions): SQL {
     max: Math.max(1, options.poolSize ?? DEFAULT_POOL_SIZE),
     connectionTimeout: options.connectTimeoutSeconds ?? 10,
     idleTimeout: options.idleTimeoutSeconds ?? 60,
-    connection: { application_name: options.applicationName ?? "quire" },
+    connection: {
+      application_name: options.applicationName ?? "quire",
+      lock_timeout: String(Math.max(0, Math.trunc(options.lockTimeoutMs ?? 5000))),
+    },
     onclose: options.onClose ? (err) => err && options.onClose?.(err) : undefined,
   });
 }

@@ -36,6 +36,9 @@ export async function applyMigrations(pool: SQL, folder = migrationsFolder): Pro
   const conn = await pool.reserve();
   try {
     await conn.unsafe(`select pg_advisory_lock(${MIGRATION_LOCK})`);
+    // A migration may wait for running servers' locks as long as it takes (the pool's lock_timeout is for
+    // requests); reset afterwards, as the connection goes back to the pool.
+    await conn.unsafe("set lock_timeout = 0");
     try {
       const before = await appliedCount(conn);
       await migrate(drizzleOn(conn), { migrationsFolder: folder });
@@ -43,6 +46,7 @@ export async function applyMigrations(pool: SQL, folder = migrationsFolder): Pro
     } finally {
       // A dead connection has already lost the lock with its session; its error is the one to report.
       await conn.unsafe(`select pg_advisory_unlock(${MIGRATION_LOCK})`).catch(() => undefined);
+      await conn.unsafe("reset lock_timeout").catch(() => undefined);
     }
   } finally {
     await conn.release();

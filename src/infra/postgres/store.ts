@@ -62,6 +62,8 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   connectTimeoutSeconds?: number;
   idleTimeoutSeconds?: number;
+  /** How long a statement waits for a lock before StoreUnavailable("busy") (./client.ts; default 5000). */
+  lockTimeoutMs?: number;
   /** Apply drizzle/pg migrations on open (default true; `quire migrate` and tests may do it apart). */
   migrate?: boolean;
   /** Runs of one unit that keeps meeting serialization failures before it gives up (default 10). */
@@ -138,6 +140,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     poolSize,
     connectTimeoutSeconds: options.connectTimeoutSeconds,
     idleTimeoutSeconds: options.idleTimeoutSeconds,
+    lockTimeoutMs: options.lockTimeoutMs,
     onClose(err) {
       const code = (err as { code?: string }).code;
       // Idle and lifetime expiry are the pool's own housekeeping, not failures.
