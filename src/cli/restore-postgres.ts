@@ -98,7 +98,7 @@ export async function restorePostgres(
       where datname = current_database() and pid <> pg_backend_pid() and application_name = 'quire'`;
     if (Number(busy?.n) > 0 && !options.force)
       throw new Refused(
-        `${database}: ${busy?.n} connection(s) of a Quire process are open: stop every server first (or --force)`,
+        `a Quire server is using ${database} (${busy?.n} connections): stop it first (or --force if none runs)`,
       );
     const [present] = await pool`select to_regclass('public.users') is not null as yes`;
     let kept: string | undefined;

@@ -7,11 +7,11 @@ import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SQL } from "bun";
 import { runPgTool, splitPassword } from "../../src/infra/postgres/dump.ts";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { testEngine } from "../helpers/engine.ts";
 import { testPostgres } from "../helpers/postgres.ts";
+import { postgresTestDb, sqliteTestDb, type TestDb } from "../helpers/test-db.ts";
 
 /** The value of one series in Prometheus text, e.g. `metric(text, "http_requests_total", {route: "/x"})`. */
 export function metric(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -72,35 +72,41 @@ export async function backupProblem(): Promise<string | undefined> {
   return undefined;
 }
 
-/** What a backup file holds: whether it reads back whole, and how many articles. */
-export async function inspectBackup(file: string): Promise<{ valid: boolean; articles: number }> {
+/**
+ * Read a backup file with SQL, as the run's engine restores it: SQLite opens the file (after PRAGMA
+ * integrity_check passes); Postgres restores the archive into an empty scratch database in one transaction
+ * that stops at the first error (dropped afterwards). Throws if the backup does not read back whole.
+ */
+export async function withBackup<T>(file: string, read: (db: TestDb) => Promise<T>): Promise<T> {
   if (testEngine === "sqlite") {
     const db = new Database(file, { readonly: true });
     try {
       const integrity = db.query<{ integrity_check: string }, []>("PRAGMA integrity_check").all();
-      return {
-        valid: integrity.length === 1 && integrity[0]!.integrity_check === "ok",
-        articles: db.query<{ n: number }, []>("SELECT count(*) AS n FROM articles").get()!.n,
-      };
+      if (integrity.length !== 1 || integrity[0]!.integrity_check !== "ok")
+        throw new Error(`${file} fails integrity_check: ${JSON.stringify(integrity)}`);
+      return await read(sqliteTestDb(() => db));
     } finally {
       db.close();
     }
   }
-  // Restored into an empty scratch database, in one transaction that stops at the first error.
   const pg = (await testPostgres())!;
   const scratch = await pg.emptyDatabase();
+  const db = postgresTestDb(scratch.url);
   try {
     const args = ["--single-transaction", "--exit-on-error", "--no-owner", "--no-privileges"];
     const target = `--dbname=${splitPassword(scratch.url).url}`;
     await runPgTool("pg_restore", [...args, target, file], scratch.url, "");
-    const sql = new SQL({ url: scratch.url, max: 1 });
-    try {
-      const [row] = await sql`select count(*)::int as n from articles`;
-      return { valid: true, articles: Number(row?.n) };
-    } finally {
-      await sql.close();
-    }
+    return await read(db);
   } finally {
+    await db.close();
     await pg.dropDatabase(scratch.name);
   }
+}
+
+/** What a backup file holds: that it reads back whole, and how many articles. */
+export function inspectBackup(file: string): Promise<{ valid: boolean; articles: number }> {
+  return withBackup(file, async (db) => ({
+    valid: true,
+    articles: (await db.get<{ n: number }>("SELECT count(*) AS n FROM articles"))!.n,
+  }));
 }
