@@ -165,6 +165,9 @@ describe("graceful shutdown", () => {
     console.log(
       `shutdown: ${answered}/${IN_FLIGHT} in-flight requests answered 201 after SIGTERM, exit ${code}`,
     );
+    // Anything but 201 is explained by the server's error lines (for a failure in CI).
+    const errors = server.stdout.text.split("\n").filter((l) => /"level":(50|60)/.test(l));
+    if (errors.length > 0) console.error(`server errors:\n${errors.join("\n")}`);
     expect(statuses.filter((s) => s !== 201)).toEqual([]);
     expect(code).toBe(0);
     expect(server.stdout.text).toContain('"msg":"stopped"');
