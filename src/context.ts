@@ -2,12 +2,14 @@
  * AppContext: every stateful part of Quire, built once by main.ts (or a test helper) and passed explicitly.
  * There are no module-level or per-owner singletons: two apps in one process (as in tests) share nothing.
  *
- * This file is the one place that picks implementations. Every component is in-process, on the embedded
- * engine, unless REDIS_URL is set: then the ones marked * are shared by every node through Redis or Valkey
- * (src/infra/redis/cluster.ts), and this process is one node of a cluster.
+ * This file is the one place that picks implementations. The engine follows DATABASE_URL: `postgres://…` or
+ * `postgresql://…` is Postgres (src/infra/postgres: a Bun.sql pool of DATABASE_POOL_SIZE, SERIALIZABLE units
+ * of work), anything else an SQLite file or `:memory:` (src/infra/sqlite, the embedded default). Every other
+ * component is in-process unless REDIS_URL is set: then the ones marked * are shared by every node through
+ * Redis or Valkey (src/infra/redis/cluster.ts), and this process is one node of a cluster.
  *
  *   component   interface                              implementation
- *   store       Store (src/store)                      SQLite in-process (src/infra/sqlite): group commit
+ *   store       Store (src/store)                      SQLite in-process (group commit) or Postgres (pool)
  *   events*     EventBus (src/lib/event-bus.ts)         in-process; listeners in src/listeners.ts;
  *                                                        cluster: replicated, acknowledged (redis/bus.ts)
  *   history*    TopicLog (src/lib/topic-history.ts)     in-process ring buffers per topic;
@@ -26,18 +28,21 @@
  *   metrics     AppMetrics (src/http/metrics.ts)        this process's Prometheus registry
  *   passwords   Passwords (src/lib/password.ts)         argon2id at the configured cost
  *   backups     Backups (src/modules/backups/run.ts)    one backup at a time, by this server
- *   engine      EngineOps (src/store/ops.ts)            backups, size and upkeep of the SQLite file
+ *   engine      EngineOps (src/store/ops.ts)            SQLite: VACUUM INTO, WAL upkeep; Postgres: pg_dump, pool figures
  *   cluster     ClusterNode (src/lib/cluster.ts)        none; with REDIS_URL: readiness, metrics, leaving
  */
 import type { Config } from "./config.ts";
 import type { DomainEvent } from "./events.ts";
 import { type AppMetrics, createAppMetrics } from "./http/metrics.ts";
+import { postgresEngineOps } from "./infra/postgres/ops.ts";
+import { openPostgresStore } from "./infra/postgres/store.ts";
 import { openRedisCluster } from "./infra/redis/cluster.ts";
 import { sqliteEngineOps } from "./infra/sqlite/ops.ts";
 import { openSqliteStore } from "./infra/sqlite/store.ts";
 import { type Clock, systemClock } from "./lib/clock.ts";
 import type { ClusterNode } from "./lib/cluster.ts";
 import { MemoryConnectionCaps } from "./lib/connection-caps.ts";
+import { isPostgresUrl } from "./lib/database-url.ts";
 import { EventBus } from "./lib/event-bus.ts";
 import type { Logger } from "./lib/logger.ts";
 import { Passwords } from "./lib/password.ts";
@@ -53,7 +58,7 @@ import { RealtimeHub } from "./modules/realtime/hub.ts";
 import { SessionChecks } from "./modules/sessions/checks.ts";
 import { WebhookBreakers } from "./modules/webhooks/deliver.ts";
 import type { EngineOps } from "./store/ops.ts";
-import type { Store, WriteTx } from "./store/store.ts";
+import type { Store, TransactionHooks, WriteTx } from "./store/store.ts";
 
 export interface AppContext {
   readonly config: Readonly<Config>;
@@ -138,12 +143,7 @@ export async function createContext(
     onHandlerError: (err, event) => log.error({ err, event: event?.type }, "event handler failed"),
     ...(cluster && { replicate: (committed: readonly DomainEvent[]) => cluster.bus.replicate(committed) }),
   });
-  const store = openSqliteStore({
-    url: config.DATABASE_URL,
-    hooks: events,
-    checkpointIntervalMs: options.checkpoints ? config.WAL_CHECKPOINT_INTERVAL_MS : 0,
-    log: log.child({ component: "store" }),
-  });
+  const { store, engine } = await openStore(config, log.child({ component: "store" }), events, options);
   // A cluster node answers from memory only while it hears every other node (src/infra/redis/bus.ts); a
   // client (a CLI command) never does.
   const trusted = cluster ? () => cluster.bus.trusted() : undefined;
@@ -191,7 +191,7 @@ export async function createContext(
     realtime: undefined as unknown as RealtimeHub,
     breakers: new WebhookBreakers(config),
     metrics: undefined as unknown as AppMetrics,
-    engine: sqliteEngineOps(store),
+    engine,
     readiness: { draining: false, migrated: false },
     cluster,
   };
@@ -204,6 +204,36 @@ export async function createContext(
   registerJobHandlers(ctx);
   await cluster?.start();
   return ctx;
+}
+
+/** The store DATABASE_URL names, migrated, and what only its engine can do. */
+async function openStore(
+  config: Readonly<Config>,
+  log: Logger,
+  hooks: TransactionHooks,
+  options: ContextOptions,
+): Promise<{ store: Store; engine: EngineOps }> {
+  if (isPostgresUrl(config.DATABASE_URL)) {
+    const store = await openPostgresStore({
+      url: config.DATABASE_URL,
+      hooks,
+      poolSize: config.DATABASE_POOL_SIZE,
+      onWarning: (message, detail) => log.warn(detail ?? {}, message),
+    });
+    try {
+      return { store, engine: await postgresEngineOps(store, config.DATABASE_URL) };
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+  const store = openSqliteStore({
+    url: config.DATABASE_URL,
+    hooks,
+    checkpointIntervalMs: options.checkpoints ? config.WAL_CHECKPOINT_INTERVAL_MS : 0,
+    log,
+  });
+  return { store, engine: sqliteEngineOps(store) };
 }
 
 /** Finish queued writes and close the engine (after the server and the workers have stopped). */

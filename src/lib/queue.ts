@@ -57,6 +57,8 @@ interface Running {
 
 const MAX_ERROR_CHARS = 1_000;
 const silent: QueueLogger = { info() {}, warn() {}, error() {} };
+/** The queue's own units: one statement each, guarded by its claim (see QueueStore.write). */
+const SELF_GUARDED = { isolation: "read-committed" } as const;
 
 export const recurringKey = (type: string) => `recurring:${type}`;
 
@@ -317,7 +319,7 @@ export class JobQueue {
     const now = this.#clock.now();
     this.#claims += 1;
     const lock = `${this.workerId}:${this.#claims}`;
-    return this.#store.write((tx) => tx.jobs.claim(this.#types, now, this.leaseMs, lock));
+    return this.#store.write((tx) => tx.jobs.claim(this.#types, now, this.leaseMs, lock), SELF_GUARDED);
   }
 
   async #execute(row: JobRow): Promise<void> {
@@ -373,7 +375,7 @@ export class JobQueue {
         void this.#store
           .write(async (tx) => {
             for (const [id, run] of running) await tx.jobs.extend(id, run.lock, until);
-          })
+          }, SELF_GUARDED)
           .catch((err) => this.#log.error({ err }, "job lease extension failed"));
       },
       Math.max(10, this.leaseMs / 3),
@@ -419,7 +421,7 @@ export class JobQueue {
   async #transition(id: number, lock: string, change: JobTransition): Promise<boolean> {
     const now = this.#clock.now();
     try {
-      return await this.#store.write((tx) => tx.jobs.transition(id, lock, change, now));
+      return await this.#store.write((tx) => tx.jobs.transition(id, lock, change, now), SELF_GUARDED);
     } catch (err) {
       this.#log.error({ err }, "job state update failed");
       return false;

@@ -344,7 +344,7 @@ describe("fuzzing every route of the OpenAPI document", () => {
     t = await createTestApp({ CORS_ORIGINS: "*", DATA_DIR: dataDir });
     const user = await registerUser(t);
     const admin = await registerUser(t);
-    setRole(t, admin.id, "admin");
+    await setRole(t, admin.id, "admin");
     const article = await createArticle(t, user.token, { tagList: ["fuzz"] });
     const comment = await addComment(t, user.token, article.slug);
     fixture = { user, admin, slug: article.slug, commentId: comment.id };
@@ -359,7 +359,7 @@ describe("fuzzing every route of the OpenAPI document", () => {
     const admin = await t.request("GET", "/api/admin/users?limit=1", { token: fixture.admin.token });
     if (admin.status !== 200) {
       fixture.admin = await registerUser(t);
-      setRole(t, fixture.admin.id, "admin");
+      await setRole(t, fixture.admin.id, "admin");
     } else {
       const row = await t.request("GET", "/api/user", { token: fixture.admin.token });
       fixture.admin.username = row.body.user.username;
