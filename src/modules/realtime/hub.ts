@@ -95,13 +95,12 @@ export class RealtimeHub implements LogListener<number | undefined> {
 
   /** In the write's unit of work: build the event's deliveries while its rows can still be read. */
   async prepare(tx: Repos, e: DomainEvent): Promise<void> {
-    try {
-      const deliveries = await deliveriesFor(tx, e);
-      if (deliveries.length > 0) this.#pending.set(e, deliveries);
-    } catch (err) {
-      // Never let live updates fail a write: log and publish nothing for this event.
-      this.ctx.log.error({ err, event: e.type }, "realtime: building the event failed");
-    }
+    // A failure here fails the write. It used to be logged and swallowed, but on Postgres a failed statement
+    // (a serialization failure under concurrent writes, normal there) aborts the whole transaction: the unit
+    // then failed later on an unrelated statement (25P02, a 500), or worse, committed into a silent rollback.
+    // Propagated, it reaches the store, which runs the unit again.
+    const deliveries = await deliveriesFor(tx, e);
+    if (deliveries.length > 0) this.#pending.set(e, deliveries);
   }
 
   /** After the commit, on the writing node: publish what `prepare` built. */
