@@ -122,7 +122,7 @@ describe.skipIf(skip)("read-your-writes across nodes", () => {
         expect((await n.request("GET", "/api/user", { token })).status).toBe(401);
 
     const admin = await registerUser(a);
-    setRole(a, admin.id, "admin");
+    await setRole(a, admin.id, "admin");
     const victim = await registerUser(a);
     for (const n of [a, b, c])
       expect((await n.request("GET", "/api/user", { token: victim.token })).status).toBe(200);
@@ -138,7 +138,7 @@ describe.skipIf(skip)("read-your-writes across nodes", () => {
   test("a feature flag switched on A applies on B and C at once", async () => {
     const { a, b, c } = nodes();
     const admin = await registerUser(a);
-    setRole(a, admin.id, "admin");
+    await setRole(a, admin.id, "admin");
     const off = await a.request("PATCH", "/api/admin/flags/registration", {
       token: admin.token,
       body: { enabled: false },
