@@ -14,8 +14,9 @@
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { type Proc, startNode, stopAll } from "./nodes.ts";
 import { startRedisServer } from "./redis.ts";
 
 const { values } = parseArgs({
@@ -23,43 +24,8 @@ const { values } = parseArgs({
 });
 const nodeCount = Number(values.nodes);
 const writes = Number(values.writes);
-const root = resolve(import.meta.dir, "../..");
 const work = mkdtempSync(join(tmpdir(), "quire-cluster-bench-"));
 const database = process.env.DATABASE_URL?.startsWith("postgres") ? process.env.DATABASE_URL : undefined;
-
-interface Proc {
-  port: number;
-  proc: Bun.Subprocess<"ignore", "pipe", "inherit">;
-}
-
-async function startNode(env: Record<string, string>): Promise<Proc> {
-  const proc = Bun.spawn([process.execPath, join(root, "bench/cluster/node.ts")], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      NODE_ENV: "production",
-      HOST: "127.0.0.1",
-      PORT: "0",
-      JWT_SECRET: "bench-cluster-secret-0123456789-abcdefghij",
-      LOG_LEVEL: "warn",
-      RATE_LIMIT_ENABLED: "false",
-      PASSWORD_MEMORY_COST_KIB: "1024",
-      PASSWORD_TIME_COST: "1",
-      DATA_DIR: work,
-      ...env,
-    },
-    stdout: "pipe",
-    stderr: "inherit",
-  });
-  const reader = proc.stdout.getReader();
-  let text = "";
-  while (!/listening (\d+)/.test(text)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`a node exited before listening: ${text}`);
-    text += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  return { port: Number(/listening (\d+)/.exec(text)![1]), proc };
-}
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -124,11 +90,6 @@ async function measure(label: string, nodes: Proc[]): Promise<void> {
   }
 }
 
-async function stopAll(nodes: Proc[]): Promise<void> {
-  for (const n of nodes) n.proc.kill("SIGTERM");
-  await Promise.all(nodes.map((n) => n.proc.exited));
-}
-
 const redis = await startRedisServer();
 console.log(
   `${writes} writes each; database ${database ? "Postgres" : "SQLite file shared by the processes"}; ${redis.version}; load ${loadavg()
@@ -137,18 +98,32 @@ console.log(
 );
 try {
   const db = (name: string) => database ?? join(work, `${name}.db`);
-  const single = [await startNode({ DATABASE_URL: db("single") })];
+  const single = [await startNode({ DATABASE_URL: db("single"), DATA_DIR: work })];
   await measure("1 node, no Redis", single);
   await stopAll(single);
 
-  const one = [await startNode({ DATABASE_URL: db("one"), REDIS_URL: redis.url, REDIS_KEY_PREFIX: "b1:" })];
+  const one = [
+    await startNode({
+      DATABASE_URL: db("one"),
+      DATA_DIR: work,
+      REDIS_URL: redis.url,
+      REDIS_KEY_PREFIX: "b1:",
+    }),
+  ];
   await measure("1 node, Redis", one);
   await stopAll(one);
 
   const many: Proc[] = [];
   // One after another: the first migrates an empty database.
   for (let i = 0; i < nodeCount; i++)
-    many.push(await startNode({ DATABASE_URL: db("many"), REDIS_URL: redis.url, REDIS_KEY_PREFIX: "b3:" }));
+    many.push(
+      await startNode({
+        DATABASE_URL: db("many"),
+        DATA_DIR: work,
+        REDIS_URL: redis.url,
+        REDIS_KEY_PREFIX: "b3:",
+      }),
+    );
   await Bun.sleep(1_000); // every node a member
   await measure(`${nodeCount} nodes, Redis`, many);
   await stopAll(many);
