@@ -28,7 +28,7 @@ db.run("PRAGMA journal_mode = WAL");
 db.run("PRAGMA synchronous = NORMAL");
 db.run("PRAGMA foreign_keys = ON");
 db.run("PRAGMA temp_store = MEMORY");
-db.run("PRAGMA cache_size = -32000"); // the same pragmas as Quire (src/db/client.ts)
+db.run("PRAGMA cache_size = -32000"); // the same pragmas as Quire (src/infra/sqlite/client.ts)
 
 const fields = `a.id, a.slug, a.title, a.description, a.created_at, a.updated_at, a.favorites_count, a.author_id,
   (select json_group_array(name) from (select t.name as name from article_tags at join tags t on t.id = at.tag_id

@@ -170,7 +170,7 @@ try {
   }
 
   // English and CJK creates alternate, so both see the same machine.
-  const viewer = { id: 1, role: "editor" as const };
+  const viewer = { id: 1, role: "editor" as const, emailVerified: true };
   const texts = {
     English: "river garden engine bridge market letter paper music travel health energy forest island",
     CJK: "東京の天気と検索技術を開発するデータベースサーバーの研究と日本語の記事を書く学生と先生",

@@ -17,6 +17,7 @@ import { rateLimitPlugin } from "./http/rate-limit.ts";
 import { requestLogPlugin } from "./http/request-log.ts";
 import { corsPlugin, securityHeaders } from "./http/security.ts";
 import { urlGuard } from "./http/url.ts";
+import { accountsRoutes } from "./modules/accounts/routes.ts";
 import { adminRoutes } from "./modules/admin/routes.ts";
 import { articlesRoutes } from "./modules/articles/routes.ts";
 import { auditRoutes } from "./modules/audit/routes.ts";
@@ -74,6 +75,7 @@ export function createApp(ctx: AppContext, options: AppOptions = {}) {
       .use(metricsRoutes(ctx))
       .use(usersRoutes(ctx))
       .use(sessionsRoutes(ctx))
+      .use(accountsRoutes(ctx))
       .use(profilesRoutes(ctx))
       .use(articlesRoutes(ctx))
       .use(commentsRoutes(ctx))

@@ -170,6 +170,27 @@ export const configVars = {
     schema: T.String({ minLength: 3, maxLength: 254, default: "Quire <no-reply@localhost>" }),
     doc: "From address of outgoing email.",
   },
+  // The account lifecycle (issue 15; src/modules/accounts): password reset, email verification.
+  APP_URL: {
+    schema: T.String({ default: "" }),
+    doc: "Base URL of the front end, for links in account emails: `<APP_URL>/reset-password?token=…` and `<APP_URL>/verify-email?token=…`. Empty: the emails carry the bare `token=…` for the client to submit.",
+  },
+  PASSWORD_RESET_TTL_SECONDS: {
+    schema: T.Integer({ minimum: 60, maximum: 86_400, default: 1_800 }),
+    doc: "A password-reset token works once, for this long after it was sent.",
+  },
+  EMAIL_VERIFICATION_TTL_SECONDS: {
+    schema: T.Integer({ minimum: 300, maximum: 2_592_000, default: 259_200 }),
+    doc: "An email-verification token works once, for this long after it was sent (a new one can be asked for).",
+  },
+  REQUIRE_VERIFIED_EMAIL_TO_WRITE: {
+    schema: T.Boolean({ default: false }),
+    doc: "true: accounts whose address is not verified are read-only (403 on article, comment, favorite, follow and profile writes). Off by default, so RealWorld front ends keep working.",
+  },
+  RATE_LIMIT_EMAIL_PER_ADDRESS_PER_HOUR: {
+    schema: Positive(5, 1_000),
+    doc: "Password-reset requests, and verification emails asked for again, per hour per email address (each its own bucket), on top of the per-IP limits.",
+  },
   WEBHOOK_TIMEOUT_MS: {
     schema: Positive(10_000, 120_000),
     doc: "A webhook delivery (connect, send, response headers and capped body) is abandoned after this long.",
@@ -392,6 +413,10 @@ export function loadConfig(
   }
   if (raw.SMTP_URL !== "" && !/^smtps?:\/\/[^\s]+$/.test(raw.SMTP_URL))
     problems.push("SMTP_URL: must be an smtp:// or smtps:// URL"); // the value may hold a password: not echoed
+  if (raw.APP_URL !== "" && !/^https?:\/\/[^\s?#]+$/.test(raw.APP_URL))
+    problems.push(
+      `APP_URL: must be an http:// or https:// URL without query or fragment (got ${JSON.stringify(raw.APP_URL)})`,
+    );
   if (raw.OTEL_EXPORTER_OTLP_ENDPOINT !== "" && !/^https?:\/\/[^\s]+$/.test(raw.OTEL_EXPORTER_OTLP_ENDPOINT))
     problems.push("OTEL_EXPORTER_OTLP_ENDPOINT: must be an http:// or https:// URL");
   if (raw.METRICS_TOKEN !== "" && Buffer.byteLength(raw.METRICS_TOKEN) < 16)
@@ -407,6 +432,7 @@ export function loadConfig(
     ...raw,
     DATA_DIR: dataDir,
     DATABASE_URL: databaseUrl === ":memory:" || postgres ? databaseUrl : resolve(databaseUrl),
+    APP_URL: raw.APP_URL.replace(/\/+$/, ""),
     JWT_SECRET: secret,
     JWT_SECRET_GENERATED: generated,
     CORS_ORIGINS: Object.freeze(origins),

@@ -30,6 +30,8 @@ import { limitRequest } from "./rate-limit.ts";
 export interface Viewer {
   id: number;
   role: Role;
+  /** Whether the account's address is verified (REQUIRE_VERIFIED_EMAIL_TO_WRITE), from the session check. */
+  emailVerified: boolean;
   sessionId: string;
   /** The token the request presented, echoed in `user.token` by the current-user endpoints. */
   token: string;
@@ -109,7 +111,13 @@ export const authPlugin = (ctx: AppContext) => {
         if (!session || String(session.userId) !== claims.sub) throw unauthorized();
         // Per-user limit on top of the per-IP one: a token spread over many addresses is still one client.
         await limitRequest(ctx, set, "user", String(session.userId));
-        return { id: session.userId, role: session.role, sessionId: claims.sid, token };
+        return {
+          id: session.userId,
+          role: session.role,
+          emailVerified: session.emailVerified,
+          sessionId: claims.sid,
+          token,
+        };
       },
       /** Sign an access token for a session, expiring with it at the latest. */
       issueToken(userId: number, session: { id: string; expiresAt: number }): Promise<string> {

@@ -15,8 +15,13 @@ export interface DocMeta {
   canonical?: TSchema;
   /** JSON Schema shown in the document in place of the schema (a query string that carries an integer). */
   documentAs?: Record<string, unknown>;
-  /** The media type of a body that is not JSON (`text/plain`, `text/event-stream`). */
+  /**
+   * The media type of a body that is not JSON (`text/plain`, `text/event-stream`), or of JSON that is not
+   * serialized from the schema (a streamed download: no ETag, no 304).
+   */
   contentType?: string;
+  /** Headers a success answer carries (OpenAPI header objects by name), e.g. `Content-Disposition`. */
+  headers?: Record<string, Record<string, unknown>>;
 }
 
 export function docMeta(schema: unknown): DocMeta | undefined {

@@ -7,7 +7,7 @@ import { ValueErrorType } from "@sinclair/typebox/errors";
 import { Elysia, type ValidationError } from "elysia";
 import { AppError, authChallenge, type ErrorFields } from "../errors.ts";
 import type { Logger } from "../lib/logger.ts";
-import { StoreUnavailable } from "../store/errors.ts";
+import { MissingReference, StoreUnavailable } from "../store/errors.ts";
 import { requestInfo } from "./request-log.ts";
 import { requestPath } from "./url.ts";
 
@@ -95,6 +95,11 @@ export const errorsPlugin = (log: Logger, normalise: (err: unknown) => unknown =
           }
           const reqId = requestInfo(request)?.id;
           const cause = normalise(error);
+          if (cause instanceof MissingReference) {
+            // What the request refers to was deleted meanwhile (a race with another request): nothing changed.
+            set.status = 409;
+            return { errors: { request: ["refers to something deleted meanwhile; nothing was changed"] } };
+          }
           if (cause instanceof StoreUnavailable && cause.reason === "busy") {
             // Another process held the write lock past busy_timeout: transient, so 503 and retry.
             log.warn({ reqId, method: request.method, path: requestPath(request) }, "database busy");

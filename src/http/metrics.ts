@@ -11,7 +11,7 @@
  *   {outcome}, quire_backup_last_success_timestamp_seconds, quire_database_size_bytes.
  * - quire_build_info {version, bun, engine, platform}: always 1.
  * - quire_sqlite_checkpoint_failures_total, quire_sqlite_wal_bytes: background checkpoints that failed (the
- *   WAL then grows with every write) and the WAL file's size (src/db/checkpointer.ts).
+ *   WAL then grows with every write) and the WAL file's size (src/infra/sqlite/checkpointer.ts).
  * - process_* and nodejs_* (collectDefaultMetrics on this app's own registry).
  *
  * Every label value known up front starts at 0, so the first event is an increase (an alert on
@@ -33,7 +33,7 @@ import { LATENCY_BUCKETS, Metrics } from "../lib/metrics.ts";
 import { StoreUnavailable } from "../store/errors.ts";
 import { documented } from "./docs.ts";
 import { errorDoc } from "./model.ts";
-import type { StrictPolicy } from "./rate-limit.ts";
+import type { PolicyName } from "./rate-limit.ts";
 import { requestInfo, responseStatus, UNMATCHED_ROUTE } from "./request-log.ts";
 
 /** What the scrape-time readers need: every other component's own counters. */
@@ -46,7 +46,10 @@ const rateLimitPolicies = Object.keys({
   login: 0,
   register: 0,
   refresh: 0,
-} satisfies Record<"ip" | "user" | StrictPolicy, 0>);
+  "password-reset": 0,
+  "account-token": 0,
+  email: 0,
+} satisfies Record<PolicyName, 0>);
 
 /** Where SQLITE_BUSY is counted. A new source is added here, so that it too starts at 0. */
 const sqliteBusySources = ["http"] as const;

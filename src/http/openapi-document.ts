@@ -244,6 +244,8 @@ class DocumentBuilder {
       const response: Json = { description: part.description ?? SUCCESS_TEXT[status] ?? "Success" };
       if (method === "get" && status === "200" && json)
         response.headers = { ETag: { $ref: "#/components/headers/ETag" } };
+      const own = docMeta(schema)?.headers;
+      if (own) response.headers = { ...(response.headers as Json | undefined), ...own };
       if (!part.void) response.content = { [type ?? JSON_TYPE]: this.media(part.schema, part.examples) };
       responses[status] = response;
     }

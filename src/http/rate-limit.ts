@@ -1,12 +1,19 @@
 /**
  * Rate limits. Model:
- * - GCRA (src/lib/gcra.ts) per key, policies of "q requests per minute", a rested key may burst q at once.
+ * - GCRA (src/lib/gcra.ts) per key, policies of "q requests per minute" (per hour for "email"), a rested key
+ *   may burst q at once.
  * - Every request counts against its client IP (IPv6: its /64; see client-ip.ts for X-Forwarded-For), before
  *   routing, parsing or authentication: "ip", RATE_LIMIT_IP_PER_MINUTE.
  * - Authenticated requests also count against the user (from the auth macro): "user",
  *   RATE_LIMIT_USER_PER_MINUTE, so one account cannot spread a flood over many addresses.
  * - Login, registration and refresh carry a stricter per-IP bucket each (the `rateLimit` macro):
- *   "login" / "register" / "refresh", RATE_LIMIT_AUTH_PER_MINUTE. Password guessing is bounded by it.
+ *   "login" / "register" / "refresh", RATE_LIMIT_AUTH_PER_MINUTE. Password guessing is bounded by it (account
+ *   deletion checks a password too, and counts as a login). Password-reset requests ("password-reset") and
+ *   one-time account tokens (reset confirmations and email verifications, "account-token") have theirs.
+ * - Emails a request makes Quire send are also limited per recipient: "email" (per hour,
+ *   RATE_LIMIT_EMAIL_PER_ADDRESS_PER_HOUR), keyed by a hash of the address (reset requests: the limiter never
+ *   holds addresses) or by the account (verification links asked for again). The same for known and unknown addresses: a 429 says
+ *   nothing about whether an account exists.
  * - State lives in the context's RateLimiter (src/lib/rate-limiter.ts): in process, a SegmentedLru of
  *   RATE_LIMIT_MAX_KEYS entries, bounded, that a flood of fresh keys cannot flush.
  * - Every response carries the IETF headers (draft-ietf-httpapi-ratelimit-headers-11), one item per policy
@@ -20,10 +27,12 @@ import { AppError } from "../errors.ts";
 import type { Decision, Policy } from "../lib/rate-limiter.ts";
 import { clientOf } from "./client-ip.ts";
 
-export type StrictPolicy = "login" | "register" | "refresh";
+export type StrictPolicy = "login" | "register" | "refresh" | "password-reset" | "account-token";
+export type PolicyName = StrictPolicy | "ip" | "user" | "email";
 type Headers = Record<string, string | number>;
 
 const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
 
 const QUOTA = {
   ip: "RATE_LIMIT_IP_PER_MINUTE",
@@ -31,12 +40,15 @@ const QUOTA = {
   login: "RATE_LIMIT_AUTH_PER_MINUTE",
   register: "RATE_LIMIT_AUTH_PER_MINUTE",
   refresh: "RATE_LIMIT_AUTH_PER_MINUTE",
+  "password-reset": "RATE_LIMIT_AUTH_PER_MINUTE",
+  "account-token": "RATE_LIMIT_AUTH_PER_MINUTE",
+  email: "RATE_LIMIT_EMAIL_PER_ADDRESS_PER_HOUR",
 } as const;
 
-const policyOf = (c: AppContext["config"], name: StrictPolicy | "ip" | "user"): Policy => ({
+const policyOf = (c: AppContext["config"], name: PolicyName): Policy => ({
   name,
   quota: c[QUOTA[name]],
-  windowMs: MINUTE_MS,
+  windowMs: name === "email" ? HOUR_MS : MINUTE_MS,
 });
 
 const seconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
@@ -59,7 +71,7 @@ function report(headers: Headers, policy: Policy, d: Decision): void {
 export function limitRequest(
   ctx: AppContext,
   set: { headers: Headers },
-  policyName: StrictPolicy | "ip" | "user",
+  policyName: PolicyName,
   key: string,
 ): void | Promise<void> {
   if (!ctx.config.RATE_LIMIT_ENABLED) return;

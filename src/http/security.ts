@@ -6,7 +6,6 @@
  * are never allowed: the API authenticates with the Authorization header, which needs none.
  */
 import { Elysia } from "elysia";
-import type { AppContext } from "../context.ts";
 import { clientOf } from "./client-ip.ts";
 import { addVary } from "./vary.ts";
 

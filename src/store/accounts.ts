@@ -10,6 +10,8 @@ export interface UserRow {
   image: string | null;
   role: Role;
   suspended: boolean;
+  /** When the current address was verified; null while it is not. */
+  emailVerifiedAt: number | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -30,6 +32,8 @@ export interface UserChanges {
   image?: string | null;
   role?: Role;
   suspended?: boolean;
+  /** null: the address is not (or no longer) verified. */
+  emailVerifiedAt?: number | null;
   updatedAt: number;
 }
 
@@ -48,7 +52,10 @@ export interface UsersRepo {
   byUsername(username: string): Promise<UserRow | undefined>;
   /** Users holding this username or this email (case-insensitively): who a unique violation was about. */
   holding(username: string, email: string): Promise<Pick<UserRow, "id" | "username" | "email">[]>;
-  /** Throws UniqueViolation("users_username_lower_uq" | "users_email_lower_uq"). */
+  /**
+   * Throws UniqueViolation("users_username_lower_uq" | "users_email_lower_uq"). The new id is one no
+   * account ever had, deleted ones included (see `delete`): ids are never reused.
+   */
   insert(user: NewUser): Promise<UserRow>;
   /** The row after the change; undefined if there is no such user. Same violations as insert. */
   update(id: number, changes: UserChanges): Promise<UserRow | undefined>;
@@ -57,11 +64,28 @@ export interface UsersRepo {
   count(filter: UserFilter): Promise<number>;
   /** Admins who are not suspended. */
   countActiveAdmins(): Promise<number>;
+  /**
+   * Mark the address verified, in one statement, only while `email` (compared ASCII case-insensitively) is
+   * still the account's address: a token sent to an old address never verifies a new one. Keeps the first
+   * verification time. The row after the change; undefined when there is no such user or the address differs.
+   */
+  markEmailVerified(id: number, email: string, now: number): Promise<UserRow | undefined>;
+  /**
+   * Delete the account's row and, through the foreign keys (ON DELETE CASCADE), everything hanging off it:
+   * sessions and their refresh tokens, account tokens, follows both ways, their articles (with those
+   * articles' comments, favourites, tag links, former slugs and search entries), their comments and their
+   * favourites (favourite counts are the caller's to correct first: see AccountDataRepo). Audit entries they
+   * made keep their row with `actor_id` set to null. Records the id as deleted so that it is never given to a
+   * new account. False when there was no such user.
+   */
+  delete(id: number, now: number): Promise<boolean>;
 }
 
 export interface SessionCheck {
   userId: number;
   role: Role;
+  /** Whether the user's current address is verified (REQUIRE_VERIFIED_EMAIL_TO_WRITE). */
+  emailVerified: boolean;
 }
 
 export interface EndedSession {
@@ -78,7 +102,7 @@ export interface RefreshTokenState {
 
 export interface SessionsRepo {
   insert(session: { id: string; userId: number; expiresAt: number; now: number }): Promise<void>;
-  /** The user and role of a live session (not ended, not expired, user not suspended). */
+  /** The user, role and verification of a live session (not ended, not expired, user not suspended). */
   check(sid: string, now: number): Promise<SessionCheck | undefined>;
   /**
    * End live sessions: one (`sid`), or every one of a user (`userId`, all but `keep`). Returns those that
@@ -134,6 +158,13 @@ export interface AuditRow {
 
 export interface AuditRepo {
   insert(entry: AuditInsert): Promise<void>;
+  /**
+   * Drop the client addresses (`ip` set to null) of every entry the user made, and of those about them
+   * (`target_type = 'user'`, `target_id` their id) made anonymously (a failed login, a reset request); keep
+   * the entries, and the addresses of what others (admins) did to them: what happened stays on record, where
+   * the user was does not. Returns how many entries changed.
+   */
+  forgetAddressesOf(userId: number): Promise<number>;
   /** Newest first. */
   list(filter: AuditFilter, page: { limit: number; offset: number }): Promise<AuditRow[]>;
   count(filter: AuditFilter): Promise<number>;

@@ -18,6 +18,17 @@ export class UniqueViolation extends Error {
   }
 }
 
+/**
+ * A row refers to one that is gone (a foreign key): typically the article a comment or a favourite was for
+ * was deleted between the check and the write. The unit changed nothing.
+ */
+export class MissingReference extends Error {
+  override name = "MissingReference";
+  constructor(options?: { cause?: unknown }) {
+    super("a referenced row does not exist", options);
+  }
+}
+
 export type UnavailableReason = "busy" | "full" | "read-only" | "io" | "unreachable";
 
 /**
@@ -40,10 +51,14 @@ export class StoreUnavailable extends Error {
 
 /**
  * Turn a unique violation into the API error the caller names for its constraint (as
- * launchbadge/realworld-axum-sqlx's `on_constraint` does); anything else is returned unchanged, so the
- * usual shape is `catch (err) { throw onConstraint(err, { articles_slug_uq: () => conflict("slug") }) }`.
+ * launchbadge/realworld-axum-sqlx's `on_constraint` does); anything else comes back unchanged, so the usual
+ * shape is `catch (err) { throw await onConstraint(err, { users_email_lower_uq: () => conflict("email") }) }`.
+ * A mapper may be async (it may ask the store which fields are taken).
  */
-export function onConstraint(err: unknown, map: Record<string, () => AppError>): unknown {
+export async function onConstraint(
+  err: unknown,
+  map: Record<string, () => AppError | Promise<AppError>>,
+): Promise<unknown> {
   if (err instanceof UniqueViolation) {
     const make = map[err.constraint];
     if (make) return make();

@@ -17,6 +17,12 @@ export interface JobsRepo extends JobStore {
     page: { limit: number; offset: number },
   ): Promise<JobRow[]>;
   count(filter: { state?: JobState; type?: string }): Promise<number>;
+  /**
+   * Delete the jobs of `types` whose payload names the user (`payload.userId`), except running ones (their
+   * handler finds the account gone and does nothing). For an account's deletion: its pending emails, and
+   * finished ones whose payload still holds an address. Returns how many went.
+   */
+  deleteForUser(types: readonly string[], userId: number): Promise<number>;
 }
 
 export interface WebhookRow {
@@ -84,4 +90,6 @@ export interface HousekeepingRepo {
   purgeJobs(before: number, limit: number): Promise<number>;
   purgeDeliveries(before: number, limit: number): Promise<number>;
   purgeAudit(before: number, limit: number): Promise<number>;
+  /** Account tokens (reset, verification) that expired before `now` or were used. */
+  purgeAccountTokens(now: number, limit: number): Promise<number>;
 }

@@ -210,7 +210,14 @@ describe("quire admin list", () => {
     expect(all.code).toBe(0);
     const rows = JSON.parse(all.out) as Record<string, unknown>[];
     expect(rows.map((u) => u.username)).toEqual(["ops", "stdin_admin", "later"]);
-    expect(Object.keys(rows[0]!).sort()).toEqual(["createdAt", "email", "role", "suspended", "username"]);
+    expect(Object.keys(rows[0]!).sort()).toEqual([
+      "createdAt",
+      "email",
+      "emailVerified",
+      "role",
+      "suspended",
+      "username",
+    ]);
 
     expect(await quire(["list", "--role", "viewer"])).toMatchObject({
       code: 0,

@@ -41,6 +41,7 @@ describe("GET /api/admin/users", () => {
       image: null,
       role: "admin",
       suspended: false,
+      emailVerified: false,
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
     expect(res.body.users[0].passwordHash).toBeUndefined();

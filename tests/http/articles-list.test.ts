@@ -170,7 +170,7 @@ describe("pagination", () => {
     t = await createTestApp();
     author = await registerUser(t);
     // 105 articles straight through the service (the HTTP layer is covered elsewhere).
-    const viewer = { id: author.id, role: "editor" as const };
+    const viewer = { id: author.id, role: "editor" as const, emailVerified: true };
     for (let i = 0; i < 105; i++) {
       const { article } = await createArticleDirect(t.ctx, viewer, {
         title: `Bulk ${i}`,

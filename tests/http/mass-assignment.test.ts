@@ -21,6 +21,8 @@ const LONG_AGO = "2000-01-01T00:00:00.000Z";
 const accountFields = (otherId: number) => ({
   role: "admin",
   suspended: true,
+  emailVerified: true,
+  emailVerifiedAt: LONG_AGO,
   id: otherId,
   passwordHash: "x",
   createdAt: LONG_AGO,
@@ -45,7 +47,7 @@ let bob: TestUser;
 const account = async (id: number) =>
   (await row<Record<string, unknown>>(
     t,
-    "select id, role, suspended, password_hash, email, username, bio, created_at from users where id = ?",
+    "select id, role, suspended, email_verified_at, password_hash, email, username, bio, created_at from users where id = ?",
     id,
   ))!;
 
@@ -69,18 +71,27 @@ describe("accounts", () => {
     expect(Object.keys(res.body.user).sort()).toEqual([
       "bio",
       "email",
+      "emailVerified",
       "image",
       "refreshToken",
       "token",
       "username",
     ]);
+    // Verification comes from following a link, never from a body.
+    expect(res.body.user.emailVerified).toBe(false);
     const stored = (await row<{
       id: number;
       role: string;
       suspended: number;
       created_at: number;
       password_hash: string;
-    }>(t, "select id, role, suspended, created_at, password_hash from users where username = ?", username))!;
+      email_verified_at: number | null;
+    }>(
+      t,
+      "select id, role, suspended, created_at, password_hash, email_verified_at from users where username = ?",
+      username,
+    ))!;
+    expect(stored.email_verified_at).toBeNull();
     expect(stored.role).toBe("editor");
     expect(stored.suspended).toBe(0);
     expect(stored.id).not.toBe(1);

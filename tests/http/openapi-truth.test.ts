@@ -250,6 +250,6 @@ describe("rate limits and maintenance", () => {
       expect(examples).toContainEqual({ errors: { database: ["is busy, try again shortly"] } });
     }
     // Content writes are refused; the admin API and signing in and out stay open (src/http/maintenance.ts).
-    expect({ refused, open }).toEqual({ refused: 11, open: 12 });
+    expect({ refused, open }).toEqual({ refused: 16, open: 13 });
   });
 });

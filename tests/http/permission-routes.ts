@@ -29,10 +29,16 @@ export interface Route {
   owned?: "article" | "comment";
 }
 
-/** Every route that requires a token (src/modules/{users,sessions,profiles,articles,comments}/routes.ts). */
+/**
+ * Every route that requires a token (src/modules/{users,sessions,accounts,profiles,articles,comments}/
+ * routes.ts).
+ */
 export const PROTECTED: Route[] = [
   { method: "GET", pattern: "/api/user" },
   { method: "PUT", pattern: "/api/user", body: { user: { bio: "hacked" } } },
+  { method: "DELETE", pattern: "/api/user", body: { user: { password: "correct horse battery" } } },
+  { method: "GET", pattern: "/api/user/export" },
+  { method: "POST", pattern: "/api/user/verification-email" },
   { method: "POST", pattern: "/api/users/logout" },
   { method: "POST", pattern: "/api/users/logout-all" },
   { method: "GET", pattern: "/api/articles/feed" },
@@ -79,6 +85,8 @@ export const ADMIN: Route[] = [
   { method: "PATCH", pattern: "/api/admin/flags/:name", body: { enabled: false } },
   { method: "POST", pattern: "/api/admin/backups" },
   { method: "GET", pattern: "/api/admin/backups" },
+  // Last: it deletes the fixture's owner, whom the routes above act on.
+  { method: "DELETE", pattern: "/api/admin/users/:username" },
 ];
 
 /** Routes where a token is optional: absent is fine, present-but-bad is 401. */
@@ -94,6 +102,9 @@ export const PUBLIC = [
   "POST /api/users",
   "POST /api/users/login",
   "POST /api/users/refresh",
+  "POST /api/users/password-reset",
+  "POST /api/users/password-reset/confirm",
+  "POST /api/users/verify-email",
   "GET /api/tags",
   "GET /health/live",
   "GET /health/ready",

@@ -6,7 +6,7 @@
  * moderates; a role claimed in a token counts for nothing) and the order of the checks.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -23,6 +23,7 @@ import {
   type TestUser,
 } from "../helpers/app.ts";
 import { decodeClaims, signToken } from "../helpers/jwt.ts";
+import { backupProblem } from "../ops/helpers.ts";
 import {
   ADMIN,
   type Fixture,
@@ -228,6 +229,7 @@ describe("admin routes × missing and bad tokens, editors and viewers", () => {
   });
 
   test("control: an admin gets past authentication and authorization on every admin route", async () => {
+    const canBackUp = (await backupProblem()) === undefined;
     const admin = await registerUser(t);
     await setRole(t, admin.id, "admin");
     const statuses: Record<string, number> = {};
@@ -247,15 +249,24 @@ describe("admin routes × missing and bad tokens, editors and viewers", () => {
       "DELETE /api/admin/comments/:id": 204,
       "DELETE /api/admin/articles/:slug": 204,
       "PATCH /api/admin/users/:username": 200,
-      "POST /api/admin/backups": 201,
+      // A run whose pg_dump cannot dump its Postgres checks the route's authorization above only.
+      ...(canBackUp ? { "POST /api/admin/backups": 201 } : {}),
+      "DELETE /api/admin/users/:username": 204,
     });
     expect(await count(t, "comments where id = ?", f.commentId)).toBe(0);
     expect(await count(t, "articles where slug = ?", f.slug)).toBe(0);
-    expect(await row(t, "select role, suspended from users where id = ?", f.owner.id)).toEqual({
-      role: "admin",
-      suspended: 1,
-    });
-    expect(readdirSync(join(dataDir, "backups"))).toHaveLength(1);
+    const changed = (
+      await t.db.all<{ action: string }>(
+        "select action from audit_log where target_type = 'user' and target_id = ? order by id",
+        String(f.owner.id),
+      )
+    ).map((r) => r.action);
+    expect(changed).toEqual(expect.arrayContaining(["user.role_changed", "user.suspended", "user.deleted"]));
+    expect(await count(t, "users where id = ?", f.owner.id)).toBe(0);
+    const backups = join(dataDir, "backups");
+    expect(existsSync(backups) ? readdirSync(backups).filter((n) => !n.endsWith(".tmp")) : []).toHaveLength(
+      canBackUp ? 1 : 0,
+    );
   });
 });
 

@@ -39,6 +39,7 @@ describe("POST /api/users (register)", () => {
         username,
         bio: null,
         image: null,
+        emailVerified: false,
         refreshToken: expect.stringMatching(/^rt_/),
       },
     });
@@ -164,6 +165,7 @@ describe("POST /api/users/login", () => {
         username: u.username,
         bio: null,
         image: null,
+        emailVerified: false,
         refreshToken: expect.stringMatching(/^rt_/),
       },
     });
@@ -232,7 +234,14 @@ describe("GET /api/user", () => {
     const res = await t.request("GET", "/api/user", { token: u.token });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
-      user: { email: u.email, token: u.token, username: u.username, bio: null, image: null },
+      user: {
+        email: u.email,
+        token: u.token,
+        username: u.username,
+        bio: null,
+        image: null,
+        emailVerified: false,
+      },
     });
   });
 
@@ -290,6 +299,7 @@ describe("PUT /api/user", () => {
         username: u.username,
         bio: "I write",
         image: "https://example.com/me.png",
+        emailVerified: false,
       },
     });
     expect((await t.request("GET", "/api/user", { token: res.body.user.token })).status).toBe(200);
@@ -461,6 +471,7 @@ describe("typed client (Eden Treaty, in-process)", () => {
       username,
       bio: null,
       image: null,
+      emailVerified: false,
       refreshToken: expect.any(String),
     });
 

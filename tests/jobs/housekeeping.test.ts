@@ -90,8 +90,30 @@ test("purge removes ended sessions, dead tokens, old jobs and deliveries, and ke
     await t.db.run("INSERT INTO audit_log (at, action) VALUES (?, 'user.login_failed')", at);
   }
 
+  await t.db.run("DELETE FROM account_tokens");
+  for (const [hash, expiresAt, usedAt] of [
+    ["unused", now + DAY, null], // kept: its link still works
+    ["used", now + DAY, now - 1_000],
+    ["expired", now - 1, null],
+  ] as const) {
+    await t.db.run(
+      "INSERT INTO account_tokens (user_id, purpose, token_hash, email, expires_at, used_at) VALUES (?, 'password-reset', ?, 'a@example.com', ?, ?)",
+      user.id,
+      hash,
+      expiresAt,
+      usedAt,
+    );
+  }
+
   const removed = await purgeExpired(t.ctx);
-  expect(removed).toEqual({ sessions: 2, refreshTokens: 2, jobs: 2, webhookDeliveries: 1, audit: 1 });
+  expect(removed).toEqual({
+    sessions: 2,
+    refreshTokens: 2,
+    accountTokens: 2,
+    jobs: 2,
+    webhookDeliveries: 1,
+    audit: 1,
+  });
   expect(await count(t, "audit_log")).toBe(1);
   const ids = async (sql: string) => (await t.db.all<{ v: string }>(sql)).map((r) => r.v);
   expect(await ids("SELECT id AS v FROM sessions ORDER BY id")).toEqual(["live", "revoked-just-now"]);
@@ -102,6 +124,7 @@ test("purge removes ended sessions, dead tokens, old jobs and deliveries, and ke
   ]);
   expect(await ids("SELECT state AS v FROM jobs ORDER BY id")).toEqual(["done", "pending"]);
   expect(await count(t, "webhook_deliveries")).toBe(1);
+  expect(await ids("SELECT token_hash AS v FROM account_tokens")).toEqual(["unused"]);
 });
 
 test("large backlogs are purged in batches, all of them", async () => {

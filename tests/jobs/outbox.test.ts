@@ -110,7 +110,9 @@ describe("email", () => {
     expect(await jobsOfType(t, "mail.email-changed")).toHaveLength(1);
     await t.ctx.jobs.runDue();
     const mails = logLines(t).filter((l) => l.mail && l.mail.subject !== "Welcome to Quire");
+    // The new address gets the link that verifies it (and nothing else).
     expect(mails.map((l) => [l.mail.to, l.mail.subject]).sort()).toEqual([
+      ["new-address@example.com", "Confirm your email address for Quire"],
       [user.email, "Your Quire email address was changed"],
       [user.email, "Your Quire password was changed"],
     ]);

@@ -7,7 +7,12 @@
  * column index, so column lists are mapped back to their unique index through the schema.
  */
 import { getTableConfig, type SQLiteTable } from "drizzle-orm/sqlite-core";
-import { StoreUnavailable, type UnavailableReason, UniqueViolation } from "../../store/errors.ts";
+import {
+  MissingReference,
+  StoreUnavailable,
+  type UnavailableReason,
+  UniqueViolation,
+} from "../../store/errors.ts";
 import * as schema from "./schema.ts";
 
 /** "table.col1, table.col2" → unique index name, from the schema's unique indexes on plain columns. */
@@ -66,7 +71,8 @@ function unavailable(code: string): UnavailableReason | undefined {
 
 /** The store error for a driver error, or the error itself when it is none of those (a bug: 500). */
 export function normaliseSqliteError(err: unknown): unknown {
-  if (err instanceof UniqueViolation || err instanceof StoreUnavailable) return err;
+  if (err instanceof UniqueViolation || err instanceof StoreUnavailable || err instanceof MissingReference)
+    return err;
   const found = codeOf(err);
   if (!found) return err;
   if (found.code === "SQLITE_CONSTRAINT_UNIQUE" || found.code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
@@ -75,6 +81,7 @@ export function normaliseSqliteError(err: unknown): unknown {
     const name = index ?? (columns && uniqueByColumns.get(columns)) ?? columns ?? "unknown";
     return new UniqueViolation(name, { cause: err });
   }
+  if (found.code === "SQLITE_CONSTRAINT_FOREIGNKEY") return new MissingReference({ cause: err });
   const reason = unavailable(found.code);
   return reason ? new StoreUnavailable(reason, { cause: err, code: found.code }) : err;
 }

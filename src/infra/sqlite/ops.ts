@@ -28,6 +28,18 @@ export function sqliteEngineOps(store: SqliteStore): EngineOps {
         read: () => store.checkpointStats().failures,
       },
       {
+        name: "quire_sqlite_commits_total",
+        help: "Transactions the group-commit writer committed (each carries one or more units of work).",
+        type: "counter",
+        read: () => store.writerStats().batches,
+      },
+      {
+        name: "quire_sqlite_units_total",
+        help: "Units of work (writes) committed; divided by quire_sqlite_commits_total: writes per commit.",
+        type: "counter",
+        read: () => store.writerStats().units,
+      },
+      {
         name: "quire_sqlite_wal_bytes",
         help: "Size of the write-ahead log file.",
         type: "gauge",

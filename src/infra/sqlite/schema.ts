@@ -33,6 +33,11 @@ export const users = sqliteTable(
     image: text("image"),
     role: text("role", { enum: roles }).notNull().default("editor"),
     suspended: integer("suspended", { mode: "boolean" }).notNull().default(false),
+    /**
+     * When the current address was verified (a link sent to it was followed); null: not verified. Changing
+     * the address clears it. Accounts from before verification existed start null: nobody had proved them.
+     */
+    emailVerifiedAt: integer("email_verified_at", { mode: "number" }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -60,6 +65,45 @@ export const sessions = sqliteTable(
     revokedAt: integer("revoked_at", { mode: "number" }),
   },
   (t) => [index("sessions_user_idx").on(t.userId), index("sessions_expires_idx").on(t.expiresAt)],
+);
+
+/**
+ * Ids of deleted accounts, and when (nothing else: no name, no address). SQLite hands out max(id) + 1 for a
+ * new row, so without these the newest account's id would be given again after its deletion, and whatever
+ * still names that id (audit entries, logs, a job in flight) would seem to be about the new account. New
+ * users are numbered past every id here as well (src/infra/sqlite/repos/users.ts).
+ */
+export const deletedUsers = sqliteTable("deleted_users", {
+  id: integer("id").primaryKey(),
+  deletedAt: integer("deleted_at", { mode: "number" }).notNull(),
+});
+
+export const accountTokenPurposes = ["password-reset", "email-verification"] as const;
+export type AccountTokenPurpose = (typeof accountTokenPurposes)[number];
+
+/**
+ * One-time tokens sent by email (src/modules/accounts/tokens.ts has the model): password resets and email
+ * verifications, stored only as SHA-256 hashes, each bound to its purpose and to the address it was sent to.
+ */
+export const accountTokens = sqliteTable(
+  "account_tokens",
+  {
+    id: integer("id").primaryKey(),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    purpose: text("purpose", { enum: accountTokenPurposes }).notNull(),
+    tokenHash: text("token_hash").notNull().unique("account_tokens_hash_uq"),
+    /** The address the token was sent to: it works only while that is still the account's address. */
+    email: text("email").notNull(),
+    createdAt: createdAt(),
+    expiresAt: integer("expires_at", { mode: "number" }).notNull(),
+    usedAt: integer("used_at", { mode: "number" }),
+  },
+  (t) => [
+    index("account_tokens_user_idx").on(t.userId, t.purpose),
+    index("account_tokens_expires_idx").on(t.expiresAt),
+  ],
 );
 
 export const follows = sqliteTable(
@@ -212,6 +256,8 @@ export const auditLog = sqliteTable(
     index("audit_log_at_idx").on(t.at),
     index("audit_log_action_idx").on(t.action, t.at),
     index("audit_log_actor_idx").on(t.actorId, t.at),
+    // An account's entries (its export, and forgetting its addresses when it is deleted) without a scan.
+    index("audit_log_target_idx").on(t.targetType, t.targetId),
   ],
 );
 

@@ -47,7 +47,9 @@ export interface WriterOptions {
 }
 
 export interface WriterStats {
+  /** Transactions committed. */
   batches: number;
+  /** Units of work committed in them. */
   units: number;
   failedUnits: number;
   failedCommits: number;
@@ -183,8 +185,6 @@ export class SqliteWriter<Tx, E> {
       for (const unit of batch) unit.reject(error);
       return;
     }
-    this.#stats.batches++;
-    this.#stats.largestBatch = Math.max(this.#stats.largestBatch, batch.length);
     const done: Unit<Tx, E>[] = [];
     for (let i = 0; i < batch.length; i++) {
       const unit = batch[i]!;
@@ -218,7 +218,9 @@ export class SqliteWriter<Tx, E> {
       for (const unit of done) unit.reject(error);
       return;
     }
+    this.#stats.batches++;
     this.#stats.units += done.length;
+    this.#stats.largestBatch = Math.max(this.#stats.largestBatch, done.length);
     // Hooks in commit order, synchronously one after the other; what they return is awaited together.
     const settled = done.map((unit) => {
       try {

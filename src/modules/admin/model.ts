@@ -15,9 +15,10 @@ export const AdminUser = component(
       image: t.Nullable(t.String()),
       role: RoleSchema,
       suspended: t.Boolean(),
+      emailVerified: t.Boolean({ description: "Whether the current address was verified" }),
       createdAt: t.String({ format: "date-time" }),
     },
-    { description: "An account as admins see it: with its email, role and suspension" },
+    { description: "An account as admins see it: with its email, role, suspension and verification" },
   ),
 );
 
@@ -28,6 +29,7 @@ export const adminUserExample = {
   image: profileExample.image,
   role: "editor" as const,
   suspended: false,
+  emailVerified: true,
   createdAt: "2026-01-05T14:03:11.000Z",
 };
 

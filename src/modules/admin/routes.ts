@@ -9,6 +9,7 @@ import { authPlugin } from "../../http/auth.ts";
 import { clientOf } from "../../http/client-ip.ts";
 import { security } from "../../http/docs.ts";
 import { errorDoc } from "../../http/model.ts";
+import { deleteAccountAsAdmin } from "../accounts/service.ts";
 import {
   AdminUserEnvelope,
   AdminUserList,
@@ -61,6 +62,30 @@ export const adminRoutes = (ctx: AppContext) =>
           summary: "Change a user's role or suspension",
           description:
             "`role` applies on the user's next request. `suspended: true` ends every session of the account at once and refuses its logins; `false` reinstates it. Other fields are ignored; a change to the current value does nothing. Refused (409) if it would leave no active admin. Audited.",
+          security: security.admin,
+        },
+      },
+    )
+    .delete(
+      "/api/admin/users/:username",
+      async ({ params, viewer, request, set }) => {
+        await deleteAccountAsAdmin(ctx, viewer, params.username, { ip: clientOf(request).ip });
+        set.status = 204;
+      },
+      {
+        admin: true,
+        params: UsernameParams,
+        response: {
+          204: t.Void({ description: "Deleted" }),
+          404: errorDoc("No user has this username", { user: ["not found"] }),
+          409: errorDoc("The account is the last active admin; nothing changed", {
+            user: ["is the last active admin"],
+          }),
+        },
+        detail: {
+          summary: "Delete an account",
+          description:
+            "Deletes the account as `DELETE /api/user` does (sessions end at once; articles, comments, favorites and follows go; the username and address are free again), without its password. Audited with the admin and their address; the entry holds no name or address of the deleted account. The last active admin cannot be deleted (409).",
           security: security.admin,
         },
       },

@@ -25,6 +25,7 @@ const toAdminUser = (u: UserRow) => ({
   image: u.image,
   role: u.role,
   suspended: u.suspended,
+  emailVerified: u.emailVerifiedAt !== null,
   createdAt: new Date(u.createdAt).toISOString(),
 });
 

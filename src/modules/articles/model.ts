@@ -121,7 +121,7 @@ export const ArticleList = t.Object(
   },
 );
 
-/** Longest search text accepted (longer is 422); see src/modules/search/fts-query.ts for what is searched. */
+/** Longest search text accepted (longer is 422); see src/lib/search-terms.ts for what is searched. */
 export const SEARCH_MAX_CHARS = 256;
 
 export const ListQuery = t.Object({

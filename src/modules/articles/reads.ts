@@ -56,6 +56,17 @@ export function withFlags<T extends ListItemView>(item: T, favorited: boolean, f
   return { ...item, favorited, author: { ...item.author, following } };
 }
 
+/**
+ * The few facts a write on an article needs (its id and author), from the articles cache when the article
+ * is there (a popular article is commented and favourited most), else one indexed read. A cached entry is
+ * committed state, as the read would be: every write that changes an article drops its entry first.
+ */
+export async function articleHead(ctx: AppContext, slug: string) {
+  const cached = ctx.caches.articles.peek(slug);
+  if (cached) return { id: cached.id, slug, authorId: cached.authorId };
+  return ctx.store.read.articles.headBySlug(slug);
+}
+
 /** The cached anonymous article, or undefined if there is no such slug (misses are not cached). */
 export function articleEntry(ctx: AppContext, slug: string) {
   return ctx.caches.articles.load(slug, async () => {

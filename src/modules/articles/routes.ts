@@ -4,6 +4,7 @@ import { authPlugin } from "../../http/auth.ts";
 import { security, withExamples } from "../../http/docs.ts";
 import { reply } from "../../http/etag.ts";
 import { errorDoc } from "../../http/model.ts";
+import { orUnverified, unverifiedDoc } from "../accounts/model.ts";
 import {
   ArticleEnvelope,
   ArticleList,
@@ -80,9 +81,11 @@ export const articlesRoutes = (ctx: AppContext) =>
         body: CreateArticleBody,
         response: {
           201: ArticleEnvelope,
-          403: errorDoc("The viewer's role may not write articles (only editors and admins do)", {
-            article: ["forbidden"],
-          }),
+          403: orUnverified(
+            errorDoc("The viewer's role may not write articles (only editors and admins do)", {
+              article: ["forbidden"],
+            }),
+          ),
           422: errorDoc(
             "A field is missing, blank or too long, or there are too many tags",
             { title: ["can't be blank"] },
@@ -131,7 +134,7 @@ export const articlesRoutes = (ctx: AppContext) =>
             },
           }),
           ...moved(308),
-          403: notYours,
+          403: orUnverified(notYours),
           404: noSuchArticle,
           422: errorDoc("A field is blank or too long", { title: ["can't be blank"] }),
         },
@@ -155,7 +158,7 @@ export const articlesRoutes = (ctx: AppContext) =>
         response: {
           204: t.Void({ description: "Deleted" }),
           ...moved(308),
-          403: notYours,
+          403: orUnverified(notYours),
           404: noSuchArticle,
         },
         detail: {
@@ -168,7 +171,7 @@ export const articlesRoutes = (ctx: AppContext) =>
     .post("/api/articles/:slug/favorite", ({ params, viewer }) => favoriteArticle(ctx, viewer, params.slug), {
       auth: true,
       params: SlugParams,
-      response: { 200: favorited(true), ...moved(308), 404: noSuchArticle },
+      response: { 200: favorited(true), ...moved(308), 403: unverifiedDoc, 404: noSuchArticle },
       detail: {
         summary: "Favorite an article",
         description:
@@ -182,7 +185,7 @@ export const articlesRoutes = (ctx: AppContext) =>
       {
         auth: true,
         params: SlugParams,
-        response: { 200: favorited(false), ...moved(308), 404: noSuchArticle },
+        response: { 200: favorited(false), ...moved(308), 403: unverifiedDoc, 404: noSuchArticle },
         detail: {
           summary: "Unfavorite an article",
           description:

@@ -8,20 +8,21 @@ import { compareCodePoints } from "../../lib/collation.ts";
 import { pageOf } from "../../lib/paging.ts";
 import { searchTerms } from "../../lib/search-terms.ts";
 import { slugify, slugSuffix } from "../../lib/slug.ts";
-import { can, type Role } from "../../policy.ts";
+import { assertMayWrite, can, type Role } from "../../policy.ts";
 import type { ArticleHead, ListFilter } from "../../store/content.ts";
-import { violatedConstraint } from "../../store/errors.ts";
+import { MissingReference, violatedConstraint } from "../../store/errors.ts";
 import type { WriteTx } from "../../store/store.ts";
 import { countKeys, feedKey } from "../cache/index.ts";
 import { userIdOf } from "../profiles/service.ts";
 import { missingArticle } from "./former-slugs.ts";
 
 export { missingArticle, type Redirect } from "./former-slugs.ts";
-export { toArticle, toListItem } from "./reads.ts";
+export { articleHead, toArticle, toListItem } from "./reads.ts";
 
 import type { CreateArticleInput, ListFilters, UpdateArticleInput } from "./model.ts";
 import {
   articleEntry,
+  articleHead,
   articleObject,
   articleReply,
   emptyList,
@@ -32,10 +33,12 @@ import {
   readPage,
 } from "./reads.ts";
 
-/** Who is writing: their id and role (an authenticated viewer). */
+/** Who is writing: their id, role and whether their address is verified (an authenticated viewer). */
 export interface ArticleViewer {
   id: number;
   role: Role;
+  /** REQUIRE_VERIFIED_EMAIL_TO_WRITE (src/policy.ts). */
+  emailVerified: boolean;
 }
 
 /**
@@ -141,6 +144,7 @@ export async function feedArticles(ctx: AppContext, viewer: Reader, query: PageQ
 }
 
 export async function createArticle(ctx: AppContext, viewer: ArticleViewer, input: CreateArticleInput) {
+  assertMayWrite(viewer, ctx.config.REQUIRE_VERIFIED_EMAIL_TO_WRITE);
   if (!can(viewer.role, "article:write")) throw forbidden("article");
   const tagList = cleanTags(input.tagList ?? []);
   const now = ctx.clock.now();
@@ -169,6 +173,7 @@ export async function createArticle(ctx: AppContext, viewer: ArticleViewer, inpu
  * 403 unless the viewer wrote it or may moderate.
  */
 async function findOwned(ctx: AppContext, viewer: ArticleViewer, slug: string): Promise<ArticleHead> {
+  assertMayWrite(viewer, ctx.config.REQUIRE_VERIFIED_EMAIL_TO_WRITE);
   const head = await ctx.store.read.articles.headBySlug(slug);
   if (!head) throw await missingArticle(ctx, slug, "", 308);
   const own = head.authorId === viewer.id && can(viewer.role, "article:write");
@@ -247,23 +252,29 @@ export function unfavoriteArticle(ctx: AppContext, viewer: ArticleViewer, slug: 
 }
 
 async function setFavorite(ctx: AppContext, viewer: ArticleViewer, slug: string, on: boolean) {
-  const head = await ctx.store.read.articles.headBySlug(slug);
+  assertMayWrite(viewer, ctx.config.REQUIRE_VERIFIED_EMAIL_TO_WRITE);
+  const head = await articleHead(ctx, slug);
   if (!head) throw await missingArticle(ctx, slug, "/favorite", 308);
   if (!can(viewer.role, "favorite:write")) throw forbidden("article");
-  await ctx.store.write(async (tx) => {
-    const changed = on
-      ? await tx.articles.favorite(viewer.id, head.id)
-      : await tx.articles.unfavorite(viewer.id, head.id);
-    // Counted only when a row really changed: 40 concurrent favorites by one user count once.
-    if (!changed) return;
-    const favoritesCount = await tx.articles.bumpFavorites(head.id, on ? 1 : -1);
-    await tx.emit({
-      type: on ? "article.favorited" : "article.unfavorited",
-      articleId: head.id,
-      slug: head.slug,
-      userId: viewer.id,
-      favoritesCount,
+  await ctx.store
+    .write(async (tx) => {
+      const changed = on
+        ? await tx.articles.favorite(viewer.id, head.id)
+        : await tx.articles.unfavorite(viewer.id, head.id);
+      // Counted only when a row really changed: 40 concurrent favorites by one user count once.
+      if (!changed) return;
+      const favoritesCount = await tx.articles.bumpFavorites(head.id, on ? 1 : -1);
+      await tx.emit({
+        type: on ? "article.favorited" : "article.unfavorited",
+        articleId: head.id,
+        slug: head.slug,
+        userId: viewer.id,
+        favoritesCount,
+      });
+    })
+    .catch((err) => {
+      // The article was deleted between the lookup and the write.
+      throw err instanceof MissingReference ? notFound("article") : err;
     });
-  });
   return articleAfterWrite(ctx, head.slug, viewer);
 }

@@ -11,11 +11,14 @@
  *   article.deleted            slug            all           all, tags, author, favoriteds    yes   -
  *   article.(un)favorited      patched count   all           that user's favorites            -     -
  *   user.updated               their articles  all           -                                -     old+new name
+ *   user.deleted               -               their feed    their articles, their favorites  -     name
  *   follow.changed             -               the follower's feed pages                  -     -
  *
  * Lists are dropped whole: a page shows favourite counts, titles, tags and authors of 20 articles, and
  * tracking which pages hold which article costs more than rebuilding a page (one indexed query; the
- * expensive part, the total, survives in `counts`). Comments and sign-ups change nothing cached:
+ * expensive part, the total, survives in `counts`). A deleted account's articles and favourites are dropped
+ * by the `article.deleted` and `article.unfavorited` events its deletion emits first; `user.deleted` drops
+ * what is keyed by the account itself. Comments and sign-ups change nothing cached:
  * `following` and `favorited` are overlaid per reader, and unknown names are never cached.
  */
 import type { DomainEvent } from "../../events.ts";
@@ -72,6 +75,15 @@ export function invalidate(caches: Caches, event: DomainEvent): void {
       caches.lists.clear();
       caches.feeds.clear();
       return;
+    case "user.deleted": {
+      // A cached profile also resolves `?author=<name>` to an id: the name may belong to someone else next.
+      caches.profiles.delete(usernameKey(event.username));
+      caches.counts.delete(countKeys.author(event.userId));
+      caches.counts.delete(countKeys.favorited(event.userId));
+      const prefix = feedKey(event.userId);
+      caches.feeds.deleteWhere((_entry, key) => key.startsWith(prefix));
+      return;
+    }
     case "follow.changed": {
       const prefix = feedKey(event.followerId);
       caches.feeds.deleteWhere((_entry, key) => key.startsWith(prefix));

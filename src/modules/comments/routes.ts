@@ -3,6 +3,7 @@ import type { AppContext } from "../../context.ts";
 import { authPlugin } from "../../http/auth.ts";
 import { security } from "../../http/docs.ts";
 import { errorDoc } from "../../http/model.ts";
+import { orUnverified } from "../accounts/model.ts";
 import { moved, SlugParams } from "../articles/model.ts";
 import { CommentEnvelope, CommentList, CommentListQuery, CommentParams, CreateCommentBody } from "./model.ts";
 import { addComment, deleteComment, listComments } from "./service.ts";
@@ -40,9 +41,11 @@ export const commentsRoutes = (ctx: AppContext) =>
         response: {
           201: CommentEnvelope,
           ...moved(308),
-          403: errorDoc(
-            "Comments are switched off for this user (feature flag `comments`, or outside its rollout)",
-            disabled,
+          403: orUnverified(
+            errorDoc(
+              "Comments are switched off for this user (feature flag `comments`, or outside its rollout)",
+              disabled,
+            ),
           ),
           404: noSuchArticle,
           422: errorDoc("The comment is blank or too long", { body: ["can't be blank"] }),
@@ -67,10 +70,12 @@ export const commentsRoutes = (ctx: AppContext) =>
         response: {
           204: t.Void({ description: "Deleted" }),
           ...moved(308),
-          403: errorDoc(
-            "Neither the comment's author nor an admin, or comments are switched off for this user (feature flag `comments`)",
-            { comment: ["forbidden"] },
-            disabled,
+          403: orUnverified(
+            errorDoc(
+              "Neither the comment's author nor an admin, or comments are switched off for this user (feature flag `comments`)",
+              { comment: ["forbidden"] },
+              disabled,
+            ),
           ),
           404: errorDoc(
             "No article has this slug, or the comment is not on it",

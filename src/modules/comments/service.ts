@@ -1,11 +1,13 @@
 /** Comments on articles: oldest first; authors delete their own, admins moderate any. */
 import type { AppContext } from "../../context.ts";
 import { forbidden, notFound } from "../../errors.ts";
+import type { PublicComment } from "../../events.ts";
 import { pageOf } from "../../lib/paging.ts";
-import { can, type Role } from "../../policy.ts";
+import { assertMayWrite, can, type Role } from "../../policy.ts";
 import type { CommentHead, CommentRow } from "../../store/content.ts";
+import { MissingReference } from "../../store/errors.ts";
 import type { WriteTx } from "../../store/store.ts";
-import { missingArticle, type Redirect } from "../articles/service.ts";
+import { articleHead, missingArticle, type Redirect } from "../articles/service.ts";
 
 /**
  * The most comments one request returns. RealWorld has no comment pagination, so by default a page is the
@@ -14,6 +16,24 @@ import { missingArticle, type Redirect } from "../articles/service.ts";
 export const MAX_COMMENTS_PAGE = 1000;
 
 const iso = (ms: number) => new Date(ms).toISOString();
+/** The public facts of a stored comment (what its events carry). */
+const publicOf = (r: CommentRow): PublicComment => ({
+  id: r.id,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+  body: r.body,
+  author: { username: r.authorUsername, bio: r.authorBio, image: r.authorImage },
+});
+
+/** A comment as the API shows it to a reader who does (`following`) or does not follow its author. */
+const view = (c: PublicComment, following: boolean) => ({
+  id: c.id,
+  createdAt: iso(c.createdAt),
+  updatedAt: iso(c.updatedAt),
+  body: c.body,
+  author: { ...c.author, following },
+});
+
 export const toComment = (r: CommentRow) => ({
   id: r.id,
   createdAt: iso(r.createdAt),
@@ -37,7 +57,7 @@ async function articleIdOf(
   suffix: () => string,
   status: Redirect,
 ): Promise<number> {
-  const head = await ctx.store.read.articles.headBySlug(slug);
+  const head = await articleHead(ctx, slug);
   if (!head) throw await missingArticle(ctx, slug, suffix(), status);
   return head.id;
 }
@@ -47,15 +67,17 @@ async function articleIdOf(
  * unit of work.
  */
 export async function removeComment(tx: WriteTx, comment: CommentHead): Promise<void> {
-  // Emitted first so that in-transaction handlers can still read the comment.
+  const row = await tx.comments.one(comment.id, 0);
+  if (!row) return; // gone already (a concurrent delete): nothing to tell anyone
+  await tx.comments.delete(comment.id);
   await tx.emit({
     type: "comment.deleted",
     commentId: comment.id,
     articleId: comment.articleId,
     slug: comment.slug,
     authorId: comment.authorId,
+    comment: publicOf(row),
   });
-  await tx.comments.delete(comment.id);
 }
 
 export async function listComments(
@@ -80,29 +102,52 @@ export async function listComments(
 
 export async function addComment(
   ctx: AppContext,
-  viewer: { id: number; role: Role },
+  viewer: { id: number; role: Role; emailVerified: boolean },
   slug: string,
   body: string,
 ) {
+  assertMayWrite(viewer, ctx.config.REQUIRE_VERIFIED_EMAIL_TO_WRITE);
   const articleId = await articleIdOf(ctx, slug, () => "/comments", 308);
   if (!can(viewer.role, "comment:write")) throw forbidden("comment");
   const now = ctx.clock.now();
-  const row = await ctx.store.write(async (tx) => {
-    const id = await tx.comments.insert({ articleId, authorId: viewer.id, body, now });
-    await tx.emit({ type: "comment.created", commentId: id, articleId, slug, authorId: viewer.id });
-    // Read in the unit: the row as committed, with the writer's own following flag.
-    return tx.comments.one(id, viewer.id);
-  });
-  return { comment: toComment(row!) };
+  const comment = await ctx.store
+    .write(async (tx) => {
+      const author = await tx.users.byId(viewer.id);
+      if (!author) throw notFound("user");
+      const id = await tx.comments.insert({ articleId, authorId: viewer.id, body, now });
+      const created: PublicComment = {
+        id,
+        createdAt: now,
+        updatedAt: now,
+        body,
+        author: { username: author.username, bio: author.bio, image: author.image },
+      };
+      await tx.emit({
+        type: "comment.created",
+        commentId: id,
+        articleId,
+        slug,
+        authorId: viewer.id,
+        comment: created,
+      });
+      return created;
+    })
+    .catch((err) => {
+      // The article was deleted between the lookup and the write.
+      throw err instanceof MissingReference ? notFound("article") : err;
+    });
+  // `following` is false: nobody follows themselves.
+  return { comment: view(comment, false) };
 }
 
 /** 404 for an unknown article, then for a comment not on that article, then 403 unless author or moderator. */
 export async function deleteComment(
   ctx: AppContext,
-  viewer: { id: number; role: Role },
+  viewer: { id: number; role: Role; emailVerified: boolean },
   slug: string,
   id: number,
 ): Promise<void> {
+  assertMayWrite(viewer, ctx.config.REQUIRE_VERIFIED_EMAIL_TO_WRITE);
   const articleId = await articleIdOf(ctx, slug, () => `/comments/${id}`, 308);
   const head = await ctx.store.read.comments.head(id);
   if (!head || head.articleId !== articleId) throw notFound("comment");

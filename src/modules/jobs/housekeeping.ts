@@ -1,7 +1,8 @@
 /**
  * Housekeeping, as recurring jobs (one row each, so runs never overlap, even across restarts):
  * - `housekeeping.purge`: sessions that expired or were ended more than a day ago (their refresh tokens go
- *   with them), expired refresh tokens, used refresh tokens of ended sessions, done/dead jobs and webhook
+ *   with them), expired refresh tokens, used refresh tokens of ended sessions, password-reset and
+ *   verification tokens once used or expired (nothing is learnt from a replayed one), done/dead jobs and webhook
  *   delivery logs older than JOBS_RETENTION_DAYS, audit entries older than AUDIT_RETENTION_DAYS (anonymous
  *   failed logins add rows at a rate no one but the rate limiter bounds). Used refresh tokens of live sessions are kept until they
  *   expire: presenting one again is how token theft is detected (the whole family is revoked).
@@ -37,6 +38,7 @@ export async function purgeExpired(ctx: AppContext): Promise<Record<string, numb
   const removed = {
     sessions: await purge(ctx, (r, limit) => r.purgeSessions(now, now - DAY_MS, limit)),
     refreshTokens: await purge(ctx, (r, limit) => r.purgeRefreshTokens(now, limit)),
+    accountTokens: await purge(ctx, (r, limit) => r.purgeAccountTokens(now, limit)),
     jobs: await purge(ctx, (r, limit) => r.purgeJobs(retention, limit)),
     webhookDeliveries: await purge(ctx, (r, limit) => r.purgeDeliveries(retention, limit)),
     audit: await purge(ctx, (r, limit) =>

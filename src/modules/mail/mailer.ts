@@ -2,6 +2,10 @@
  * The mailer: `log` transport by default (the message is written to the log, for development and tests) or
  * SMTP through nodemailer when SMTP_URL is set. SMTP_URL may carry a password: it is never logged.
  *
+ * Password-reset and verification emails carry a one-time token (`secrets`). SMTP delivers it; the log
+ * transport writes the message with every secret replaced by `[redacted]`, so a token never reaches a log
+ * (the flows then need SMTP: point SMTP_URL at a local catcher such as Mailpit in development).
+ *
  * Every message carries a Message-ID derived from the job that sends it, so a message re-sent after a crash
  * (the queue runs jobs at least once) has the same id, and receiving systems can drop the duplicate.
  */
@@ -14,6 +18,17 @@ export interface MailMessage {
   text: string;
   /** `<…@…>`; stable per job. */
   messageId: string;
+  /** One-time tokens in `text`: sent, never logged. */
+  secrets?: readonly string[];
+}
+
+export const REDACTED = "[redacted]";
+
+/** The message as it may be logged: no secrets, and no list of them. */
+function loggable({ secrets = [], ...message }: MailMessage): Omit<MailMessage, "secrets"> {
+  let text = message.text;
+  for (const secret of secrets) if (secret !== "") text = text.replaceAll(secret, REDACTED);
+  return { ...message, text };
 }
 
 export interface Mailer {
@@ -22,12 +37,12 @@ export interface Mailer {
   close(): void;
 }
 
-/** The messages Quire sends never contain secrets (no tokens, no links that sign in), so logging them is safe. */
+/** Writes each message to the log, its secrets redacted. */
 function logMailer(log: Logger): Mailer {
   return {
     transport: "log",
     async send(message) {
-      log.info({ mail: message }, "mail sent (log transport)");
+      log.info({ mail: loggable(message) }, "mail sent (log transport)");
     },
     close() {},
   };
@@ -48,7 +63,8 @@ function smtpMailer(config: Readonly<Config>, log: Logger): Mailer {
     transport: "smtp",
     async send(message) {
       const t = await transporter;
-      await t.sendMail({ from: config.MAIL_FROM, ...message });
+      const { secrets: _, ...mail } = message;
+      await t.sendMail({ from: config.MAIL_FROM, ...mail });
       log.info(
         { mail: { to: message.to, subject: message.subject, messageId: message.messageId } },
         "mail sent",

@@ -4,6 +4,7 @@ import { authPlugin } from "../../http/auth.ts";
 import { security, withExamples } from "../../http/docs.ts";
 import { reply } from "../../http/etag.ts";
 import { errorDoc, ProfileEnvelope, profileExample } from "../../http/model.ts";
+import { unverifiedDoc } from "../accounts/model.ts";
 import { followUser, getProfile, unfollowUser } from "./service.ts";
 
 const params = t.Object({
@@ -38,6 +39,7 @@ export const profilesRoutes = (ctx: AppContext) =>
         params,
         response: {
           200: withExamples(ProfileEnvelope, { profile: { ...profileExample, following: true } }),
+          403: unverifiedDoc,
           404: noSuchUser,
           422: errorDoc("You cannot follow yourself", { profile: ["cannot follow yourself"] }),
         },
@@ -55,7 +57,7 @@ export const profilesRoutes = (ctx: AppContext) =>
       {
         auth: true,
         params,
-        response: { 200: ProfileEnvelope, 404: noSuchUser },
+        response: { 200: ProfileEnvelope, 403: unverifiedDoc, 404: noSuchUser },
         detail: {
           summary: "Unfollow a user",
           description:

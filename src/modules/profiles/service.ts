@@ -6,12 +6,14 @@
 import type { AppContext } from "../../context.ts";
 import { forbidden, invalid, notFound } from "../../errors.ts";
 import { CachedJson } from "../../lib/cached-json.ts";
-import { can, type Role } from "../../policy.ts";
+import { assertMayWrite, can, type Role } from "../../policy.ts";
 import { type ProfileEntry, usernameKey } from "../cache/index.ts";
 
 export interface ProfileViewer {
   id: number;
   role: Role;
+  /** REQUIRE_VERIFIED_EMAIL_TO_WRITE (src/policy.ts). */
+  emailVerified: boolean;
 }
 
 /** The cached anonymous profile, or undefined for an unknown name (misses are not cached). */
@@ -48,6 +50,7 @@ export async function getProfile(ctx: AppContext, username: string, viewer?: { i
 }
 
 async function setFollowing(ctx: AppContext, viewer: ProfileViewer, username: string, following: boolean) {
+  assertMayWrite(viewer, ctx.config.REQUIRE_VERIFIED_EMAIL_TO_WRITE);
   const target = await findProfile(ctx, username);
   if (!can(viewer.role, "follow:write")) throw forbidden("profile");
   if (following && target.id === viewer.id) throw invalid("profile", "cannot follow yourself");

@@ -26,20 +26,6 @@ export interface Delivery {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-async function commentData(tx: Repos, id: number) {
-  const r = await tx.comments.one(id, 0);
-  if (!r) return undefined;
-  return {
-    comment: {
-      id: r.id,
-      createdAt: iso(r.createdAt),
-      updatedAt: iso(r.updatedAt),
-      body: r.body,
-      author: { username: r.authorUsername, bio: r.authorBio, image: r.authorImage, following: false },
-    },
-  };
-}
-
 async function articleItem(tx: Repos, slug: string) {
   const row = await tx.articles.bySlug(slug);
   return row ? toListItem(row) : undefined;
@@ -84,8 +70,16 @@ export async function deliveriesFor(tx: Repos, e: DomainEvent): Promise<Delivery
     }
     case "comment.created":
     case "comment.deleted": {
-      const data = await commentData(tx, e.commentId);
-      if (!data) return [];
+      const c = e.comment;
+      const data = {
+        comment: {
+          id: c.id,
+          createdAt: iso(c.createdAt),
+          updatedAt: iso(c.updatedAt),
+          body: c.body,
+          author: { ...c.author, following: false },
+        },
+      };
       const topic = `articles:${e.slug}`;
       return [{ topic, key: topic, event: e.type, data }];
     }

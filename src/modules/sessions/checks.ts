@@ -1,9 +1,10 @@
 /**
  * Session checks: is this session live, and as whom? Asked on every authenticated request and socket, so
  * answers are cached per session id for a few seconds. What makes a cached answer wrong is always a
- * committed write with an event (`sessions.ended`, `user.role_changed`), and `onEvent` drops the affected
- * entries on every node before the write is answered: revocation and role changes apply on the very next
- * request, never after the cache expires. The TTL only bounds changes made without an event (none today).
+ * committed write with an event (`sessions.ended`, `user.role_changed`, `user.email_verified`, a changed
+ * address in `user.updated`), and `onEvent` drops the affected entries on every node before the write is
+ * answered: revocation, role changes and verification apply on the very next request, never after the cache
+ * expires. The TTL only bounds changes made without an event (none today).
  */
 import type { DomainEvent } from "../../events.ts";
 import { TtlCache } from "../../lib/cache.ts";
@@ -48,8 +49,13 @@ export class SessionChecks {
   onEvent(event: DomainEvent): void {
     if (event.type === "sessions.ended") {
       for (const sid of event.sessionIds) this.cache.delete(sid);
-    } else if (event.type === "user.role_changed") {
-      this.cache.deleteWhere((session) => session.userId === event.userId);
+    } else if (
+      event.type === "user.role_changed" ||
+      event.type === "user.email_verified" ||
+      (event.type === "user.updated" && event.email.toLowerCase() !== event.previousEmail.toLowerCase())
+    ) {
+      const { userId } = event;
+      this.cache.deleteWhere((session) => session.userId === userId);
     }
   }
 }

@@ -5,8 +5,9 @@
  * - Every authenticated request checks that its session is live (not ended, not expired, user not
  *   suspended) and reads the user's current role with it (./checks.ts: cached briefly; every write that ends
  *   a session or changes a role drops the entries it affects, on every node, before it is answered).
- * - Sessions end early on logout, logout-all, a password change (all but the session that made it),
- *   suspension and refresh-token reuse. Each emits `sessions.ended`, on which realtime closes sockets.
+ * - Sessions end early on logout, logout-all, a password change (all but the session that made it), a
+ *   password reset by email, suspension, refresh-token reuse and the account's deletion. Each emits
+ *   `sessions.ended`, on which realtime closes sockets.
  */
 import { randomBytes } from "node:crypto";
 import type { AppContext } from "../../context.ts";
@@ -17,7 +18,14 @@ import { issueRefreshToken } from "./refresh.ts";
 export type { SessionInfo } from "./checks.ts";
 export { invalidRefreshToken, rotateRefreshToken } from "./refresh.ts";
 
-export type EndReason = "logout" | "logout-all" | "password-change" | "suspended" | "refresh-token-reuse";
+export type EndReason =
+  | "logout"
+  | "logout-all"
+  | "password-change"
+  | "password-reset"
+  | "suspended"
+  | "refresh-token-reuse"
+  | "account-deleted";
 
 export interface NewSession {
   id: string;

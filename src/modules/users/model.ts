@@ -63,6 +63,10 @@ export const User = component(
     username: t.String(),
     bio: t.Nullable(t.String()),
     image: t.Nullable(t.String()),
+    emailVerified: t.Boolean({
+      description:
+        "Whether a link sent to `email` was followed (POST /api/users/verify-email). A new address starts unverified. With REQUIRE_VERIFIED_EMAIL_TO_WRITE, unverified accounts are read-only.",
+    }),
     refreshToken: t.Optional(
       t.String({
         description:
@@ -80,6 +84,7 @@ export const userExample = {
   username: profileExample.username,
   bio: profileExample.bio,
   image: profileExample.image,
+  emailVerified: true,
 };
 export const refreshTokenExample = "rt_BwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSY";
 

@@ -5,6 +5,7 @@ import { clientOf } from "../../http/client-ip.ts";
 import { security } from "../../http/docs.ts";
 import { errorDoc } from "../../http/model.ts";
 import { rateLimitMacro } from "../../http/rate-limit.ts";
+import { unverifiedDoc } from "../accounts/model.ts";
 import { LoginBody, RegisterBody, SignedInEnvelope, UpdateUserBody, UserEnvelope } from "./model.ts";
 import { getCurrentUser, loginUser, registerUser, updateUser } from "./service.ts";
 
@@ -90,6 +91,10 @@ export const usersRoutes = (ctx: AppContext) =>
       response: {
         200: UserEnvelope,
         401: signedOut,
+        403: {
+          ...unverifiedDoc,
+          description: `${unverifiedDoc.description}, and the change touches the public profile (username, bio or image): the address and the password may still change`,
+        },
         409: taken,
         422: errorDoc(
           "A field is invalid",
@@ -101,7 +106,7 @@ export const usersRoutes = (ctx: AppContext) =>
       detail: {
         summary: "Update current user",
         description:
-          'Partial update: only the fields sent change. `bio` and `image` accept `null` or `""` to clear; `image` must be an http(s) URL. A password change ends every other session of the account (this one keeps working) and is audited. An empty `user` changes nothing and answers the user as is.',
+          'Partial update: only the fields sent change. `bio` and `image` accept `null` or `""` to clear; `image` must be an http(s) URL. A password change ends every other session of the account (this one keeps working), stops earlier password-reset links and is audited. A new `email` (not just a change of case) is unverified (`emailVerified: false`) until the link sent to it is followed; the old address gets a notice. An empty `user` changes nothing and answers the user as is.',
         security: security.required,
       },
     });

@@ -5,9 +5,9 @@
 import { createHash } from "node:crypto";
 import type { AppContext } from "../../context.ts";
 import { AppError, conflict, invalid } from "../../errors.ts";
-import type { Role } from "../../policy.ts";
+import { assertMayWrite, type Role } from "../../policy.ts";
 import type { UserChanges, UserRow } from "../../store/accounts.ts";
-import { violatedConstraint } from "../../store/errors.ts";
+import { onConstraint } from "../../store/errors.ts";
 import type { WriteTx } from "../../store/store.ts";
 import { recordAudit, recordAuditNow } from "../audit/service.ts";
 import { createSession, endSessions, invalidRefreshToken, rotateRefreshToken } from "../sessions/service.ts";
@@ -24,6 +24,7 @@ export const toUser = (u: UserRow, token: string, refreshToken?: string) => ({
   username: u.username,
   bio: u.bio,
   image: u.image,
+  emailVerified: u.emailVerifiedAt !== null,
   ...(refreshToken !== undefined && { refreshToken }),
 });
 
@@ -43,15 +44,16 @@ async function takenFields(
   email: string,
   selfId?: number,
 ): Promise<never> {
-  const constraint = violatedConstraint(err);
-  if (constraint !== "users_username_lower_uq" && constraint !== "users_email_lower_uq") throw err;
-  const fields: Record<string, string[]> = {};
-  for (const row of await ctx.store.read.users.holding(username, email)) {
-    if (row.id === selfId) continue;
-    if (row.username.toLowerCase() === username.toLowerCase()) fields.username = ["has already been taken"];
-    if (row.email.toLowerCase() === email.toLowerCase()) fields.email = ["has already been taken"];
-  }
-  throw Object.keys(fields).length > 0 ? new AppError(409, fields) : conflict("user");
+  const taken = async () => {
+    const fields: Record<string, string[]> = {};
+    for (const row of await ctx.store.read.users.holding(username, email)) {
+      if (row.id === selfId) continue;
+      if (row.username.toLowerCase() === username.toLowerCase()) fields.username = ["has already been taken"];
+      if (row.email.toLowerCase() === email.toLowerCase()) fields.email = ["has already been taken"];
+    }
+    return Object.keys(fields).length > 0 ? new AppError(409, fields) : conflict("user");
+  };
+  throw await onConstraint(err, { users_username_lower_uq: taken, users_email_lower_uq: taken });
 }
 
 /** Insert the account in the caller's unit of work (the password already hashed: units do no hashing). */
@@ -177,16 +179,27 @@ function normaliseImage(image: string | null | undefined): string | null | undef
   return image;
 }
 
+/**
+ * Partial update of the signed-in account. With REQUIRE_VERIFIED_EMAIL_TO_WRITE, an unverified account may
+ * still change its address and password (how it recovers from a mistyped address), not its public profile
+ * (username, bio, image). A new address (not just a change of case) is unverified until a link sent to it is
+ * followed: the outbox sends one, and a notice to the old address.
+ */
 export async function updateUser(
   ctx: AppContext,
-  viewer: { id: number; sessionId: string; token: string },
+  viewer: { id: number; sessionId: string; token: string; emailVerified: boolean },
   input: UpdateUserInput,
 ) {
+  const profile = input.username !== undefined || input.bio !== undefined || input.image !== undefined;
+  if (profile) assertMayWrite(viewer, ctx.config.REQUIRE_VERIFIED_EMAIL_TO_WRITE);
   const current = await findUser(ctx, viewer.id);
   if (!current) throw new AppError(401, { token: ["is invalid"] });
   const changes: Omit<UserChanges, "updatedAt"> = {};
   if (input.username !== undefined) changes.username = input.username;
-  if (input.email !== undefined) changes.email = input.email;
+  if (input.email !== undefined) {
+    changes.email = input.email;
+    if (input.email.toLowerCase() !== current.email.toLowerCase()) changes.emailVerifiedAt = null;
+  }
   if (input.bio !== undefined) changes.bio = input.bio === null || input.bio.trim() === "" ? null : input.bio;
   const image = normaliseImage(input.image);
   if (image !== undefined) changes.image = image;
@@ -199,9 +212,11 @@ export async function updateUser(
     updated = await ctx.store.write(async (tx) => {
       const row = await tx.users.update(viewer.id, { ...changes, updatedAt: ctx.clock.now() });
       if (!row) throw new AppError(401, { token: ["is invalid"] });
-      // A password change ends every other session: whoever knew the old password is signed out.
+      // A password change ends every other session: whoever knew the old password is signed out. Reset
+      // links sent before it stop working too.
       if (changes.passwordHash) {
         await endSessions(ctx, tx, { userId: viewer.id, keep: viewer.sessionId }, "password-change");
+        await tx.accountTokens.retire(viewer.id, "password-reset", ctx.clock.now());
         await recordAudit(ctx, tx, {
           action: "user.password_changed",
           actorId: viewer.id,

@@ -60,14 +60,13 @@ async function dataFor(tx: WriteTx, e: Subscribed): Promise<Record<string, unkno
     }
     case "comment.created":
     case "comment.deleted": {
-      const c = await tx.comments.one(e.commentId, 0);
-      if (!c) return undefined;
+      const c = e.comment;
       return {
         comment: {
           id: c.id,
           body: c.body,
           createdAt: iso(c.createdAt),
-          author: { username: c.authorUsername },
+          author: { username: c.author.username },
         },
         article: { slug: e.slug },
       };
@@ -79,6 +78,8 @@ async function dataFor(tx: WriteTx, e: Subscribed): Promise<Record<string, unkno
 
 /** The outbox: one delivery job per subscribed endpoint, in the write's unit of work; workers woken after. */
 export function webhookOutbox(ctx: AppContext): EventHandler<DomainEvent, WriteTx> {
+  /** Events whose unit enqueued deliveries: only those wake the workers (a wake costs a claim). */
+  const enqueued = new WeakSet<DomainEvent>();
   return {
     async inTransaction(tx, e) {
       if (!isWebhookEvent(e)) return;
@@ -91,9 +92,10 @@ export function webhookOutbox(ctx: AppContext): EventHandler<DomainEvent, WriteT
         const payload: DeliveryPayload = { webhookId, messageId: newMessageId(), event: e.type, body };
         await ctx.jobs.enqueue(tx, WEBHOOK_DELIVER, payload);
       }
+      enqueued.add(e);
     },
     afterCommit(e) {
-      if (isWebhookEvent(e)) ctx.jobs.wake();
+      if (enqueued.has(e)) ctx.jobs.wake();
     },
   };
 }

@@ -1,5 +1,5 @@
 /** The audit log on SQLite. Listing filters vary per request, so those queries are built per call. */
-import { and, count, desc, eq, gte, lte, type SQL, sql } from "drizzle-orm";
+import { and, count, desc, eq, gte, isNotNull, isNull, lte, or, type SQL, sql } from "drizzle-orm";
 import type { AuditFilter, AuditRepo } from "../../../store/accounts.ts";
 import type { SqliteDb } from "../client.ts";
 import { auditLog, users } from "../schema.ts";
@@ -34,6 +34,19 @@ export function sqliteAudit(db: SqliteDb): AuditRepo {
   return {
     async insert(entry) {
       q().insert.run({ ...entry });
+    },
+    async forgetAddressesOf(userId) {
+      const about = and(
+        eq(auditLog.targetType, "user"),
+        eq(auditLog.targetId, String(userId)),
+        isNull(auditLog.actorId),
+      );
+      return db
+        .update(auditLog)
+        .set({ ip: null })
+        .where(and(isNotNull(auditLog.ip), or(eq(auditLog.actorId, userId), about)))
+        .returning({ id: auditLog.id })
+        .all().length;
     },
     async list(filter, page) {
       return db

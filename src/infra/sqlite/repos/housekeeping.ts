@@ -24,6 +24,7 @@ export function sqliteHousekeeping(connection: Database): HousekeepingRepo {
     jobs: connection.query(batched("jobs", "state IN ('done', 'dead') AND finished_at < $before")),
     deliveries: connection.query(batched("webhook_deliveries", "created_at < $before")),
     audit: connection.query(batched("audit_log", "at < $before")),
+    accountTokens: connection.query(batched("account_tokens", "expires_at <= $now OR used_at IS NOT NULL")),
   }));
   return {
     async purgeSessions(now, endedBefore, limit) {
@@ -40,6 +41,9 @@ export function sqliteHousekeeping(connection: Database): HousekeepingRepo {
     },
     async purgeAudit(before, limit) {
       return q().audit.run({ before, limit }).changes;
+    },
+    async purgeAccountTokens(now, limit) {
+      return q().accountTokens.run({ now, limit }).changes;
     },
   };
 }

@@ -8,6 +8,7 @@ import { sqliteComments } from "./comments.ts";
 import { sqliteFlags } from "./flags.ts";
 import { sqliteHousekeeping } from "./housekeeping.ts";
 import { sqliteJobs } from "./jobs.ts";
+import { sqliteAccountData, sqliteAccountTokens } from "./lifecycle.ts";
 import { sqliteProfiles } from "./profiles.ts";
 import { sqliteSearch } from "./search.ts";
 import { sqliteSessions } from "./sessions.ts";
@@ -20,6 +21,8 @@ export function createSqliteRepos(db: SqliteDb, connection: Database): Repos {
     users: sqliteUsers(db),
     sessions: sqliteSessions(db),
     audit: sqliteAudit(db),
+    accountTokens: sqliteAccountTokens(connection),
+    accountData: sqliteAccountData(connection),
     profiles: sqliteProfiles(db),
     articles: sqliteArticles(db),
     comments: sqliteComments(db),

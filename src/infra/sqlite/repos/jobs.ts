@@ -214,6 +214,18 @@ export function sqliteJobs(db: SqliteDb): JobsRepo {
     async count(filter) {
       return db.select({ n: count() }).from(jobs).where(filterOf(filter)).get()?.n ?? 0;
     },
+    // A scan of the jobs table (no index on payloads): it holds JOBS_RETENTION_DAYS of jobs, and accounts
+    // are deleted rarely.
+    async deleteForUser(types, userId) {
+      return db
+        .delete(jobs)
+        .where(
+          sql`${jobs.state} <> 'running' AND ${jobs.type} IN (SELECT value FROM json_each(${jsonList(types)}))
+              AND json_extract(${jobs.payload}, '$.userId') = ${userId}`,
+        )
+        .returning({ id: jobs.id })
+        .all().length;
+    },
     async counts(now) {
       const s = q();
       const backlog = s.backlog.get({ now });

@@ -21,7 +21,11 @@ export function sqliteSessions(db: SqliteDb): SessionsRepo {
       .values({ id: ph("id"), userId: ph("userId"), expiresAt: ph("expiresAt"), createdAt: ph("now") })
       .prepare(),
     check: db
-      .select({ userId: sessions.userId, role: users.role })
+      .select({
+        userId: sessions.userId,
+        role: users.role,
+        emailVerified: sql<number>`${users.emailVerifiedAt} IS NOT NULL`,
+      })
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
       .where(
@@ -89,7 +93,8 @@ export function sqliteSessions(db: SqliteDb): SessionsRepo {
       q().insert.run({ ...session });
     },
     async check(sid, now) {
-      return q().check.get({ sid, now });
+      const row = q().check.get({ sid, now });
+      return row && { userId: row.userId, role: row.role, emailVerified: row.emailVerified === 1 };
     },
     // RETURNING is read with .all(): .get() would leave the statement open and pin the WAL.
     async end(which, now) {

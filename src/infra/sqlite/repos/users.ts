@@ -1,11 +1,16 @@
 /**
  * Users on SQLite. Usernames and emails are unique under lower(), which folds ASCII only (the expression
  * indexes users_username_lower_uq, users_email_lower_uq), and every lookup matches them the same way.
+ *
+ * Ids are never reused. The table is not AUTOINCREMENT (making it so means rebuilding it, and dropping the
+ * old table inside the migrations' transaction would cascade-delete every article and session), so SQLite
+ * would number a new row max(id) + 1 and hand a just-deleted newest id out again. A deletion records the id
+ * in `deleted_users`, and a new account is numbered past the highest id of both tables (two O(1) lookups).
  */
 import { and, asc, count, eq, type SQL, sql } from "drizzle-orm";
 import type { UserFilter, UserRow, UsersRepo } from "../../../store/accounts.ts";
 import type { SqliteDb } from "../client.ts";
-import { users } from "../schema.ts";
+import { deletedUsers, users } from "../schema.ts";
 import { lazy } from "./lazy.ts";
 
 const ph = (name: string) => sql.placeholder(name);
@@ -53,6 +58,7 @@ export function sqliteUsers(db: SqliteDb): UsersRepo {
     insert: db
       .insert(users)
       .values({
+        id: sql`(SELECT max(coalesce((SELECT max(id) FROM users), 0), coalesce((SELECT max(id) FROM deleted_users), 0)) + 1)`,
         username: ph("username"),
         email: ph("email"),
         passwordHash: ph("passwordHash"),
@@ -61,6 +67,22 @@ export function sqliteUsers(db: SqliteDb): UsersRepo {
         updatedAt: ph("now"),
       })
       .returning()
+      .prepare(),
+    markVerified: db
+      .update(users)
+      .set({ emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${ph("now")})` })
+      .where(and(eq(users.id, ph("id")), sql`lower(${users.email}) = lower(${ph("email")})`))
+      .returning()
+      .prepare(),
+    remember: db
+      .insert(deletedUsers)
+      .values({ id: ph("id"), deletedAt: ph("now") })
+      .onConflictDoNothing()
+      .prepare(),
+    delete: db
+      .delete(users)
+      .where(eq(users.id, ph("id")))
+      .returning({ id: users.id })
       .prepare(),
     activeAdmins: db
       .select({ n: count() })
@@ -105,6 +127,15 @@ export function sqliteUsers(db: SqliteDb): UsersRepo {
     },
     async countActiveAdmins() {
       return q().activeAdmins.get()?.n ?? 0;
+    },
+    async markEmailVerified(id, email, now) {
+      return q().markVerified.all({ id, email, now })[0] as UserRow | undefined;
+    },
+    async delete(id, now) {
+      const s = q();
+      if (s.delete.all({ id }).length === 0) return false;
+      s.remember.run({ id, now });
+      return true;
     },
   };
 }
