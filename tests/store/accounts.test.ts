@@ -76,8 +76,11 @@ describeEngines("sessions repository", (_engine, use) => {
       await tx.sessions.insert({ id: "s-live", userId: u.id, expiresAt: T0 + HOUR, now: T0 });
       await tx.sessions.insert({ id: "s-old", userId: u.id, expiresAt: T0 + 10, now: T0 });
     });
-    expect(await store.read.sessions.check("s-live", T0 + 1)).toEqual({ userId: u.id, role: "viewer" });
+    const live = { userId: u.id, role: "viewer" as const, emailVerified: false };
+    expect(await store.read.sessions.check("s-live", T0 + 1)).toEqual(live);
     expect(await store.read.sessions.check("s-old", T0 + 10)).toBeUndefined(); // expired at its instant
+    await store.write((tx) => tx.users.markEmailVerified(u.id, "SAM@example.com", T0 + 1));
+    expect(await store.read.sessions.check("s-live", T0 + 1)).toEqual({ ...live, emailVerified: true });
     expect(await store.read.sessions.check("nope", T0)).toBeUndefined();
     await store.write((tx) => tx.users.update(u.id, { suspended: true, updatedAt: T0 }));
     expect(await store.read.sessions.check("s-live", T0 + 1)).toBeUndefined();

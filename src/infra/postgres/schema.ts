@@ -54,6 +54,8 @@ export const users = pgTable(
     image: text("image"),
     role: text("role", { enum: roles }).notNull().default("editor"),
     suspended: boolean("suspended").notNull().default(false),
+    /** When the current address was verified; null: not verified. Changing the address clears it. */
+    emailVerifiedAt: millis("email_verified_at"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -78,6 +80,39 @@ export const sessions = pgTable(
     revokedAt: millis("revoked_at"),
   },
   (t) => [index("sessions_user_idx").on(t.userId), index("sessions_expires_idx").on(t.expiresAt)],
+);
+
+/**
+ * Ids of deleted accounts, and when (nothing else). Postgres never hands an identity value out twice, so here
+ * this only keeps the record the SQLite twin needs (it numbers new users past these ids).
+ */
+export const deletedUsers = pgTable("deleted_users", {
+  id: bigint("id", { mode: "number" }).primaryKey(),
+  deletedAt: millis("deleted_at").notNull(),
+});
+
+export const accountTokenPurposes = ["password-reset", "email-verification"] as const;
+
+/** One-time tokens sent by email (password reset, email verification), stored only as SHA-256 hashes. */
+export const accountTokens = pgTable(
+  "account_tokens",
+  {
+    id: id(),
+    userId: ref("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    purpose: text("purpose", { enum: accountTokenPurposes }).notNull(),
+    tokenHash: text("token_hash").notNull().unique("account_tokens_hash_uq"),
+    /** The address the token was sent to: it works only while that is still the account's address. */
+    email: text("email").notNull(),
+    createdAt: createdAt(),
+    expiresAt: millis("expires_at").notNull(),
+    usedAt: millis("used_at"),
+  },
+  (t) => [
+    index("account_tokens_user_idx").on(t.userId, t.purpose),
+    index("account_tokens_expires_idx").on(t.expiresAt),
+  ],
 );
 
 export const follows = pgTable(
@@ -222,6 +257,8 @@ export const auditLog = pgTable(
     index("audit_log_at_idx").on(t.at),
     index("audit_log_action_idx").on(t.action, t.at),
     index("audit_log_actor_idx").on(t.actorId, t.at),
+    // An account's entries (its export, and forgetting its addresses when it is deleted) without a scan.
+    index("audit_log_target_idx").on(t.targetType, t.targetId),
   ],
 );
 

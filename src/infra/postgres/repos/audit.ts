@@ -1,5 +1,5 @@
 /** The audit log on Postgres: newest first, the actor's username joined in (null once the user is gone). */
-import { and, count, desc, eq, gte, lte, type SQL } from "drizzle-orm";
+import { and, count, desc, eq, gte, isNotNull, isNull, lte, or, type SQL } from "drizzle-orm";
 import type { AuditFilter, AuditRepo } from "../../../store/accounts.ts";
 import { auditLog, users } from "../schema.ts";
 import type { PgDb } from "./shared.ts";
@@ -17,6 +17,19 @@ export function pgAudit(db: PgDb): AuditRepo {
   return {
     async insert(entry) {
       await db.insert(auditLog).values(entry);
+    },
+    async forgetAddressesOf(userId) {
+      const about = and(
+        eq(auditLog.targetType, "user"),
+        eq(auditLog.targetId, String(userId)),
+        isNull(auditLog.actorId),
+      );
+      const changed = await db
+        .update(auditLog)
+        .set({ ip: null })
+        .where(and(isNotNull(auditLog.ip), or(eq(auditLog.actorId, userId), about)))
+        .returning({ id: auditLog.id });
+      return changed.length;
     },
     async list(filter, page) {
       return db

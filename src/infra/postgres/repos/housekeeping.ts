@@ -36,5 +36,7 @@ export function pgHousekeeping(db: PgDb): HousekeepingRepo {
       purge("jobs", "id", sql`state in ('done', 'dead') and finished_at < ${before}`, limit),
     purgeDeliveries: (before, limit) => purge("webhook_deliveries", "id", sql`created_at < ${before}`, limit),
     purgeAudit: (before, limit) => purge("audit_log", "id", sql`at < ${before}`, limit),
+    purgeAccountTokens: (now, limit) =>
+      purge("account_tokens", "id", sql`expires_at <= ${now} or used_at is not null`, limit),
   };
 }

@@ -6,6 +6,7 @@ import { pgComments } from "./comments.ts";
 import { pgFlags } from "./flags.ts";
 import { pgHousekeeping } from "./housekeeping.ts";
 import { pgJobs } from "./jobs.ts";
+import { pgAccountData, pgAccountTokens } from "./lifecycle.ts";
 import { pgProfiles } from "./profiles.ts";
 import { pgSearch } from "./search.ts";
 import type { SearchTokenizer } from "./search-text.ts";
@@ -23,6 +24,8 @@ export function createPostgresRepos(db: PgDb, tokenizer: SearchTokenizer): Repos
     users: pgUsers(db),
     sessions: pgSessions(db),
     audit: pgAudit(db),
+    accountTokens: pgAccountTokens(db),
+    accountData: pgAccountData(db),
     profiles: pgProfiles(db),
     articles: pgArticles(db, tokenizer),
     comments: pgComments(db),

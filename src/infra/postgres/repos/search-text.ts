@@ -37,7 +37,13 @@ const MAX_DOCUMENT_BYTES = 900_000;
 /** Column weights, in position order. */
 export type Weight = "A" | "B" | "C" | "D";
 
-/** SQLite's unicode61 tokenizer on a private in-memory database. Owned by one store; close() frees it. */
+/** Texts tokenized in one go (an article's columns). */
+const COLUMNS = 4;
+
+/**
+ * SQLite's unicode61 tokenizer on a private in-memory database: a contentless FTS5 table of four columns (one
+ * insert per article, emptied with 'delete-all') and its fts5vocab view. Owned by one store; close() frees it.
+ */
 export class SearchTokenizer {
   private readonly db = new Database(":memory:");
   private readonly put;
@@ -45,22 +51,37 @@ export class SearchTokenizer {
   private readonly clear;
 
   constructor() {
-    this.db.run("create virtual table t using fts5(x, tokenize = 'unicode61 remove_diacritics 2')");
+    this.db.run(
+      "create virtual table t using fts5(c0, c1, c2, c3, content = '', tokenize = 'unicode61 remove_diacritics 2')",
+    );
     this.db.run("create virtual table v using fts5vocab(t, 'instance')");
-    this.put = this.db.query<never, [string]>("insert into t (rowid, x) values (1, ?)");
-    this.read = this.db.query<{ term: string }, []>("select term from v order by offset");
-    this.clear = this.db.query("delete from t");
+    this.put = this.db.query<never, [string, string, string, string]>(
+      "insert into t (rowid, c0, c1, c2, c3) values (1, ?, ?, ?, ?)",
+    );
+    this.read = this.db.query<{ term: string; col: string }, []>(
+      "select term, col from v order by col, offset",
+    );
+    this.clear = this.db.query("insert into t (t) values ('delete-all')");
   }
 
-  /** The tokens of `text`, in order, as unicode61 cuts and folds them. */
-  tokens(text: string): string[] {
-    if (text === "") return [];
-    this.put.run(text);
+  /** The tokens of each of (at most four) texts, in order, as unicode61 cuts and folds them. */
+  tokenize(texts: readonly string[]): string[][] {
+    if (texts.length > COLUMNS) throw new Error(`at most ${COLUMNS} texts at once`);
+    const out = texts.map((): string[] => []);
+    if (texts.every((t) => t === "")) return out;
+    const [a = "", b = "", c = "", d = ""] = texts;
+    this.put.run(a, b, c, d);
     try {
-      return this.read.all().map((r) => r.term);
+      for (const { term, col } of this.read.all()) out[Number(col.slice(1))]!.push(term);
     } finally {
       this.clear.run();
     }
+    return out;
+  }
+
+  /** The tokens of one text. */
+  tokens(text: string): string[] {
+    return this.tokenize([text])[0]!;
   }
 
   close(): void {
@@ -79,8 +100,9 @@ export function documentVector(
   const positions = new Map<string, string[]>();
   let position = 0;
   let bytes = 0;
-  for (const { text, weight } of columns) {
-    for (const token of tokenizer.tokens(indexText(text))) {
+  const tokens = tokenizer.tokenize(columns.map((c) => indexText(c.text)));
+  columns.forEach(({ weight }, i) => {
+    for (const token of tokens[i]!) {
       position = Math.min(position + 1, MAX_POSITION);
       let list = positions.get(token);
       if (!list) {
@@ -98,7 +120,7 @@ export function documentVector(
       }
     }
     position = Math.min(position + 1, MAX_POSITION); // the gap that keeps phrases inside one column
-  }
+  });
   return [...positions].map(([token, at]) => `${quote(token)}:${at.join(",")}`).join(" ");
 }
 

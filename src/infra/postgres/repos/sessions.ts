@@ -18,7 +18,11 @@ export function pgSessions(db: PgDb): SessionsRepo {
       .values({ id: ph("id"), userId: ph("userId"), expiresAt: ph("expiresAt"), createdAt: ph("now") })
       .prepare("session_insert"),
     check: db
-      .select({ userId: sessions.userId, role: users.role })
+      .select({
+        userId: sessions.userId,
+        role: users.role,
+        emailVerified: sql<boolean>`${users.emailVerifiedAt} is not null`,
+      })
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
       .where(
@@ -89,7 +93,7 @@ export function pgSessions(db: PgDb): SessionsRepo {
     },
     async check(sid, now) {
       const [row] = await q().check.execute({ sid, now });
-      return row;
+      return row && { userId: row.userId, role: row.role, emailVerified: row.emailVerified === true };
     },
     async end(which, now) {
       if ("sid" in which) return q().endOne.execute({ sid: which.sid, now });

@@ -7,7 +7,7 @@ import { and, asc, count, eq, type SQL, sql } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
 import type { UserFilter, UserRow, UsersRepo } from "../../../store/accounts.ts";
 import { UniqueViolation } from "../../../store/errors.ts";
-import { users } from "../schema.ts";
+import { deletedUsers, users } from "../schema.ts";
 import { lazy, type PgDb, ph } from "./shared.ts";
 
 const folded = (column: PgColumn) => sql`lower((${column} COLLATE "C"))`;
@@ -58,6 +58,22 @@ export function pgUsers(db: PgDb): UsersRepo {
       .onConflictDoNothing()
       .returning()
       .prepare("user_insert"),
+    markVerified: db
+      .update(users)
+      .set({ emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${ph("now")}::bigint)` })
+      .where(and(eq(users.id, ph("id")), sameAs(users.email, "email")))
+      .returning()
+      .prepare("user_mark_verified"),
+    delete: db
+      .delete(users)
+      .where(eq(users.id, ph("id")))
+      .returning({ id: users.id })
+      .prepare("user_delete"),
+    remember: db
+      .insert(deletedUsers)
+      .values({ id: ph("id"), deletedAt: ph("now") })
+      .onConflictDoNothing()
+      .prepare("user_remember_deleted"),
     activeAdmins: db
       .select({ n: count() })
       .from(users)
@@ -111,6 +127,18 @@ export function pgUsers(db: PgDb): UsersRepo {
     async countActiveAdmins() {
       const [row] = await q().activeAdmins.execute();
       return row?.n ?? 0;
+    },
+    async markEmailVerified(id, email, now) {
+      const [row] = await q().markVerified.execute({ id, email, now });
+      return row as UserRow | undefined;
+    },
+    // Identity values are never handed out twice, so new ids cannot repeat a deleted one; the id is recorded
+    // all the same, as on SQLite (the engines' tables hold the same facts).
+    async delete(id, now) {
+      const gone = await q().delete.execute({ id });
+      if (gone.length === 0) return false;
+      await q().remember.execute({ id, now });
+      return true;
     },
   };
 }
