@@ -16,7 +16,7 @@ import { testPostgres } from "./postgres.ts";
 import { redisBinary, startRedis, type TestRedis } from "./redis.ts";
 
 let warned = false;
-/** Why this run cannot have a cluster (undefined: it can). Prints the Redis reason once per run. */
+/** True when this run has no cluster: the SQLite half, or no Redis server (said once per run). */
 export function clusterSkip(): boolean {
   if (testEngine !== "postgres") return true; // the cluster tests run in the Postgres half
   if (!redisBinary && !warned) {
