@@ -20,13 +20,25 @@ export class PgToolMissing extends AppError {
   constructor(
     readonly tool: PgTool,
     readonly command: string,
+    why = `${tool} was not found on PATH: install the PostgreSQL client tools (Debian: apt-get install postgresql-client)`,
   ) {
-    super(501, {
-      backup: [
-        `${tool} was not found on PATH: install the PostgreSQL client tools (Debian: apt-get install postgresql-client), or run ${command}`,
-      ],
-    });
+    super(501, { backup: [`${why}, or run ${command}`] });
   }
+}
+
+/**
+ * The tool on PATH is older than the server (pg_dump refuses to dump a newer server): as good as missing,
+ * and as clear to fix, so the same 501 rather than a failure.
+ */
+function tooOld(tool: PgTool, stderr: string, manual: string): PgToolMissing | undefined {
+  if (!/server version mismatch/i.test(stderr)) return undefined;
+  const server = /server version:\s*([\d.]+)/i.exec(stderr)?.[1] ?? "?";
+  const own = new RegExp(`${tool} version:\\s*([\\d.]+)`, "i").exec(stderr)?.[1] ?? "?";
+  return new PgToolMissing(
+    tool,
+    manual,
+    `${tool} ${own} on PATH is older than the Postgres server (${server}): install the client tools of the server's version or newer`,
+  );
 }
 
 /** The tool ran and failed (its last lines, URL redacted). */
@@ -68,6 +80,8 @@ export async function runPgTool(tool: PgTool, args: string[], url: string, manua
     child.exited,
   ]);
   if (code !== 0) {
+    const old = tooOld(tool, err, manual);
+    if (old) throw old;
     const tail = err.trim().split("\n").slice(-3).join(" | ");
     throw new PgToolFailed(`${tool} exited with ${code}: ${redactAll(tail, url)}`);
   }

@@ -38,11 +38,14 @@ export const backupsRoutes = (ctx: AppContext) =>
               ],
             },
           ),
-          501: errorDoc("Postgres only: pg_dump is not installed on the server's host", {
-            backup: [
-              "pg_dump was not found on PATH: install the PostgreSQL client tools (Debian: apt-get install postgresql-client), or run pg_dump --format=custom --file='manual.dump' 'postgres://quire@db:5432/quire'",
-            ],
-          }),
+          501: errorDoc(
+            "Postgres only: pg_dump is not installed on the server's host, or is older than the server",
+            {
+              backup: [
+                "pg_dump was not found on PATH: install the PostgreSQL client tools (Debian: apt-get install postgresql-client), or run pg_dump --format=custom --file='manual.dump' 'postgres://quire@db:5432/quire'",
+              ],
+            },
+          ),
         },
         detail: {
           summary: "Back up the database now",
