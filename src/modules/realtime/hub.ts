@@ -85,7 +85,10 @@ export class RealtimeHub {
       const deliveries = await deliveriesFor(tx, e);
       if (deliveries.length > 0) this.#pending.set(e, deliveries);
     } catch (err) {
-      // Never let live updates fail a write: log and publish nothing for this event.
+      // A store error goes up as it is: on Postgres a failed statement dooms the unit's transaction (every
+      // later statement fails), and a serialization failure must reach the store to be retried. Anything
+      // else (a bug in building the deliveries) must not fail the write: log it, publish nothing.
+      if (this.ctx.store.normaliseError(err) !== err) throw err;
       this.ctx.log.error({ err, event: e.type }, "realtime: building the event failed");
     }
   }
