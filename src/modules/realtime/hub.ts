@@ -95,12 +95,16 @@ export class RealtimeHub implements LogListener<number | undefined> {
 
   /** In the write's unit of work: build the event's deliveries while its rows can still be read. */
   async prepare(tx: Repos, e: DomainEvent): Promise<void> {
-    // A failure here fails the write. It used to be logged and swallowed, but on Postgres a failed statement
-    // (a serialization failure under concurrent writes, normal there) aborts the whole transaction: the unit
-    // then failed later on an unrelated statement (25P02, a 500), or worse, committed into a silent rollback.
-    // Propagated, it reaches the store, which runs the unit again.
-    const deliveries = await deliveriesFor(tx, e);
-    if (deliveries.length > 0) this.#pending.set(e, deliveries);
+    try {
+      const deliveries = await deliveriesFor(tx, e);
+      if (deliveries.length > 0) this.#pending.set(e, deliveries);
+    } catch (err) {
+      // A store error goes up as it is: on Postgres a failed statement dooms the unit's transaction (every
+      // later statement fails), and a serialization failure must reach the store to be retried. Anything
+      // else (a bug in building the deliveries) must not fail the write: log it, publish nothing.
+      if (this.ctx.store.normaliseError(err) !== err) throw err;
+      this.ctx.log.error({ err, event: e.type }, "realtime: building the event failed");
+    }
   }
 
   /** After the commit, on the writing node: publish what `prepare` built. */
