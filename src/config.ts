@@ -9,6 +9,7 @@ import { dirname, join, resolve } from "node:path";
 import { type Static, Type as T, type TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { trustedProxyProblem } from "./lib/client-address.ts";
+import { isPostgresUrl, postgresUrlProblem } from "./lib/database-url.ts";
 
 const Port = T.Integer({ minimum: 0, maximum: 65535 });
 const Positive = (d: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -32,7 +33,19 @@ export const configVars = {
   },
   DATABASE_URL: {
     schema: T.String({ default: "" }),
-    doc: "SQLite file path (or `:memory:`). Default: `$DATA_DIR/quire.db`.",
+    doc: "Where the data lives: an SQLite file path (or `:memory:`), or a Postgres server as `postgres://user:password@host:5432/database` (or `postgresql://`; see Running on Postgres). Default: `$DATA_DIR/quire.db`.",
+  },
+  DATABASE_POOL_SIZE: {
+    schema: Positive(10, 1000),
+    doc: "Postgres only: most connections this process opens. A unit of work holds one for its transaction, a read one per statement; the server's max_connections must cover every process.",
+  },
+  REDIS_URL: {
+    schema: T.String({ default: "" }),
+    doc: "Redis (≥ 7) or Valkey server shared by the nodes of a cluster: `redis://[user:password@]host:port[/db]`, `rediss://` for TLS, `redis+unix:///path`. Set: cluster mode (events, realtime history and fan-out, rate limits and connection caps shared by every node). Empty: this process keeps them itself (one node).",
+  },
+  REDIS_KEY_PREFIX: {
+    schema: T.String({ minLength: 1, maxLength: 64, default: "quire:" }),
+    doc: "Prefix of every Redis key and channel Quire uses, so that several deployments can share one server.",
   },
   JWT_SECRET: {
     schema: T.String({ default: "" }),
@@ -380,6 +393,9 @@ export function loadConfig(
 
   const dataDir = resolve(String(raw.DATA_DIR));
   const databaseUrl = raw.DATABASE_URL === "" ? join(dataDir, "quire.db") : raw.DATABASE_URL;
+  const postgres = isPostgresUrl(databaseUrl);
+  const urlProblem = postgres ? postgresUrlProblem(databaseUrl) : undefined;
+  if (urlProblem) problems.push(`DATABASE_URL: ${urlProblem}`); // may hold a password: not echoed
   let secret = signsTokens ? raw.JWT_SECRET : "";
   let generated = false;
   if (secret !== "" && Buffer.byteLength(secret) < 32) {
@@ -405,6 +421,11 @@ export function loadConfig(
   }
   if (raw.SMTP_URL !== "" && !/^smtps?:\/\/[^\s]+$/.test(raw.SMTP_URL))
     problems.push("SMTP_URL: must be an smtp:// or smtps:// URL"); // the value may hold a password: not echoed
+  if (
+    raw.REDIS_URL !== "" &&
+    !/^(rediss?|redis\+tls|redis\+unix|redis\+tls\+unix):\/\/[^\s]+$/.test(raw.REDIS_URL)
+  )
+    problems.push("REDIS_URL: must be a redis://, rediss:// or redis+unix:// URL"); // may hold a password: not echoed
   if (raw.APP_URL !== "" && !/^https?:\/\/[^\s?#]+$/.test(raw.APP_URL))
     problems.push(
       `APP_URL: must be an http:// or https:// URL without query or fragment (got ${JSON.stringify(raw.APP_URL)})`,
@@ -423,7 +444,7 @@ export function loadConfig(
   return Object.freeze({
     ...raw,
     DATA_DIR: dataDir,
-    DATABASE_URL: databaseUrl === ":memory:" ? databaseUrl : resolve(databaseUrl),
+    DATABASE_URL: databaseUrl === ":memory:" || postgres ? databaseUrl : resolve(databaseUrl),
     APP_URL: raw.APP_URL.replace(/\/+$/, ""),
     JWT_SECRET: secret,
     JWT_SECRET_GENERATED: generated,

@@ -122,6 +122,17 @@ export async function startSameBytes(answers: string, port: number): Promise<Ser
   return { name: "bytes", url, proc };
 }
 
+/** The raw Postgres baseline (bench/baseline-pg.ts) on the database at `url`. */
+export async function startBaselinePostgres(url: string, port: number, secret: string): Promise<Server> {
+  const proc = Bun.spawn(
+    [bun, join(root, "bench", "baseline-pg.ts"), "--url", url, "--port", String(port), "--secret", secret],
+    { stdout: "ignore", stderr: "inherit" },
+  );
+  const base = `http://127.0.0.1:${port}`;
+  await waitReady(`${base}/api/tags`, performance.now());
+  return { name: "baseline", url: base, proc };
+}
+
 export async function stop(server: Server): Promise<void> {
   server.proc.kill("SIGTERM");
   const timer = setTimeout(() => server.proc.kill("SIGKILL"), 15_000);

@@ -53,7 +53,7 @@ export const storage = {
   ...help,
 } as const;
 export const storageHelp = [
-  "--database <url>     SQLite file or :memory: (DATABASE_URL)",
+  "--database <url>     SQLite file, :memory: or postgres:// URL (DATABASE_URL)",
   "--data-dir <path>    data directory (DATA_DIR)",
   "--log-level <level>  fatal | error | warn | info | debug | trace | silent (LOG_LEVEL)",
 ];

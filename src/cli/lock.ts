@@ -9,8 +9,8 @@
  * still runs. A server killed with -9 leaves a stale lock behind: it is taken over once old enough (or
  * naming a dead local pid, or this very pid: a container restarted with the same pid 1).
  *
- * Only databases that are one local file have a lock (`lockable`); a future networked engine
- * (DATABASE_URL=postgres://…) would skip it, as `:memory:` does.
+ * Only databases that are one local file have a lock (`lockable`); Postgres (DATABASE_URL=postgres://…) has
+ * none, as `:memory:` has none.
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";

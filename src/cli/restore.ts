@@ -1,5 +1,6 @@
 /**
- * `quire restore <file>`: replace the database with a backup, with the server stopped.
+ * `quire restore <file>`: replace the database with a backup, with the server stopped. This file is SQLite's
+ * restore; Postgres's (pg_restore of a pg_dump archive) is ./restore-postgres.ts.
  *
  * Order, each step able to stop the restore before anything changed:
  *   1. the backup opens as SQLite and passes `PRAGMA integrity_check`, and is a Quire database not newer
@@ -17,9 +18,16 @@ import { copyFileSync, existsSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Config } from "../config.ts";
 import { expectedMigrations } from "../infra/sqlite/ops.ts";
+import { isPostgresUrl } from "../lib/database-url.ts";
 import { fsyncPath } from "../lib/fsync.ts";
 import type { Logger } from "../lib/logger.ts";
 import { liveServeLock } from "./lock.ts";
+import { restorePostgres } from "./restore-postgres.ts";
+
+export const restoreUsage = [
+  "<file>               the backup to restore (checked before anything changes)",
+  "--force              ignore a serve lock, or Quire's open connections on Postgres (only when sure no server runs)",
+];
 
 class Refused extends Error {
   override name = "Refused";
@@ -81,7 +89,7 @@ export function restore(
   log: Logger,
   file: string | undefined,
   options: { force?: boolean } = {},
-): number {
+): number | Promise<number> {
   if (!file) {
     process.stderr.write("quire restore: missing <file>\n  usage: quire restore <file> [--force]\n");
     return 2;
@@ -96,6 +104,7 @@ export function restore(
     process.stderr.write(`quire restore: ${source} does not exist\n`);
     return 1;
   }
+  if (isPostgresUrl(database)) return restorePostgres(config, log, source, { force: options.force === true });
   try {
     const { migrations } = verifyBackup(source);
     assertUnused(database, options.force === true);

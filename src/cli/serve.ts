@@ -9,6 +9,8 @@ import type { Config } from "../config.ts";
 import { closeContext, createContext } from "../context.ts";
 import { markDraining } from "../http/health.ts";
 import { loadTelemetry } from "../http/telemetry.ts";
+import { claimPostgresServe, PostgresInUse } from "../infra/postgres/serve-guard.ts";
+import { isPostgresUrl } from "../lib/database-url.ts";
 import type { Logger } from "../lib/logger.ts";
 import { onShutdownSignals, shutdownGracefully } from "../lib/shutdown.ts";
 import { scheduleBackups } from "../modules/backups/run.ts";
@@ -28,7 +30,26 @@ export async function serve(config: Readonly<Config>, log: Logger): Promise<numb
     return 1;
   }
   try {
-    return await serveClaimed(config, log);
+    // Postgres: one single node per database, or the members of one cluster (src/infra/postgres/serve-guard.ts).
+    let releaseGuard = async () => {};
+    if (isPostgresUrl(config.DATABASE_URL)) {
+      try {
+        releaseGuard = await claimPostgresServe({
+          url: config.DATABASE_URL,
+          cluster: config.REDIS_URL !== "",
+          onLost: (message) => log.error(message),
+        });
+      } catch (err) {
+        if (!(err instanceof PostgresInUse)) throw err;
+        process.stderr.write(`quire: ${err.message}\n`);
+        return 1;
+      }
+    }
+    try {
+      return await serveClaimed(config, log);
+    } finally {
+      await releaseGuard();
+    }
   } finally {
     releaseLock();
   }
@@ -40,7 +61,8 @@ async function serveClaimed(config: Readonly<Config>, log: Logger): Promise<numb
   const telemetry = await loadTelemetry(config, log);
   // WAL checkpoints in a worker thread, so no request waits for the fsync of one
   // (src/infra/sqlite/checkpointer.ts), started by the first commit: a server that only reads never pays.
-  const ctx = await createContext(config, log, { checkpoints: true });
+  // With REDIS_URL it is a member of the cluster (a CLI command only publishes its writes).
+  const ctx = await createContext(config, log, { checkpoints: true, member: true });
   scheduleBackups(ctx);
   const app = createApp(ctx, { telemetry: telemetry.plugin });
   try {

@@ -5,6 +5,11 @@
  *   probe: on SQLite, the write lock can be taken and, after a write failed for lack of space or an
  *   unwritable file, a write commits again: src/infra/sqlite/write-health.ts), every embedded migration is
  *   applied, and the server is not draining for shutdown; else 503 naming the failed check. Body: `{"status":"ok"|"unavailable","checks":{...}}`.
+ *   On a cluster (REDIS_URL) it also reports `redis`: "ok", or "degraded" while Redis is unreachable or this
+ *   node does not hear the others. Degraded is still 200 ("status":"degraded"): Redis is shared by every
+ *   node, so a 503 would take the whole cluster out of the load balancer at once, while each node can still
+ *   serve every request correctly from the database (caches bypassed, rate limits per node, realtime resets
+ *   once Redis is back). Alert on it; do not route around it.
  * Both are unauthenticated and reveal nothing but those booleans.
  */
 import { Elysia, t } from "elysia";
@@ -13,7 +18,7 @@ import { CachedJson } from "../lib/cached-json.ts";
 import { component, withExamples } from "./docs.ts";
 import { reply } from "./etag.ts";
 
-type Check = "ok" | "failed";
+type Check = "ok" | "failed" | "degraded";
 
 /** Shutdown has begun: readiness answers 503 from now on. */
 export function markDraining(ctx: Pick<AppContext, "readiness">): void {
@@ -36,14 +41,17 @@ export async function readinessChecks(ctx: AppContext): Promise<Record<string, C
     database: health.readable && health.writable ? "ok" : "failed",
     migrations: state.migrated ? "ok" : "failed",
     draining: ctx.readiness.draining ? "failed" : "ok",
+    ...(ctx.cluster && { redis: ctx.cluster.state() }),
   };
 }
 
 const HealthBody = component(
   "Health",
   t.Object({
-    status: t.Union([t.Literal("ok"), t.Literal("unavailable")]),
-    checks: t.Optional(t.Record(t.String(), t.Union([t.Literal("ok"), t.Literal("failed")]))),
+    status: t.Union([t.Literal("ok"), t.Literal("degraded"), t.Literal("unavailable")]),
+    checks: t.Optional(
+      t.Record(t.String(), t.Union([t.Literal("ok"), t.Literal("failed"), t.Literal("degraded")])),
+    ),
   }),
 );
 const ready = { status: "ok", checks: { database: "ok", migrations: "ok", draining: "ok" } };
@@ -76,13 +84,22 @@ export const healthRoutes = (ctx: AppContext) => {
       async ({ set }) => {
         set.headers["cache-control"] = "no-store";
         const checks = await readinessChecks(ctx);
-        const ok = Object.values(checks).every((c) => c === "ok");
-        set.status = ok ? 200 : 503;
-        return { status: ok ? ("ok" as const) : ("unavailable" as const), checks };
+        const failed = Object.values(checks).some((c) => c === "failed");
+        const degraded = Object.values(checks).some((c) => c === "degraded");
+        set.status = failed ? 503 : 200;
+        const status = failed ? ("unavailable" as const) : degraded ? ("degraded" as const) : ("ok" as const);
+        return { status, checks };
       },
       {
         response: {
-          200: { ...withExamples(HealthBody, ready), description: "Ready for traffic" },
+          200: {
+            ...withExamples(HealthBody, ready, {
+              status: "degraded",
+              checks: { ...ready.checks, redis: "degraded" },
+            }),
+            description:
+              "Ready for traffic. On a cluster, `redis` is `degraded` (still 200) while Redis is unreachable: every request is still served correctly from the database",
+          },
           503: {
             ...withExamples(HealthBody, {
               ...ready,
@@ -95,7 +112,7 @@ export const healthRoutes = (ctx: AppContext) => {
         detail: {
           summary: "Readiness",
           description:
-            "200 when the database can take writes (on SQLite: the write lock is free and, after a write failed for lack of space or an unwritable file, a write commits again), every migration is applied and the server is not shutting down; 503 otherwise, with the failed check in `checks`. No authentication; `Cache-Control: no-store`.",
+            "200 when the database can take writes (on SQLite: the write lock is free and, after a write failed for lack of space or an unwritable file, a write commits again), every migration is applied and the server is not shutting down; 503 otherwise, with the failed check in `checks`. On a cluster (REDIS_URL), `checks.redis` is `ok`, or `degraded` while Redis is unreachable: still 200 with `status: degraded`, because every node would fail it at once while each can still serve correctly from the database. No authentication; `Cache-Control: no-store`.",
         },
       },
     );

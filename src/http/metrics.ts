@@ -38,7 +38,7 @@ import { responseStatus, UNMATCHED_ROUTE } from "./request-log.ts";
 import { stateOf } from "./request-state.ts";
 
 /** What the scrape-time readers need: every other component's own counters. */
-type Observed = Pick<AppContext, "caches" | "sessions" | "jobs" | "realtime" | "engine">;
+type Observed = Pick<AppContext, "caches" | "sessions" | "jobs" | "realtime" | "engine" | "cluster">;
 
 /** Every rate-limit policy (compile-time complete), for the series that start at 0. */
 const rateLimitPolicies = Object.keys({
@@ -208,6 +208,42 @@ function collectModuleStats(ctx: Observed, m: Metrics): void {
     { name: "quire_realtime_dropped_total", help: "Realtime connections closed for falling behind." },
     () => [[{}, realtime().dropped]],
   );
+  const cluster = ctx.cluster;
+  if (cluster) {
+    m.observedGauge(
+      {
+        name: "quire_cluster_members",
+        help: "Member nodes of the cluster, as of this node's last heartbeat.",
+      },
+      () => [[{}, cluster.stats().members]],
+    );
+    m.observedGauge(
+      {
+        name: "quire_cluster_trusted",
+        help: "1 while this node hears every other node (its caches answer); 0 while it bypasses them.",
+      },
+      () => [[{}, cluster.trusted() ? 1 : 0]],
+    );
+    m.observedCounter(
+      {
+        name: "quire_cluster_writes_total",
+        help: "Writes of this node: events replicated, not published (Redis unreachable), or a member that did not acknowledge in time.",
+        labelNames: ["outcome"] as const,
+      },
+      () => {
+        const s = cluster.stats();
+        return [
+          [{ outcome: "replicated" }, s.replicated],
+          [{ outcome: "undelivered" }, s.undelivered],
+          [{ outcome: "ack_timeout" }, s.ackTimeouts],
+        ];
+      },
+    );
+    m.observedCounter(
+      { name: "quire_cluster_gaps_total", help: "Times this node lost its Redis subscriber connection." },
+      () => [[{}, cluster.stats().gaps]],
+    );
+  }
   m.observedGauge({ name: "quire_database_size_bytes", help: "Size of the database." }, async () => [
     [{}, await ctx.engine.sizeBytes()],
   ]);

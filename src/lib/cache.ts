@@ -10,6 +10,10 @@
  *   flight aborts the store but not the load (`ignoreFetchAbort`): callers already waiting get the value they
  *   asked for, and the cache never keeps a value that was read before the write that invalidated it.
  *
+ * Trust: a cluster node that may have missed an invalidation (it lost its connection to the others) must not
+ * answer from memory. `trusted()`, when given, is asked on every access: while it is false the cache is
+ * bypassed (every read loads, nothing is stored), and whoever turns it back on clears the cache first.
+ *
  * A loader that returns `undefined` ("not found") caches nothing. Counters (hits, misses, coalesced loads,
  * evictions) feed metrics through `stats()`. Framework-free: lib/ never imports app code.
  */
@@ -28,6 +32,8 @@ export interface TtlCacheOptions<K, V> {
   sizeOf: (value: V, key: K) => number;
   /** Milliseconds clock for expiry (the app's clock, so tests can move time). Default: performance.now. */
   now?: () => number;
+  /** False while entries may be stale for reasons the cache cannot see (see the header); default: always. */
+  trusted?: () => boolean;
 }
 
 export interface CacheStats {
@@ -51,6 +57,7 @@ export class TtlCache<K extends {}, V extends {}> {
   #store: LRUCache<K, V, AsyncLoader<V>> | undefined;
   readonly #create: () => LRUCache<K, V, AsyncLoader<V>>;
   readonly #maxBytes: number;
+  readonly #trusted: (() => boolean) | undefined;
   #hits = 0;
   #misses = 0;
   #coalesced = 0;
@@ -60,6 +67,7 @@ export class TtlCache<K extends {}, V extends {}> {
     this.name = options.name;
     this.enabled = options.ttlMs > 0 && options.max > 0 && options.maxBytes > 0;
     this.#maxBytes = options.maxBytes;
+    this.#trusted = options.trusted;
     // Built at first use: lru-cache allocates its bookkeeping for `max` entries up front (~8 ms for 5,000
     // slots on a busy 2-core box), which a dozen caches paid at every start, used or not.
     this.#create = () =>
@@ -87,9 +95,14 @@ export class TtlCache<K extends {}, V extends {}> {
     return this.#store;
   }
 
+  /** Enabled, and trusted right now. */
+  #usable(): boolean {
+    return this.enabled && (this.#trusted === undefined || this.#trusted());
+  }
+
   /** The cached value, counting a hit or a miss. */
   get(key: K): V | undefined {
-    const value = this.enabled ? this.#lru.get(key) : undefined;
+    const value = this.#usable() ? this.#lru.get(key) : undefined;
     if (value === undefined) this.#misses++;
     else this.#hits++;
     return value;
@@ -101,7 +114,7 @@ export class TtlCache<K extends {}, V extends {}> {
   }
 
   set(key: K, value: V): void {
-    if (this.enabled) this.#lru.set(key, value);
+    if (this.#usable()) this.#lru.set(key, value);
   }
 
   /**
@@ -109,7 +122,7 @@ export class TtlCache<K extends {}, V extends {}> {
    * Single-flight: see the header.
    */
   load(key: K, loader: AsyncLoader<V>): V | Promise<V | undefined> {
-    if (this.enabled) {
+    if (this.#usable()) {
       const cached = this.#lru.get(key);
       if (cached !== undefined) {
         this.#hits++;
@@ -121,7 +134,7 @@ export class TtlCache<K extends {}, V extends {}> {
 
   /** Like `load`, always through a promise: concurrent misses on one key share a single load. */
   async fetch(key: K, loader: AsyncLoader<V>): Promise<V | undefined> {
-    if (!this.enabled) {
+    if (!this.#usable()) {
       this.#misses++;
       return loader();
     }

@@ -8,7 +8,13 @@
  *   must happen once per write in a cluster (waking the job workers, publishing a realtime message).
  * - `everyNode(event)`: once the unit committed, on every node of a cluster: the writing node runs it with
  *   `afterCommit`, the others when the event reaches them (see `replicate`). For what each node keeps in
- *   memory: caches, open sockets of ended sessions.
+ *   memory: caches, open sockets of ended sessions. A promise it returns (re-reading the feature flags) is
+ *   awaited before the write is answered, on the writing node and, through the cluster's acknowledgements,
+ *   on the others.
+ * and one more, for clusters only:
+ * - `missed()`: this node may have missed events (it lost its connection to the other nodes for a while,
+ *   or another node could not tell it about its writes). Whatever an `everyNode` handler keeps up to date
+ *   must be dropped or re-read.
  * After-commit handlers run synchronously, in commit order; one that throws is reported and does not stop
  * the others (the write is already committed).
  *
@@ -17,12 +23,13 @@
 export interface EventHandler<E, Tx> {
   inTransaction?(tx: Tx, event: E): Promise<void> | void;
   afterCommit?(event: E): void;
-  everyNode?(event: E): void;
+  everyNode?(event: E): Promise<void> | void;
+  missed?(): Promise<void> | void;
 }
 
 export interface EventBusOptions<E> {
   /** An after-commit handler threw; the write is committed regardless. */
-  onHandlerError(err: unknown, event: E): void;
+  onHandlerError(err: unknown, event: E | undefined): void;
   /**
    * Hand committed events to the other nodes (a cluster); the promise settles when they have applied them,
    * or gave up waiting. Absent on a single node.
@@ -35,7 +42,7 @@ export class EventBus<E, Tx> {
   readonly #options: EventBusOptions<E>;
 
   constructor(options: EventBusOptions<E>) {
-    this.#options = options;
+    this.#options = { ...options };
   }
 
   /** Register a handler; returns a function that removes it. */
@@ -47,6 +54,11 @@ export class EventBus<E, Tx> {
     };
   }
 
+  /** Hand committed events to the other nodes from now on (set once, by the cluster that replicates). */
+  replicateWith(replicate: (events: readonly E[]) => Promise<void>): void {
+    this.#options.replicate = replicate;
+  }
+
   /** Called by the store when a unit emits: the in-transaction handlers, in registration order. */
   async inTransaction(tx: Tx, event: E): Promise<void> {
     for (const h of this.#handlers) if (h.inTransaction) await h.inTransaction(tx, event);
@@ -55,25 +67,54 @@ export class EventBus<E, Tx> {
   /** Called by the store after a unit committed, in commit order. */
   committed(events: readonly E[]): void | Promise<void> {
     if (events.length === 0) return;
+    const waits: Promise<void>[] = [];
     for (const event of events) {
       for (const h of this.#handlers) {
-        if (h.everyNode) this.#safely(h, "everyNode", event);
-        if (h.afterCommit) this.#safely(h, "afterCommit", event);
+        if (h.everyNode) this.#safely(h, "everyNode", event, waits);
+        if (h.afterCommit) this.#safely(h, "afterCommit", event, waits);
       }
     }
-    return this.#options.replicate?.(events);
+    const replicated = this.#options.replicate?.(events);
+    if (replicated instanceof Promise) waits.push(replicated);
+    if (waits.length > 0) return Promise.all(waits).then(() => undefined);
   }
 
-  /** Events another node committed: only the `everyNode` handlers run here. */
-  received(events: readonly E[]): void {
+  /** Events another node committed: only the `everyNode` handlers run here. Settles once they are applied. */
+  received(events: readonly E[]): void | Promise<void> {
+    const waits: Promise<void>[] = [];
     for (const event of events) {
-      for (const h of this.#handlers) if (h.everyNode) this.#safely(h, "everyNode", event);
+      for (const h of this.#handlers) if (h.everyNode) this.#safely(h, "everyNode", event, waits);
     }
+    if (waits.length > 0) return Promise.all(waits).then(() => undefined);
   }
 
-  #safely(h: EventHandler<E, Tx>, point: "afterCommit" | "everyNode", event: E): void {
+  /** This node may have missed events: every `missed` handler runs; settles once they all have. */
+  async missed(): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const h of this.#handlers) {
+      if (!h.missed) continue;
+      try {
+        const pending = h.missed();
+        if (pending instanceof Promise)
+          waits.push(pending.catch((err) => this.#options.onHandlerError(err, undefined)));
+      } catch (err) {
+        this.#options.onHandlerError(err, undefined);
+      }
+    }
+    await Promise.all(waits);
+  }
+
+  /** Run one handler point; a failure (thrown or rejected) is reported, never passed on. */
+  #safely(
+    h: EventHandler<E, Tx>,
+    point: "afterCommit" | "everyNode",
+    event: E,
+    waits: Promise<void>[],
+  ): void {
     try {
-      h[point]?.(event);
+      const pending = h[point]?.(event);
+      if (pending instanceof Promise)
+        waits.push(pending.catch((err) => this.#options.onHandlerError(err, event)));
     } catch (err) {
       this.#options.onHandlerError(err, event);
     }

@@ -16,6 +16,8 @@
  * - Failures retry with exponential backoff and jitter until `max_attempts`, then the job is `dead`.
  * - Recurring jobs are one row each (`unique_key = recurring:<type>`), rescheduled after every run, so two
  *   runs of the same schedule can never overlap; they never die (a failed run waits for the next slot).
+ * - Several processes may share the table (a cluster): claims are atomic, so each job runs once, and a
+ *   process whose slots are busy when new jobs commit wakes the others (`wakeOthers`).
  * - `stop({ deadlineMs })` stops claiming, waits for running handlers, then releases what is still running.
  */
 import { randomBytes } from "node:crypto";
@@ -55,6 +57,8 @@ interface Running {
 
 const MAX_ERROR_CHARS = 1_000;
 const silent: QueueLogger = { info() {}, warn() {}, error() {} };
+/** The queue's own units: one statement each, guarded by its claim (see QueueStore.write). */
+const SELF_GUARDED = { isolation: "read-committed" } as const;
 
 export const recurringKey = (type: string) => `recurring:${type}`;
 
@@ -82,6 +86,7 @@ export class JobQueue {
   #timer: Timer | undefined;
   #heartbeat: Timer | undefined;
   #wakeScheduled = false;
+  readonly #wakeOthers: (() => void) | undefined;
 
   constructor(options: QueueOptions) {
     this.#store = options.store;
@@ -93,6 +98,7 @@ export class JobQueue {
     this.maxAttempts = options.maxAttempts ?? 5;
     this.#backoff = options.backoff ?? exponentialBackoff(1_000, 3_600_000);
     this.#random = options.random ?? Math.random;
+    this.#wakeOthers = options.wakeOthers;
   }
 
   /** Handle jobs of `type`. Only registered types are claimed, so an older binary leaves newer jobs alone. */
@@ -157,8 +163,18 @@ export class JobQueue {
     this.wake();
   }
 
-  /** Run the worker loop soon (coalesced), e.g. right after a unit of work that enqueued jobs committed. */
+  /**
+   * Run the worker loop soon (coalesced), e.g. right after a unit of work that enqueued jobs committed.
+   * When this process runs no workers, or every slot here is busy, the other processes' workers are asked
+   * too (`wakeOthers`).
+   */
   wake(): void {
+    if (!this.started || this.#running.size >= this.concurrency) this.#wakeOthers?.();
+    this.wakeHere();
+  }
+
+  /** Run this process's worker loop soon (coalesced); what another process's `wakeOthers` calls. */
+  wakeHere(): void {
     if (!this.started || this.#wakeScheduled) return;
     this.#wakeScheduled = true;
     setImmediate(() => {
@@ -303,7 +319,7 @@ export class JobQueue {
     const now = this.#clock.now();
     this.#claims += 1;
     const lock = `${this.workerId}:${this.#claims}`;
-    return this.#store.write((tx) => tx.jobs.claim(this.#types, now, this.leaseMs, lock));
+    return this.#store.write((tx) => tx.jobs.claim(this.#types, now, this.leaseMs, lock), SELF_GUARDED);
   }
 
   async #execute(row: JobRow): Promise<void> {
@@ -359,7 +375,7 @@ export class JobQueue {
         void this.#store
           .write(async (tx) => {
             for (const [id, run] of running) await tx.jobs.extend(id, run.lock, until);
-          })
+          }, SELF_GUARDED)
           .catch((err) => this.#log.error({ err }, "job lease extension failed"));
       },
       Math.max(10, this.leaseMs / 3),
@@ -405,7 +421,7 @@ export class JobQueue {
   async #transition(id: number, lock: string, change: JobTransition): Promise<boolean> {
     const now = this.#clock.now();
     try {
-      return await this.#store.write((tx) => tx.jobs.transition(id, lock, change, now));
+      return await this.#store.write((tx) => tx.jobs.transition(id, lock, change, now), SELF_GUARDED);
     } catch (err) {
       this.#log.error({ err }, "job state update failed");
       return false;

@@ -48,23 +48,115 @@ interface TopicState<M> {
   entries: Denque<HistoryEntry<M>>;
 }
 
+/** A topic's missed messages, or not ok: some are no longer kept, or `since` is not a position handed out. */
 export type Resume<M> = { ok: true; entries: HistoryEntry<M>[] } | { ok: false };
 
-/**
- * Sequence numbers and recent messages per topic, for resumable pub/sub. An interface so that a cluster can
- * keep them where every node sees the same numbers; TopicHistory below keeps them in this process.
- */
-export interface TopicLog<M> {
-  /** The last sequence number handed out: the position "now". */
-  readonly current: number;
-  readonly size: { messages: number; bytes: number; topics: number };
-  append(topic: string, build: (seq: number) => string, meta: M): HistoryEntry<M>;
-  since(topic: string, since: number, accept?: (meta: M) => boolean): Resume<M>;
-  floor(topic: string): number;
-  prune(): void;
+/** One sequenced message as it is delivered: the topic it belongs to and the pub/sub key it travels on. */
+export interface LogEntry<M> {
+  readonly seq: number;
+  readonly topic: string;
+  readonly key: string;
+  readonly message: string;
+  readonly meta: M;
 }
 
-export class TopicHistory<M = undefined> implements TopicLog<M> {
+/**
+ * A message whose sequence number is only known once it is sequenced: `before + seq + after`. A template
+ * rather than a function, so that a shared log (a script on another server) can build it where the number
+ * is allocated.
+ */
+export interface MessageTemplate {
+  before: string;
+  after: string;
+}
+
+export type Replay<M> = { ok: true; entries: LogEntry<M>[] } | { ok: false };
+
+/** What a subscribe needs, read as one snapshot: the position now, and for each `since` what was missed. */
+export interface Snapshot<M> {
+  position: number;
+  /** One per request, in order: undefined where the request had no `since`. */
+  replays: (Replay<M> | undefined)[];
+}
+
+/** Who receives the log's messages: the realtime hub of this node. */
+export interface LogListener<M> {
+  /** One message, in sequence order (on every node of a cluster, this one included). */
+  deliver(entry: LogEntry<M>): void;
+  /** Topics this node's subscribers read (a cluster node catches them up after losing its feed). */
+  activeTopics(): Iterable<string>;
+  /** Messages of `topic` were lost for good: its subscribers must start over (`reset`). */
+  lost(topic: string): void;
+}
+
+/**
+ * Sequence numbers, recent messages and delivery, for resumable pub/sub. An interface, so that a cluster can
+ * keep them where every node sees the same numbers (src/infra/redis/history.ts) while a single process
+ * keeps them in memory (MemoryTopicLog below). Either may answer synchronously or with a promise.
+ *
+ * Contract: `append` sequences a message and has it delivered to every listener, in sequence order, once;
+ * `resume` reads the position and the missed messages as one snapshot, so that a subscriber that starts
+ * holding live messages before it asks, and drops the held ones at or below `position`, sees no gap and no
+ * duplicate.
+ */
+export interface TopicLog<M> {
+  listen(listener: LogListener<M>): void;
+  append(topic: string, key: string, message: MessageTemplate, meta: M): void | Promise<void>;
+  resume(requests: readonly { topic: string; since?: number }[]): Snapshot<M> | Promise<Snapshot<M>>;
+  /** Age-out while nothing is appended (called by the hub's timer). */
+  prune(): void;
+  /** What is kept in this process, for metrics; undefined when the log lives elsewhere. */
+  readonly size: { messages: number; bytes: number; topics: number } | undefined;
+}
+
+/** The in-process TopicLog: a TopicHistory, delivering synchronously as it appends. */
+export class MemoryTopicLog<M> implements TopicLog<M> {
+  readonly #history: TopicHistory<{ key: string; meta: M }>;
+  #listener: LogListener<M> | undefined;
+
+  constructor(options: HistoryOptions) {
+    this.#history = new TopicHistory(options);
+  }
+
+  listen(listener: LogListener<M>): void {
+    this.#listener = listener;
+  }
+
+  append(topic: string, key: string, message: MessageTemplate, meta: M): void {
+    const entry = this.#history.append(topic, (seq) => message.before + seq + message.after, { key, meta });
+    this.#listener?.deliver(toLogEntry(entry));
+  }
+
+  resume(requests: readonly { topic: string; since?: number }[]): Snapshot<M> {
+    const replays = requests.map(({ topic, since }): Replay<M> | undefined => {
+      if (since === undefined) {
+        this.#history.floor(topic); // remember the topic's position from now on
+        return undefined;
+      }
+      const resumed = this.#history.since(topic, since);
+      return resumed.ok ? { ok: true, entries: resumed.entries.map(toLogEntry) } : { ok: false };
+    });
+    return { position: this.#history.current, replays };
+  }
+
+  prune(): void {
+    this.#history.prune();
+  }
+
+  get size() {
+    return this.#history.size;
+  }
+}
+
+const toLogEntry = <M>(e: HistoryEntry<{ key: string; meta: M }>): LogEntry<M> => ({
+  seq: e.seq,
+  topic: e.topic,
+  key: e.meta.key,
+  message: e.message,
+  meta: e.meta.meta,
+});
+
+export class TopicHistory<M = undefined> {
   #seq: number;
   #bytes = 0;
   readonly #topics = new Map<string, TopicState<M>>();

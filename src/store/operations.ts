@@ -75,6 +75,7 @@ export interface FlagRow {
 }
 
 export interface FlagsRepo {
+  /** By name (code point order). */
   all(): Promise<FlagRow[]>;
   upsert(flag: FlagRow): Promise<void>;
 }

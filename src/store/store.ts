@@ -34,13 +34,24 @@ export interface Store {
   /** Repositories for reads outside a write (committed data only). */
   readonly read: Repos;
   /** Run `work` atomically; resolves with its result after the commit and the after-commit handlers. */
-  write<T>(work: (tx: WriteTx) => Promise<T>): Promise<T>;
+  write<T>(work: (tx: WriteTx) => Promise<T>, options?: WriteOptions): Promise<T>;
   /** Whether the engine accepts writes right now (readiness), with a short reason when it does not. */
   probe(): Promise<StoreHealth>;
   /** The engine-neutral error (src/store/errors.ts) for what a read threw; anything else unchanged. */
   normaliseError(err: unknown): unknown;
   /** Finish what is queued, then close every connection. */
   close(): Promise<void>;
+}
+
+export interface WriteOptions {
+  /**
+   * `serializable` (the default): the unit's outcome is that of some serial order of all units, whatever it
+   * read. `read-committed`: for a unit of single statements that each guard themselves in their WHERE clause
+   * (the job queue's claim, lease and transitions), whose outcome does not rest on anything else it read; an
+   * engine that runs units side by side may then skip the serializable checks (Postgres: READ COMMITTED, no
+   * serialization failures to retry). SQLite runs every unit alone and ignores it.
+   */
+  isolation?: "serializable" | "read-committed";
 }
 
 export interface StoreHealth {

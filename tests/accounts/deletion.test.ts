@@ -19,7 +19,7 @@ import {
 } from "../helpers/app.ts";
 import { createAdmin, jobsOfType } from "../jobs/helpers.ts";
 import { createPeerTestApp } from "../security/helpers.ts";
-import { mailApp, resetToken } from "./helpers.ts";
+import { jobsNaming, mailApp, orphans, resetToken, tableNames } from "./helpers.ts";
 
 const remove = (t: TestApp, user: TestUser, password: string | undefined = user.password) =>
   t.request("DELETE", "/api/user", {
@@ -27,17 +27,12 @@ const remove = (t: TestApp, user: TestUser, password: string | undefined = user.
     body: password === undefined ? {} : { user: { password } },
   });
 
-/** Every table's rows (the FTS index by rowid), for before/after comparisons and scans. */
-function snapshot(t: TestApp): Record<string, unknown[]> {
-  const tables = t.sqlite
-    .query<{ name: string }, []>(
-      "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like 'articles_fts%' and name not like '__drizzle%' order by name",
-    )
-    .all()
-    .map((r) => r.name);
+/** Every table's rows (SQLite's FTS index by rowid), for before/after comparisons and scans. */
+async function snapshot(t: TestApp): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
-  for (const name of tables) out[name] = t.sqlite.query(`select * from "${name}"`).all();
-  out.articles_fts = t.sqlite.query("select rowid from articles_fts order by rowid").all();
+  for (const name of await tableNames(t)) out[name] = await t.db.all(`select * from "${name}"`);
+  if (t.engine === "sqlite")
+    out.articles_fts = await t.db.all("select rowid from articles_fts order by rowid");
   return out;
 }
 
@@ -71,35 +66,35 @@ describe("DELETE /api/user refused", () => {
   test("a wrong password is 403 and nothing at all changes", async () => {
     const t = await createTestApp();
     const { user } = await populated(t);
-    const before = snapshot(t);
+    const before = await snapshot(t);
     const res = await remove(t, user, "not the password");
     expect(res.status).toBe(403);
     expect(res.body).toEqual(envelope("password", "is wrong"));
-    expect(snapshot(t)).toEqual(before);
+    expect(await snapshot(t)).toEqual(before);
     expect((await t.request("GET", "/api/user", { token: user.token })).status).toBe(200);
   });
 
   test("a missing password is 422 and nothing changes", async () => {
     const t = await createTestApp();
     const user = await registerUser(t);
-    const before = snapshot(t);
+    const before = await snapshot(t);
     const missing = await t.request("DELETE", "/api/user", { token: user.token, body: { user: {} } });
     expect(missing.status).toBe(422);
     expect(missing.body).toEqual(envelope("password", "can't be blank"));
     const none = await t.request("DELETE", "/api/user", { token: user.token });
     expect(none.status).toBe(422);
-    expect(snapshot(t)).toEqual(before);
+    expect(await snapshot(t)).toEqual(before);
   });
 
   test("the last active admin cannot delete themselves (409), nothing changes", async () => {
     const t = await createTestApp();
     const admin = await createAdmin(t);
     await createArticle(t, admin.token);
-    const before = snapshot(t);
+    const before = await snapshot(t);
     const res = await remove(t, admin);
     expect(res.status).toBe(409);
     expect(res.body).toEqual(envelope("user", "is the last active admin"));
-    expect(snapshot(t)).toEqual(before);
+    expect(await snapshot(t)).toEqual(before);
   });
 });
 
@@ -115,8 +110,8 @@ describe("DELETE /api/user", () => {
     expect((await t.request("GET", `/api/articles?author=${user.username}`)).body.articlesCount).toBe(2);
     expect((await t.request("GET", "/api/articles?q=quokka")).body.articlesCount).toBe(1);
     const others = {
-      users: count(t, "users") - 1,
-      articles: count(t, "articles where author_id <> ?", user.id),
+      users: (await count(t, "users")) - 1,
+      articles: await count(t, "articles where author_id <> ?", user.id),
     };
 
     const res = await remove(t, user);
@@ -142,7 +137,7 @@ describe("DELETE /api/user", () => {
     expect((await t.request("GET", "/api/articles?q=quokka")).body.articlesCount).toBe(0);
     const theirsNow = await t.request("GET", `/api/articles/${theirs.slug}`);
     expect(theirsNow.body.article.favoritesCount).toBe(0);
-    expect(row(t, "select favorites_count from articles where slug = ?", theirs.slug)).toEqual({
+    expect(await row(t, "select favorites_count from articles where slug = ?", theirs.slug)).toEqual({
       favorites_count: 0,
     });
     const comments = await t.request("GET", `/api/articles/${theirs.slug}/comments`);
@@ -151,24 +146,25 @@ describe("DELETE /api/user", () => {
     expect((await t.request("GET", "/api/tags")).body.tags).not.toContain("quokkas");
 
     // No orphan: every foreign key holds, the search index has no entry without its article.
-    expect(t.sqlite.query("pragma foreign_key_check").all()).toEqual([]);
-    expect(count(t, "articles_fts where rowid not in (select id from articles)")).toBe(0);
+    expect(await orphans(t)).toEqual([]);
     // Everyone else's rows are still there.
-    expect(count(t, "users")).toBe(others.users);
-    expect(count(t, "articles")).toBe(others.articles);
+    expect(await count(t, "users")).toBe(others.users);
+    expect(await count(t, "articles")).toBe(others.articles);
     // Nothing personal anywhere: not the name, the address, or an address of a request.
-    const all = JSON.stringify(snapshot(t));
+    const all = JSON.stringify(await snapshot(t));
     for (const personal of [user.username, user.email, user.email.split("@")[0]!])
       expect(all).not.toContain(personal);
-    expect(count(t, "jobs where json_extract(payload, '$.userId') = ?", user.id)).toBe(0);
-    expect(count(t, "account_tokens where user_id = ?", user.id)).toBe(0);
-    expect(count(t, "deleted_users where id = ?", user.id)).toBe(1);
+    expect(await jobsNaming(t, user.id)).toEqual([]);
+    expect(await count(t, "account_tokens where user_id = ?", user.id)).toBe(0);
+    expect(await count(t, "deleted_users where id = ?", user.id)).toBe(1);
 
     // An entry remains: what happened, with counts, no actor and no address.
-    const entry = row<{ actor_id: number | null; target_id: string; ip: string | null; detail: string }>(
-      t,
-      "select actor_id, target_id, ip, detail from audit_log where action = 'user.deleted'",
-    )!;
+    const entry = (await row<{
+      actor_id: number | null;
+      target_id: string;
+      ip: string | null;
+      detail: string;
+    }>(t, "select actor_id, target_id, ip, detail from audit_log where action = 'user.deleted'"))!;
     expect(entry).toMatchObject({ actor_id: null, target_id: String(user.id), ip: null });
     expect(JSON.parse(entry.detail)).toEqual({
       via: "self",
@@ -221,17 +217,17 @@ describe("DELETE /api/user", () => {
       peer: "192.0.2.1",
     });
     expect(demoted.status).toBe(200);
-    expect(count(t, "audit_log where ip = '203.0.113.99'")).toBe(3);
+    expect(await count(t, "audit_log where ip = '203.0.113.99'")).toBe(3);
     const res = await t.request("DELETE", "/api/user", {
       token: user.token,
       body: { user: { password: user.password } },
       peer: "203.0.113.99",
     });
     expect(res.status).toBe(204);
-    expect(count(t, "audit_log where ip = '203.0.113.99'")).toBe(0);
-    expect(count(t, "audit_log where target_id = ?", String(user.id))).toBe(5); // + user.deleted
+    expect(await count(t, "audit_log where ip = '203.0.113.99'")).toBe(0);
+    expect(await count(t, "audit_log where target_id = ?", String(user.id))).toBe(5); // + user.deleted
     // What an admin did to the account keeps the admin's address.
-    expect(row(t, "select ip from audit_log where action = 'user.role_changed'")).toEqual({
+    expect(await row(t, "select ip from audit_log where action = 'user.role_changed'")).toEqual({
       ip: "192.0.2.1",
     });
   });
@@ -243,9 +239,9 @@ describe("DELETE /api/user", () => {
       token: user.token,
       body: { user: { email: "moved@example.com" } },
     });
-    expect(jobsOfType(t, "mail.email-changed")).toHaveLength(1);
+    expect(await jobsOfType(t, "mail.email-changed")).toHaveLength(1);
     expect((await remove(t, user)).status).toBe(204);
-    expect(count(t, "jobs where type like 'mail.%'")).toBe(0);
+    expect(await count(t, "jobs where type like 'mail.%'")).toBe(0);
   });
 });
 
@@ -260,11 +256,11 @@ describe("DELETE /api/admin/users/:username", () => {
     });
     expect(res.status).toBe(204);
     expect((await t.request("GET", "/api/user", { token: user.token })).status).toBe(401);
-    expect(row(t, "select favorites_count from articles where slug = ?", theirs.slug)).toEqual({
+    expect(await row(t, "select favorites_count from articles where slug = ?", theirs.slug)).toEqual({
       favorites_count: 0,
     });
-    expect(t.sqlite.query("pragma foreign_key_check").all()).toEqual([]);
-    expect(row(t, "select actor_id, ip, detail from audit_log where action = 'user.deleted'")).toEqual({
+    expect(await orphans(t)).toEqual([]);
+    expect(await row(t, "select actor_id, ip, detail from audit_log where action = 'user.deleted'")).toEqual({
       actor_id: admin.id,
       ip: "198.51.100.1",
       detail: JSON.stringify({ via: "admin", articles: 2, comments: 1, favorites: 1, sessions: 2 }),
@@ -276,14 +272,14 @@ describe("DELETE /api/admin/users/:username", () => {
   test("404 for an unknown username; 409 for the last active admin; nothing changes", async () => {
     const t = await createTestApp();
     const admin = await createAdmin(t);
-    const before = snapshot(t);
+    const before = await snapshot(t);
     const unknown = await t.request("DELETE", "/api/admin/users/nobody", { token: admin.token });
     expect(unknown.status).toBe(404);
     expect(unknown.body).toEqual(envelope("user", "not found"));
     const self = await t.request("DELETE", `/api/admin/users/${admin.username}`, { token: admin.token });
     expect(self.status).toBe(409);
     expect(self.body).toEqual(envelope("user", "is the last active admin"));
-    expect(snapshot(t)).toEqual(before);
+    expect(await snapshot(t)).toEqual(before);
   });
 
   test("another admin can be deleted while one remains", async () => {
@@ -292,6 +288,6 @@ describe("DELETE /api/admin/users/:username", () => {
     const second = await createAdmin(t);
     const res = await t.request("DELETE", `/api/admin/users/${second.username}`, { token: admin.token });
     expect(res.status).toBe(204);
-    expect(count(t, "users where role = 'admin'")).toBe(1);
+    expect(await count(t, "users where role = 'admin'")).toBe(1);
   });
 });

@@ -8,8 +8,11 @@ import { describe, expect, test } from "bun:test";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { SQL } from "bun";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
+import { openPool } from "../../src/infra/postgres/client.ts";
+import { applyMigrations, migrationsFolder as pgMigrations } from "../../src/infra/postgres/migrate.ts";
 import { migrationsFolder } from "../../src/infra/sqlite/migrate.ts";
 import { UNVERIFIED_MESSAGE } from "../../src/policy.ts";
 import {
@@ -22,6 +25,7 @@ import {
   type TestApp,
   type TestUser,
 } from "../helpers/app.ts";
+import { testDatabaseUrl, testEngine } from "../helpers/engine.ts";
 import { jobsOfType } from "../jobs/helpers.ts";
 import {
   badToken,
@@ -51,14 +55,14 @@ describe("verifying the address", () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ user: { username: user.username, email: user.email, emailVerified: true } });
     expect((await me(t, user)).emailVerified).toBe(true);
-    expect(row(t, "select email_verified_at from users where id = ?", user.id)).toEqual({
+    expect(await row(t, "select email_verified_at from users where id = ?", user.id)).toEqual({
       email_verified_at: t.clock.now(),
     });
 
     const again = await verify(t, token);
     expect(again.status).toBe(400);
     expect(again.body).toEqual(badToken);
-    expect(count(t, "audit_log where action = 'user.email_verified'")).toBe(1);
+    expect(await count(t, "audit_log where action = 'user.email_verified'")).toBe(1);
   });
 
   test("the token expires after EMAIL_VERIFICATION_TTL_SECONDS (fake clock)", async () => {
@@ -150,7 +154,7 @@ describe("changing the address", () => {
       body: { user: { email: user.email.toUpperCase() } },
     });
     expect(res.body.user.emailVerified).toBe(true);
-    expect(jobsOfType(t, "mail.verify-email")).toHaveLength(0);
+    expect(await jobsOfType(t, "mail.verify-email")).toHaveLength(0);
   });
 
   test("a link sent to the old address cannot verify the new one", async () => {
@@ -189,7 +193,7 @@ describe("asking for a new link", () => {
     for (let i = 0; i < 6; i++)
       statuses.push((await t.request("POST", "/api/user/verification-email", { token: user.token })).status);
     expect(statuses).toEqual([202, 202, 202, 202, 202, 429]);
-    expect(jobsOfType(t, "mail.verify-email")).toHaveLength(5);
+    expect(await jobsOfType(t, "mail.verify-email")).toHaveLength(5);
   });
 });
 
@@ -238,11 +242,11 @@ describe("REQUIRE_VERIFIED_EMAIL_TO_WRITE", () => {
         body: refused,
       });
     }
-    expect(count(t, "articles")).toBe(1);
-    expect(count(t, "comments")).toBe(1);
-    expect(count(t, "favorites")).toBe(0);
-    expect(count(t, "follows")).toBe(0);
-    expect(row(t, "select username, email, bio from users where id = ?", user.id)).toEqual({
+    expect(await count(t, "articles")).toBe(1);
+    expect(await count(t, "comments")).toBe(1);
+    expect(await count(t, "favorites")).toBe(0);
+    expect(await count(t, "follows")).toBe(0);
+    expect(await row(t, "select username, email, bio from users where id = ?", user.id)).toEqual({
       username: user.username,
       email: user.email,
       bio: null,
@@ -286,23 +290,35 @@ describe("REQUIRE_VERIFIED_EMAIL_TO_WRITE", () => {
 
 describe("accounts from before verification existed", () => {
   test("the upgrade leaves them unverified (no one ever proved those addresses); they can ask for a link", async () => {
-    // A database as the previous release left it: migrations up to 0008, one account.
+    // A database as the previous release left it: the migrations before accounts (SQLite's up to 0008,
+    // Postgres's 0000), one account.
     const dir = mkdtempSync(join(tmpdir(), "quire-upgrade-"));
     const previous = join(dir, "migrations");
-    cpSync(migrationsFolder, previous, { recursive: true });
+    const sqlite = testEngine === "sqlite";
+    cpSync(sqlite ? migrationsFolder : pgMigrations, previous, { recursive: true });
     const journal = JSON.parse(readFileSync(join(previous, "meta/_journal.json"), "utf8"));
-    const before = journal.entries.filter((e: { tag: string }) => e.tag < "0009");
+    const before = journal.entries.filter((e: { tag: string }) => e.tag < (sqlite ? "0009" : "0001"));
     writeFileSync(join(previous, "meta/_journal.json"), JSON.stringify({ ...journal, entries: before }));
-    const file = join(dir, "quire.db");
-    const old = new Database(file, { strict: true });
-    migrate(drizzle({ client: old }), { migrationsFolder: previous });
-    old.run(
-      "insert into users (id, username, email, password_hash, created_at, updated_at) values (1, 'veteran', 'veteran@example.com', 'x', 0, 0)",
-    );
-    old.close();
+    const veteran =
+      "insert into users (id, username, email, password_hash, created_at, updated_at) values (1, 'veteran', 'veteran@example.com', 'x', 0, 0)";
+    let url = join(dir, "quire.db");
+    if (sqlite) {
+      const old = new Database(url, { strict: true });
+      migrate(drizzle({ client: old }), { migrationsFolder: previous });
+      old.run(veteran);
+      old.close();
+    } else {
+      url = await testDatabaseUrl({ migrated: false });
+      const old: SQL = openPool({ url, poolSize: 1 });
+      await applyMigrations(old, previous);
+      await old.unsafe(veteran);
+      await old.close();
+    }
 
-    const t = await mailApp({ DATABASE_URL: file });
-    expect(row(t, "select email_verified_at from users where id = 1")).toEqual({ email_verified_at: null });
+    const t = await mailApp({ DATABASE_URL: url });
+    expect(await row(t, "select email_verified_at from users where id = 1")).toEqual({
+      email_verified_at: null,
+    });
     // They can ask for a link like anyone (here through the service: their password hash is a stand-in).
     await t.ctx.store.write((tx) => tx.emit({ type: "user.email_verification_requested", userId: 1 }));
     await deliver(t);

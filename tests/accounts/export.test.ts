@@ -103,24 +103,21 @@ describe("the export", () => {
     await follow(t, user.token, other.username);
     const second = await login(t, user.email, user.password);
     // An admin acts on the account: the entry is theirs to see, the admin's address is not.
-    t.sqlite.run(
+    await t.db.run(
       "insert into audit_log (at, action, actor_id, target_type, target_id, ip) values (?, 'user.role_changed', ?, 'user', ?, '192.0.2.50')",
-      [t.clock.now(), other.id, String(user.id)],
+      t.clock.now(),
+      other.id,
+      String(user.id),
     );
     const res = await exportOf(t, user.token);
     expect(res.status).toBe(200);
     const secrets = [
-      ...t.sqlite
-        .query<{ v: string }, [number]>("select password_hash as v from users where id = ?")
-        .all(user.id),
-      ...t.sqlite
-        .query<{ v: string }, [number]>("select id as v from sessions where user_id = ?")
-        .all(user.id),
-      ...t.sqlite
-        .query<{ v: string }, [number]>(
-          "select token_hash as v from refresh_tokens where session_id in (select id from sessions where user_id = ?)",
-        )
-        .all(user.id),
+      ...(await t.db.all<{ v: string }>("select password_hash as v from users where id = ?", user.id)),
+      ...(await t.db.all<{ v: string }>("select id as v from sessions where user_id = ?", user.id)),
+      ...(await t.db.all<{ v: string }>(
+        "select token_hash as v from refresh_tokens where session_id in (select id from sessions where user_id = ?)",
+        user.id,
+      )),
     ].map((r) => r.v);
     expect(secrets.length).toBeGreaterThanOrEqual(5);
     for (const secret of [...secrets, user.token, second, user.password, other.email, "192.0.2.50"])
@@ -164,9 +161,9 @@ describe("the export", () => {
     const t = await createTestApp();
     const user = await registerUser(t);
     expect((await exportOf(t, user.token)).status).toBe(200);
-    const audited = t.sqlite
-      .query<{ actor_id: number }, []>("select actor_id from audit_log where action = 'user.exported'")
-      .all();
+    const audited = await t.db.all<{ actor_id: number }>(
+      "select actor_id from audit_log where action = 'user.exported'",
+    );
     expect(audited).toEqual([{ actor_id: user.id }]);
     const anonymous = await t.request("GET", "/api/user/export");
     expect(anonymous.status).toBe(401);

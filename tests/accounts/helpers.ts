@@ -64,3 +64,33 @@ export const verify = (t: TestApp, token: string) =>
   t.request("POST", "/api/users/verify-email", { body: { token } });
 
 export const badToken = { errors: { token: ["is invalid or has expired"] } };
+
+/** The app's tables (not the search index's internals or the migrations' bookkeeping), by name. */
+export async function tableNames(t: TestApp): Promise<string[]> {
+  const list =
+    t.engine === "sqlite"
+      ? "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like 'articles_fts%' and name not like '__drizzle%'"
+      : "select tablename as name from pg_tables where schemaname = 'public'";
+  return (await t.db.all<{ name: string }>(`${list} order by name`)).map((r) => r.name);
+}
+
+/**
+ * Rows whose foreign key points at nothing, and search entries without their article. SQLite checks its
+ * foreign keys on demand (`pragma foreign_key_check`) and its FTS5 index has no key to enforce; Postgres
+ * enforces both at every statement (articles_search.article_id is a foreign key), so this asks it for the
+ * search entries only, which must be none all the same.
+ */
+export async function orphans(t: TestApp): Promise<unknown[]> {
+  if (t.engine === "sqlite")
+    return [
+      ...(await t.db.all("pragma foreign_key_check")),
+      ...(await t.db.all("select rowid from articles_fts where rowid not in (select id from articles)")),
+    ];
+  return t.db.all("select article_id from articles_search where article_id not in (select id from articles)");
+}
+
+/** The jobs whose JSON payload names `userId` (parsed here: the engines spell JSON paths differently). */
+export async function jobsNaming(t: TestApp, userId: number): Promise<unknown[]> {
+  const all = await t.db.all<{ id: number; payload: string }>("select id, payload from jobs");
+  return all.filter((j) => (JSON.parse(j.payload) as { userId?: unknown }).userId === userId);
+}

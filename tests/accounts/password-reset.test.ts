@@ -31,14 +31,18 @@ describe("asking for a reset", () => {
     // The email is made by a job, after the answer: nothing was sent yet. Every request enqueues one (the
     // same work either way); the unknown address's names no one and sends nothing.
     expect(mailsTo(t, user.email, RESET_SUBJECT)).toHaveLength(0);
-    expect(jobsOfType(t, "mail.password-reset").map((j) => JSON.parse(j.payload))).toEqual([
+    expect((await jobsOfType(t, "mail.password-reset")).map((j) => JSON.parse(j.payload))).toEqual([
       { userId: user.id },
       { userId: null },
       { userId: user.id },
     ]);
     await deliver(t);
     expect(mailsTo(t, user.email, RESET_SUBJECT)).toHaveLength(2);
-    expect(jobsOfType(t, "mail.password-reset").map((j) => j.state)).toEqual(["done", "done", "done"]);
+    expect((await jobsOfType(t, "mail.password-reset")).map((j) => j.state)).toEqual([
+      "done",
+      "done",
+      "done",
+    ]);
     expect(t.smtp.received.filter((m) => m.to.includes("nobody@example.com"))).toHaveLength(0);
   });
 
@@ -47,11 +51,9 @@ describe("asking for a reset", () => {
     const user = await registerUser(t);
     await ask(t, user.email);
     await ask(t, "Someone.Else@example.com");
-    const entries = t.sqlite
-      .query<{ target_id: string | null; detail: string | null }, []>(
-        "select target_id, detail from audit_log where action = 'user.password_reset_requested' order by id",
-      )
-      .all();
+    const entries = await t.db.all<{ target_id: string | null; detail: string | null }>(
+      "select target_id, detail from audit_log where action = 'user.password_reset_requested' order by id",
+    );
     expect(entries[0]).toEqual({ target_id: String(user.id), detail: null });
     expect(entries[1]!.target_id).toBeNull();
     expect(JSON.parse(entries[1]!.detail!)).toEqual({
@@ -64,7 +66,7 @@ describe("asking for a reset", () => {
   test("a suspended account gets no link (and the same answer)", async () => {
     const t = await mailApp();
     const user = await registerUser(t);
-    t.sqlite.run("update users set suspended = 1 where id = ?", [user.id]);
+    await t.db.run("update users set suspended = true where id = ?", user.id);
     const res = await ask(t, user.email);
     expect(res.status).toBe(202);
     await deliver(t);
@@ -76,7 +78,7 @@ describe("asking for a reset", () => {
     const res = await ask(t, "not an address");
     expect(res.status).toBe(422);
     expect(res.body).toEqual(envelope("email", "is invalid"));
-    expect(count(t, "audit_log")).toBe(0);
+    expect(await count(t, "audit_log")).toBe(0);
   });
 
   test("the email carries a URL-safe token of 256 random bits in a link to APP_URL", async () => {
@@ -88,17 +90,17 @@ describe("asking for a reset", () => {
     expect(mail.text).toContain(`https://app.example.com/reset-password?token=${token}\n`);
     expect(mail.text).toContain("The link works once, for 30 minutes.");
     // Only its hash is stored, bound to the purpose and the address it was sent to.
-    const stored = row<{ token_hash: string; purpose: string; email: string }>(
+    const stored = (await row<{ token_hash: string; purpose: string; email: string }>(
       t,
       "select token_hash, purpose, email from account_tokens where purpose = 'password-reset'",
-    )!;
+    ))!;
     expect(stored).toEqual({
       token_hash: new Bun.CryptoHasher("sha256").update(token).digest("base64url"),
       purpose: "password-reset",
       email: user.email,
     });
-    expect(JSON.stringify(t.sqlite.query("select * from account_tokens").all())).not.toContain(token);
-    expect(JSON.stringify(t.sqlite.query("select * from jobs").all())).not.toContain(token);
+    expect(JSON.stringify(await t.db.all("select * from account_tokens"))).not.toContain(token);
+    expect(JSON.stringify(await t.db.all("select * from jobs"))).not.toContain(token);
   });
 });
 
@@ -144,7 +146,7 @@ describe("confirming a reset", () => {
     expect(again.body).toEqual(badToken);
     expect(await login(t, user.email, NEW_PASSWORD)).toEqual(expect.any(String));
 
-    const audit = row<{ detail: string }>(
+    const audit = await row<{ detail: string }>(
       t,
       "select detail from audit_log where action = 'user.password_reset'",
     );
@@ -175,7 +177,7 @@ describe("confirming a reset", () => {
       confirmReset(t, token, "second passphrase"),
     ]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 400]);
-    expect(count(t, "sessions where user_id = ? and revoked_at is null", user.id)).toBe(1);
+    expect(await count(t, "sessions where user_id = ? and revoked_at is null", user.id)).toBe(1);
   });
 
   test("the token expires after PASSWORD_RESET_TTL_SECONDS (fake clock)", async () => {
@@ -227,10 +229,10 @@ describe("confirming a reset", () => {
     const t = await mailApp();
     const user = await registerUser(t);
     const token = await resetToken(t, user.email);
-    const before = row(t, "select password_hash from users where id = ?", user.id);
-    t.sqlite.run("update users set suspended = 1 where id = ?", [user.id]);
+    const before = await row(t, "select password_hash from users where id = ?", user.id);
+    await t.db.run("update users set suspended = true where id = ?", user.id);
     expect((await confirmReset(t, token, NEW_PASSWORD)).status).toBe(400);
-    expect(row(t, "select password_hash from users where id = ?", user.id)).toEqual(before);
+    expect(await row(t, "select password_hash from users where id = ?", user.id)).toEqual(before);
   });
 
   test("a short new password is 422 and the token is not spent", async () => {
@@ -267,7 +269,7 @@ describe("the log transport (no SMTP_URL)", () => {
     expect(mails).toHaveLength(1);
     expect(mails[0].mail.text).toContain("token=[redacted]");
     expect(mails[0].mail.secrets).toBeUndefined();
-    const stored = row<{ n: number }>(
+    const stored = await row<{ n: number }>(
       t,
       "select count(*) as n from account_tokens where purpose = 'password-reset'",
     );
@@ -292,7 +294,7 @@ describe("rate limits", () => {
     // An hour later the address may ask again.
     t.clock.advance(3_600_000);
     expect((await ask(t, user.email)).status).toBe(202);
-    expect(jobsOfType(t, "mail.password-reset")).toHaveLength(12);
+    expect(await jobsOfType(t, "mail.password-reset")).toHaveLength(12);
   });
 
   test("per IP: requests and confirmations have their own budgets", async () => {

@@ -193,8 +193,8 @@ describe("the caches really serve", () => {
     await get("/api/articles");
     await get(`/api/profiles/${author.username}`);
     // Another process (the CLI, say) writes to the same database: no domain event reaches this app.
-    t.sqlite.run("update articles set title = 'Changed elsewhere'");
-    t.sqlite.run("update users set bio = 'changed elsewhere'");
+    await t.db.run("update articles set title = 'Changed elsewhere'");
+    await t.db.run("update users set bio = 'changed elsewhere'");
     expect((await get(`/api/articles/${a.slug}`)).article.title).toBe("Cached");
     expect((await get("/api/articles")).articles[0].title).toBe("Cached");
     expect((await get(`/api/profiles/${author.username}`)).profile.bio).toBeNull();
@@ -242,7 +242,7 @@ describe("the caches really serve", () => {
     ]) {
       expect((await off.request("GET", path)).status).toBe(200);
     }
-    off.sqlite.run("update articles set title = 'Seen at once'");
+    await off.db.run("update articles set title = 'Seen at once'");
     expect((await off.request("GET", `/api/articles/${a.slug}`)).body.article.title).toBe("Seen at once");
     expect(cacheStats(off.ctx.caches).every((s) => s.entries === 0)).toBe(true);
   });

@@ -3,14 +3,17 @@
  * directory with nothing beside it, then driven by its CLI, plain fetch, the official RealWorld Bruno suite
  * ($REALWORLD_DIR/bruno, run folder by folder as its run-api-tests-bruno.sh does) and the legacy Postman
  * collection ($REALWORLD_DIR/legacy-postman, run by newman). Both are skipped with one line when the suites
- * are not there (see the README's Quick start).
+ * are not there (see the README's Quick start). On the run's engine: an SQLite file in DATA_DIR, or a fresh
+ * Postgres database (TEST_ENGINE=postgres).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { SQL } from "bun";
 import pkg from "../../package.json" with { type: "json" };
 import { buildBinary, drain, serverEnv } from "../helpers/binary.ts";
+import { testDatabaseUrl, testEngine } from "../helpers/engine.ts";
 import { realworldDir, realworldPath } from "../helpers/realworld.ts";
 
 const root = resolve(import.meta.dir, "../..");
@@ -94,10 +97,28 @@ describe("CLI", () => {
 
   test("migrate creates the database and exits 0", async () => {
     const dirs = freshDirs();
-    const { code, stdout, stderr } = await run(["migrate"], {}, dirs);
+    if (testEngine === "sqlite") {
+      const { code, stdout, stderr } = await run(["migrate"], {}, dirs);
+      expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+      expect(stdout).toContain("migrations applied");
+      expect(existsSync(join(dirs.dataDir, "quire.db"))).toBe(true);
+      return;
+    }
+    const url = await testDatabaseUrl({ migrated: false });
+    const { code, stdout, stderr } = await run(["migrate"], { DATABASE_URL: url }, dirs);
     expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
     expect(stdout).toContain("migrations applied");
-    expect(existsSync(join(dirs.dataDir, "quire.db"))).toBe(true);
+    // The log names the database without its password.
+    const password = new URL(url).password;
+    if (password) expect(stdout).not.toContain(password);
+    const sql = new SQL({ url, max: 1 });
+    try {
+      const [row] = await sql`select to_regclass('public.articles') is not null as present`;
+      expect(row?.present).toBe(true);
+    } finally {
+      await sql.close();
+    }
+    expect(existsSync(join(dirs.dataDir, "quire.db"))).toBe(false);
   });
 });
 
@@ -109,9 +130,11 @@ describe("server", () => {
   let origin = "";
 
   beforeAll(async () => {
+    const database: Record<string, string> =
+      testEngine === "postgres" ? { DATABASE_URL: await testDatabaseUrl() } : {};
     server = Bun.spawn([binary], {
       cwd,
-      env: env(dataDir),
+      env: env(dataDir, database),
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",
@@ -138,11 +161,11 @@ describe("server", () => {
     expect(origin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 
-  test("answers GET /api/tags and keeps its data in DATA_DIR only", async () => {
+  test("answers GET /api/tags and keeps its data in DATA_DIR (or Postgres) only", async () => {
     const res = await fetch(`${origin}/api/tags`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ tags: [] });
-    expect(existsSync(join(dataDir, "quire.db"))).toBe(true);
+    expect(existsSync(join(dataDir, "quire.db"))).toBe(testEngine === "sqlite");
     expect(readdirSync(cwd)).toEqual([]); // nothing written beside it
   });
 

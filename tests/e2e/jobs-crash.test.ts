@@ -4,12 +4,11 @@
  * the receiver, counted once by its `webhook-id` (the queue runs jobs at least once; the stable id is what
  * makes the effect happen once). Builds the binary (or takes QUIRE_BINARY).
  */
-import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildBinary, type Server, startServer } from "../helpers/binary.ts";
+import { buildBinary, openDatabase, type Server, startServer } from "../helpers/binary.ts";
 
 const work = mkdtempSync(join(tmpdir(), "quire-crash-"));
 const dataDir = join(work, "data");
@@ -79,11 +78,10 @@ test("after kill -9 and a restart, every job completes and every webhook takes e
 
   try {
     let server = await start();
-    const db = new Database(join(dataDir, "quire.db"));
-    // A second process on a live database: wait for the server's write lock instead of failing at once.
-    db.run("PRAGMA busy_timeout = 5000");
+    // A second process on the live database (SQLite: waiting for the server's write lock when it must).
+    const db = await openDatabase(dataDir);
     const adminUser = (await signUp(server, "crashadmin")).user!;
-    db.run("UPDATE users SET role = 'admin' WHERE username = 'crashadmin'");
+    await db.run("UPDATE users SET role = 'admin' WHERE username = 'crashadmin'");
     const admin = (
       await api(server, "POST", "/api/users/login", {
         user: { email: adminUser.email, password: "correct horse battery" },
@@ -113,32 +111,26 @@ test("after kill -9 and a restart, every job completes and every webhook takes e
     for (let i = 0; i < 400 && received.size < deliveries / 4; i++) await Bun.sleep(10);
     server.proc.kill("SIGKILL");
     await server.proc.exited;
-    const atKill = db
-      .query<{ state: string; n: number }, []>(
-        "SELECT state, count(*) AS n FROM jobs WHERE type = 'webhook.deliver' GROUP BY state",
-      )
-      .all();
+    const atKill = await db.all<{ state: string; n: number }>(
+      "SELECT state, count(*) AS n FROM jobs WHERE type = 'webhook.deliver' GROUP BY state",
+    );
     const stateAtKill = Object.fromEntries(atKill.map((r) => [r.state, r.n]));
     expect(received.size).toBeLessThan(deliveries);
     expect(stateAtKill.running ?? 0).toBeGreaterThan(0);
 
     // Restart on the same database and wait for the queue to drain (recurring housekeeping rows excluded).
     server = await start();
-    const unfinished = () =>
-      db
-        .query<{ n: number }, []>(
-          `SELECT count(*) AS n FROM jobs WHERE state IN ('pending', 'running')
-           AND (unique_key IS NULL OR unique_key NOT LIKE 'recurring:%')`,
-        )
-        .get()!.n;
-    for (let i = 0; i < 600 && unfinished() > 0; i++) await Bun.sleep(50);
-    expect(unfinished()).toBe(0);
+    const unfinished = async () =>
+      (await db.get<{ n: number }>(
+        `SELECT count(*) AS n FROM jobs WHERE state IN ('pending', 'running')
+         AND (unique_key IS NULL OR unique_key NOT LIKE 'recurring:%')`,
+      ))!.n;
+    for (let i = 0; i < 600 && (await unfinished()) > 0; i++) await Bun.sleep(50);
+    expect(await unfinished()).toBe(0);
 
-    const jobs = db
-      .query<{ type: string; state: string; attempts: number; payload: string }, []>(
-        "SELECT type, state, attempts, payload FROM jobs WHERE unique_key IS NULL OR unique_key NOT LIKE 'recurring:%'",
-      )
-      .all();
+    const jobs = await db.all<{ type: string; state: string; attempts: number; payload: string }>(
+      "SELECT type, state, attempts, payload FROM jobs WHERE unique_key IS NULL OR unique_key NOT LIKE 'recurring:%'",
+    );
     expect(jobs.filter((j) => j.state !== "done")).toEqual([]);
     const deliveryJobs = jobs.filter((j) => j.type === "webhook.deliver");
     expect(deliveryJobs).toHaveLength(deliveries);
@@ -159,7 +151,7 @@ test("after kill -9 and a restart, every job completes and every webhook takes e
 
     server.proc.kill("SIGTERM");
     expect(await server.proc.exited).toBe(0);
-    db.close();
+    await db.close();
   } finally {
     receiver.stop(true);
   }

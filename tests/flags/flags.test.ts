@@ -47,7 +47,7 @@ describe("admin API", () => {
     expect((await t.request("GET", "/api/admin/flags", { token: editor.token })).status).toBe(403);
     const denied = await patch(t, editor.token, "maintenance", { enabled: true });
     expect(denied.status).toBe(403);
-    expect(count(t, "flags")).toBe(0);
+    expect(await count(t, "flags")).toBe(0);
   });
 
   test("PATCH stores the flag and answers with it; bad input is 422 and changes nothing", async () => {
@@ -61,15 +61,13 @@ describe("admin API", () => {
       percentage: 25,
       source: "database",
     });
-    expect(t.sqlite.query("SELECT name, enabled, percentage FROM flags").all()).toEqual([
+    expect(await t.db.all("SELECT name, enabled, percentage FROM flags")).toEqual([
       { name: "comments", enabled: 1, percentage: 25 },
     ]);
     expect(
-      t.sqlite
-        .query(
-          "SELECT action, actor_id, target_type, target_id, detail FROM audit_log WHERE action = 'flag.changed'",
-        )
-        .all(),
+      await t.db.all(
+        "SELECT action, actor_id, target_type, target_id, detail FROM audit_log WHERE action = 'flag.changed'",
+      ),
     ).toEqual([
       {
         action: "flag.changed",
@@ -96,7 +94,7 @@ describe("admin API", () => {
     const unknown = await patch(t, admin.token, "teleport", { enabled: true });
     expect(unknown.status).toBe(404);
     expect(unknown.body).toEqual(envelope("flag", "not found"));
-    expect(t.sqlite.query("SELECT name, enabled, percentage FROM flags").all()).toEqual([
+    expect(await t.db.all("SELECT name, enabled, percentage FROM flags")).toEqual([
       { name: "comments", enabled: 1, percentage: 25 },
     ]);
   });
@@ -107,12 +105,12 @@ describe("registration", () => {
     const t = await createTestApp();
     const admin = await createAdmin(t);
     expect((await patch(t, admin.token, "registration", { enabled: false })).status).toBe(200);
-    const users = count(t, "users");
+    const users = await count(t, "users");
     const closed = await signUp(t);
     expect(closed.status).toBe(403);
     expect(closed.body).toEqual(envelope("registration", "is closed"));
-    expect(count(t, "users")).toBe(users);
-    expect(count(t, "jobs where type = 'mail.welcome'")).toBe(1); // the admin's own
+    expect(await count(t, "users")).toBe(users);
+    expect(await count(t, "jobs where type = 'mail.welcome'")).toBe(1); // the admin's own
 
     // Signing in still works.
     expect(await login(t, admin.email, admin.password)).toBeString();
@@ -122,10 +120,10 @@ describe("registration", () => {
 
   test("the environment override wins over the database", async () => {
     const t = await createTestApp({ QUIRE_FLAG_REGISTRATION: "off" });
-    t.sqlite.run("INSERT INTO flags (name, enabled, percentage) VALUES ('registration', 1, 100)");
+    await t.db.run("INSERT INTO flags (name, enabled, percentage) VALUES ('registration', true, 100)");
     const res = await signUp(t);
     expect(res.status).toBe(403);
-    expect(count(t, "users")).toBe(0);
+    expect(await count(t, "users")).toBe(0);
 
     const on = await createTestApp({ QUIRE_FLAG_REGISTRATION: "on" });
     const admin = await createAdmin(on);
@@ -162,7 +160,7 @@ describe("comments", () => {
       token: admin.token,
     });
     expect(del.status).toBe(403);
-    expect(count(t, "comments")).toBe(1);
+    expect(await count(t, "comments")).toBe(1);
     const list = await t.request("GET", `/api/articles/${article.slug}/comments`);
     expect(list.status).toBe(200);
     expect(list.body.comments).toHaveLength(1);
@@ -224,13 +222,13 @@ describe("maintenance", () => {
     const on = await patch(t, admin.token, "maintenance", { enabled: true });
     expect(on.body.flag).toMatchObject({ name: "maintenance", enabled: true });
 
-    const snapshot = () => [
-      count(t, "articles"),
-      count(t, "comments"),
-      count(t, "users"),
-      count(t, "favorites"),
+    const snapshot = async () => [
+      await count(t, "articles"),
+      await count(t, "comments"),
+      await count(t, "users"),
+      await count(t, "favorites"),
     ];
-    const before = snapshot();
+    const before = await snapshot();
     const writes: [string, string, unknown?][] = [
       ["POST", "/api/articles", { article: { title: "During", description: "d", body: "b" } }],
       ["PUT", `/api/articles/${article.slug}`, { article: { title: "Changed" } }],
@@ -248,7 +246,7 @@ describe("maintenance", () => {
       );
     }
     expect((await signUp(t)).status).toBe(503);
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
     expect((await t.request("GET", `/api/articles/${article.slug}`)).body.article.title).toBe(
       "Before maintenance",
     );

@@ -1,19 +1,36 @@
 /**
- * The in-process test app: the real createApp on a fresh, migrated `:memory:` SQLite, a fake clock and a
- * silent logger, driven through `app.handle(new Request(...))`. No sockets, no mocks of the database.
+ * The in-process test app: the real createApp on a fresh, migrated database of the run's engine (TEST_ENGINE,
+ * ./engine.ts: a `:memory:` SQLite, or a new Postgres database cloned from a migrated template), a fake clock
+ * and a silent logger, driven through `app.handle(new Request(...))`. No sockets, no mocks of the database.
+ *
+ * State behind the API is asserted with `row`, `count` and `t.db` (./test-db.ts), which read the same on both
+ * engines. `t.sqlite` is SQLite's connection, for the tests of what only SQLite has (they are `onlyOn("sqlite")`).
+ *
+ * A Postgres test app holds connections and a database: both are released when the next test file creates
+ * its first app (apps belong to the file that made them, `Bun.main`), or when the run ends (./preload.ts).
  *
  * Argon2 is configured at its floor (8 KiB, 1 pass) so registering a user costs well under a millisecond.
  */
 import type { Database } from "bun:sqlite";
 import { type App, createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
-import { type AppContext, createContext } from "../../src/context.ts";
+import { type AppContext, type ContextOptions, closeContext, createContext } from "../../src/context.ts";
 import type { SqliteStore } from "../../src/infra/sqlite/store.ts";
 import { FakeClock } from "../../src/lib/clock.ts";
 import { createLogger } from "../../src/lib/logger.ts";
+import type { Engine } from "../../src/store/store.ts";
+import { testEngine } from "./engine.ts";
+import { testPostgres } from "./postgres.ts";
+import { postgresTestDb, sqliteTestDb, type TestDb } from "./test-db.ts";
 
-/** The SQLite connection a context's store writes on (tests assert the state behind the API with it). */
-export const sqliteOf = (ctx: AppContext): Database => (ctx.store as SqliteStore).connections.writer;
+/** The SQLite connection a context's store writes on (SQLite-only tests assert state with it). */
+export const sqliteOf = (ctx: AppContext): Database => {
+  if (ctx.store.engine !== "sqlite")
+    throw new Error(
+      'this test reads SQLite\'s connection: mark it onlyOn("sqlite") (tests/helpers/engine.ts)',
+    );
+  return (ctx.store as SqliteStore).connections.writer;
+};
 
 export const TEST_SECRET = "test-secret-0123456789-abcdefghij-KLMNOPQ"; // 40 bytes
 
@@ -36,7 +53,10 @@ export interface TestResponse {
 export interface TestApp {
   app: App;
   ctx: AppContext;
-  /** The SQLite connection the store writes on, for asserting state behind the API. */
+  engine: Engine;
+  /** Raw SQL on the app's database, the same on both engines (./test-db.ts). */
+  db: TestDb;
+  /** SQLite's connection (the store writes on it): only for tests of what SQLite alone has. */
   sqlite: Database;
   clock: FakeClock;
   /** Every log line the app wrote (empty unless LOG_LEVEL is overridden). */
@@ -44,24 +64,68 @@ export interface TestApp {
   request(method: string, path: string, options?: RequestOptions): Promise<TestResponse>;
   /** Builds the Request without sending it, for tests that need app.handle directly. */
   buildRequest(method: string, path: string, options?: RequestOptions): Request;
+  /** Stop the app's workers and close its database (Postgres: drop it). Idempotent. */
+  close(): Promise<void>;
 }
 
-export async function createTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+const notSqlite = () =>
+  new Proxy({} as Database, {
+    get() {
+      throw new Error(
+        'this test uses SQLite\'s connection: mark it onlyOn("sqlite") (tests/helpers/engine.ts)',
+      );
+    },
+  });
+
+/** Raw SQL on a context's database (./test-db.ts); close it when done (Postgres holds a connection). */
+export const testDbOf = (ctx: AppContext): TestDb =>
+  ctx.store.engine === "postgres"
+    ? postgresTestDb(ctx.config.DATABASE_URL)
+    : sqliteTestDb(() => sqliteOf(ctx));
+
+/** Postgres test apps not yet closed, with the test file that made each. */
+const open = new Map<TestApp, string>();
+
+/** Close every open test app (of other files than the running one, unless `all`). */
+export async function closeTestApps(all = false): Promise<void> {
+  const done = [...open].filter(([, file]) => all || file !== Bun.main).map(([t]) => t.close());
+  await Promise.allSettled(done);
+}
+
+/** A database for an app: its own on Postgres (dropped by close), `:memory:` on SQLite. */
+async function databaseFor(overrides: Record<string, string>) {
+  if (testEngine === "sqlite" || overrides.DATABASE_URL !== undefined)
+    return { url: overrides.DATABASE_URL ?? ":memory:", drop: async () => {} };
+  const pg = await testPostgres();
+  if (!pg) throw new Error("TEST_ENGINE=postgres but no Postgres could be started (see the line above)");
+  const db = await pg.freshDatabase();
+  return { url: db.url, drop: () => pg.dropDatabase(db.name) };
+}
+
+export async function createTestApp(
+  overrides: Record<string, string> = {},
+  /** Context options beyond the fake clock (a cluster node in tests/redis passes `member: true`). */
+  contextOptions: Omit<ContextOptions, "clock"> = {},
+): Promise<TestApp> {
+  await closeTestApps();
+  const database = await databaseFor(overrides);
   const config = loadConfig({
     NODE_ENV: "test",
-    DATABASE_URL: ":memory:",
     JWT_SECRET: TEST_SECRET,
     PASSWORD_MEMORY_COST_KIB: "8",
     PASSWORD_TIME_COST: "1",
     LOG_LEVEL: "silent",
+    // Few connections: each costs a server process, and a test app rarely runs more than two at once.
+    DATABASE_POOL_SIZE: "4",
     ...overrides,
+    DATABASE_URL: database.url,
   });
   const logs: string[] = [];
   const log = createLogger(config.LOG_LEVEL, { write: (line: string) => void logs.push(line) });
   const clock = new FakeClock(Date.now());
-  const ctx = await createContext(config, log, { clock });
-  const sqlite = sqliteOf(ctx);
+  const ctx = await createContext(config, log, { clock, ...contextOptions });
   const app = createApp(ctx);
+  const db = testDbOf(ctx);
 
   const buildRequest = (method: string, path: string, options: RequestOptions = {}) => {
     const headers = new Headers();
@@ -91,7 +155,30 @@ export async function createTestApp(overrides: Record<string, string> = {}): Pro
     return { status: res.status, body: parsed, text, headers: res.headers };
   };
 
-  return { app, ctx, sqlite, clock, logs, request, buildRequest };
+  let closing: Promise<void> | undefined;
+  const t: TestApp = {
+    app,
+    ctx,
+    engine: ctx.store.engine,
+    db,
+    // On Postgres a stand-in that fails on use, not on read: test helpers spread `t` into new objects.
+    sqlite: ctx.store.engine === "sqlite" ? sqliteOf(ctx) : notSqlite(),
+    clock,
+    logs,
+    request,
+    buildRequest,
+    close() {
+      closing ??= (async () => {
+        open.delete(t);
+        await ctx.jobs.stop().catch(() => undefined);
+        await Promise.allSettled([db.close(), closeContext(ctx)]);
+        await database.drop();
+      })();
+      return closing;
+    },
+  };
+  if (ctx.store.engine === "postgres") open.set(t, Bun.main);
+  return t;
 }
 
 let counter = 0;
@@ -119,10 +206,8 @@ export async function registerUser(
   const password = overrides.password ?? "correct horse battery";
   const res = await t.request("POST", "/api/users", { body: { user: { username, email, password } } });
   if (res.status !== 201) throw new Error(`registerUser: ${res.status} ${res.text}`);
-  const row = t.sqlite
-    .query<{ id: number }, [string]>("select id from users where username = ?")
-    .get(username);
-  return { id: row!.id, token: res.body.user.token, username, email, password };
+  const found = await row<{ id: number }>(t, "select id from users where username = ?", username);
+  return { id: found!.id, token: res.body.user.token, username, email, password };
 }
 
 /** Log in through the API (a new session); returns the token. */
@@ -180,20 +265,27 @@ export async function favorite(t: TestApp, token: string, slug: string): Promise
 }
 
 /** Set a user's role directly in the database and drop cached sessions so the next request sees it. */
-export function setRole(t: TestApp, userId: number, role: "admin" | "editor" | "viewer"): void {
-  t.sqlite.query("update users set role = ? where id = ?").run(role, userId);
+export async function setRole(
+  t: TestApp,
+  userId: number,
+  role: "admin" | "editor" | "viewer",
+): Promise<void> {
+  await t.db.run("update users set role = ? where id = ?", role, userId);
   t.ctx.sessions.cache.clear();
 }
 
-/** A single row from the database, for asserting state behind the API. */
-export function row<T = Record<string, unknown>>(t: TestApp, sql: string, ...params: unknown[]): T | null {
-  // biome-ignore lint/suspicious/noExplicitAny: bind parameters are test-supplied
-  return t.sqlite.query(sql).get(...(params as any[])) as T | null;
+/** A single row from the database, for asserting state behind the API (SQL both engines read: ./test-db.ts). */
+export function row<T = Record<string, unknown>>(
+  t: TestApp,
+  sql: string,
+  ...params: unknown[]
+): Promise<T | null> {
+  return t.db.get<T>(sql, ...params);
 }
 
 /** Count rows, e.g. `count(t, "comments where article_id = ?", id)`. */
-export function count(t: TestApp, from: string, ...params: unknown[]): number {
-  return row<{ n: number }>(t, `select count(*) as n from ${from}`, ...params)!.n;
+export async function count(t: TestApp, from: string, ...params: unknown[]): Promise<number> {
+  return (await row<{ n: number }>(t, `select count(*) as n from ${from}`, ...params))!.n;
 }
 
 /** Errors envelope shorthand: `envelope("token", "is missing")`. */

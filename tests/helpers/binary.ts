@@ -2,10 +2,16 @@
  * Driving the compiled binary from tests: build it once (or take QUIRE_BINARY), start servers from an empty
  * working directory with a controlled environment, learn their URL from the one "listening on" line, and
  * send raw HTTP/1.1 over sockets where a test needs control over when the body arrives.
+ *
+ * The servers run on the run's engine (TEST_ENGINE): an SQLite file in their DATA_DIR, or, on Postgres, a fresh
+ * database per data directory (`serverEnv` names it once `prepareDatabase` or `startServer` made it).
  */
+import { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { testDatabaseUrl, testEngine } from "./engine.ts";
+import { postgresTestDb, sqliteTestDb, type TestDb } from "./test-db.ts";
 
 const root = resolve(import.meta.dir, "../..");
 
@@ -29,7 +35,27 @@ export async function buildBinary(work: string): Promise<string> {
 
 export const workDir = () => mkdtempSync(join(tmpdir(), "quire-ops-e2e-"));
 
+/** Postgres databases of the data directories servers were started on. */
+const databases = new Map<string, string>();
+
+/** Give `dataDir` its database (Postgres: a fresh one; SQLite: the file the server creates there). */
+export async function prepareDatabase(dataDir: string): Promise<void> {
+  if (testEngine === "postgres" && !databases.has(dataDir)) databases.set(dataDir, await testDatabaseUrl());
+}
+
+/** Raw SQL on the database of `dataDir` (beside a running server: SQLite waits for its write lock). */
+export async function openDatabase(dataDir: string): Promise<TestDb> {
+  await prepareDatabase(dataDir);
+  const url = databases.get(dataDir);
+  if (url) return postgresTestDb(url);
+  const db = new Database(join(dataDir, "quire.db"));
+  db.run("PRAGMA busy_timeout = 5000");
+  const sql = sqliteTestDb(() => db);
+  return { ...sql, close: async () => db.close() };
+}
+
 export function serverEnv(dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
+  const url = databases.get(dataDir);
   return {
     NODE_ENV: "production",
     JWT_SECRET: "ops-e2e-secret-that-is-long-enough-0123456789",
@@ -39,6 +65,9 @@ export function serverEnv(dataDir: string, extra: Record<string, string> = {}): 
     PASSWORD_MEMORY_COST_KIB: "1024",
     PASSWORD_TIME_COST: "1",
     RATE_LIMIT_ENABLED: "false",
+    // Postgres backups run pg_dump and pg_restore from PATH.
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    ...(url && { DATABASE_URL: url }),
     ...extra,
   };
 }
@@ -68,6 +97,7 @@ export async function startServer(
   cwd = join(dataDir, "..", `cwd-${Date.now()}-${Math.random().toString(36).slice(2)}`),
 ): Promise<Server> {
   mkdirSync(cwd, { recursive: true });
+  await prepareDatabase(dataDir);
   const proc = Bun.spawn([binary, "serve"], {
     cwd,
     env: serverEnv(dataDir, extra),

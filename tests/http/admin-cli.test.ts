@@ -12,7 +12,9 @@ import { loadConfig } from "../../src/config.ts";
 import { type AppContext, closeContext, createContext } from "../../src/context.ts";
 import { FakeClock } from "../../src/lib/clock.ts";
 import { createLogger } from "../../src/lib/logger.ts";
-import { sqliteOf, TEST_SECRET } from "../helpers/app.ts";
+import { TEST_SECRET, testDbOf } from "../helpers/app.ts";
+import { testDatabaseUrl } from "../helpers/engine.ts";
+import type { TestDb } from "../helpers/test-db.ts";
 
 // Each test spawns a few CLI processes (≈0.5 s each on a busy 2-core machine).
 setDefaultTimeout(30_000);
@@ -22,13 +24,14 @@ const env = {
   ...process.env,
   NODE_ENV: "test",
   JWT_SECRET: TEST_SECRET,
-  DATABASE_URL: join(dir, "quire.db"),
+  DATABASE_URL: await testDatabaseUrl({ dir }),
   DATA_DIR: dir,
   PASSWORD_MEMORY_COST_KIB: "8",
   PASSWORD_TIME_COST: "1",
   LOG_LEVEL: "silent",
 };
 let ctx: AppContext;
+let db: TestDb;
 let app: ReturnType<typeof createApp>;
 const clock = new FakeClock(Date.now());
 /** The running app's session checks are cached at most this long (src/modules/cache): the CLI's bound. */
@@ -36,9 +39,11 @@ const SESSION_CACHE_MS = 10_000;
 
 beforeAll(async () => {
   ctx = await createContext(loadConfig(env), createLogger("silent"), { clock });
+  db = testDbOf(ctx);
   app = createApp(ctx);
 });
 afterAll(async () => {
+  await db.close();
   await closeContext(ctx);
   rmSync(dir, { recursive: true, force: true });
 });
@@ -145,16 +150,15 @@ describe("quire admin", () => {
     ]) {
       expect((await quire(args)).code).toBe(2);
     }
-    expect(
-      sqliteOf(ctx).query("select count(*) as n from users where username in ('x', 'x2', 'y')").get(),
-    ).toEqual({ n: 0 });
+    expect(await db.get("select count(*) as n from users where username in ('x', 'x2', 'y')")).toEqual({
+      n: 0,
+    });
     expect((await quire(["promote", "--username", "ghost"])).code).toBe(1);
   });
 });
 
-const role = (username: string) =>
-  (sqliteOf(ctx).query("select role from users where username = ?").get(username) as { role: string } | null)
-    ?.role;
+const role = async (username: string) =>
+  (await db.get<{ role: string }>("select role from users where username = ?", username))?.role;
 
 /** The same command on a terminal (util-linux `script` gives it a pty), answering each prompt in turn. */
 async function quireOnTty(args: string[], answers: string[]) {
@@ -230,7 +234,7 @@ describe("quire admin demote", () => {
     expect((await call("GET", "/api/admin/users", undefined, token)).status).toBe(200); // cached now
     const r = await quire(["demote", "--username", "LATER"]);
     expect(r).toMatchObject({ code: 0, out: "later is now an editor\n" });
-    expect(role("later")).toBe("editor");
+    expect(await role("later")).toBe("editor");
     // Within the bound the app may still use its cached check; past it, never.
     clock.advance(SESSION_CACHE_MS + 1);
     expect((await call("GET", "/api/admin/users", undefined, token)).status).toBe(403);
@@ -252,9 +256,9 @@ describe("quire admin demote", () => {
     const again = await quire(["demote", "--username", "later"]);
     expect(again.code).toBe(1);
     expect(again.err).toContain("later is not an admin");
-    expect(role("later")).toBe("viewer");
+    expect(await role("later")).toBe("viewer");
     expect((await quire(["demote", "--username", "ops", "--role", "admin"])).code).toBe(2);
-    expect(role("ops")).toBe("admin");
+    expect(await role("ops")).toBe("admin");
   });
 
   test("the last active admin cannot be demoted", async () => {
@@ -262,7 +266,7 @@ describe("quire admin demote", () => {
     const last = await quire(["demote", "--username", "ops"]);
     expect(last.code).toBe(1);
     expect(last.err).toContain("would leave no active admin");
-    expect(role("ops")).toBe("admin");
+    expect(await role("ops")).toBe("admin");
     expect((await quire(["promote", "--username", "stdin_admin"])).code).toBe(0);
   });
 });
@@ -303,8 +307,8 @@ describe("quire admin reset-password", () => {
   });
 
   test("refusals change nothing: short password (2), both sources (2), no source off a terminal (2), unknown user (1)", async () => {
-    const hash = () => sqliteOf(ctx).query("select password_hash from users where username = 'ops'").get();
-    const kept = hash();
+    const hash = () => db.get("select password_hash from users where username = 'ops'");
+    const kept = await hash();
     expect((await quire(["reset-password", "--username", "ops", "--password", "-"], "short\n")).code).toBe(2);
     expect(
       (
@@ -327,7 +331,7 @@ describe("quire admin reset-password", () => {
     );
     expect(ghost.code).toBe(1);
     expect(ghost.err).toContain("user");
-    expect(hash()).toEqual(kept);
+    expect(await hash()).toEqual(kept);
   });
 
   test.skipIf(!hasScript)(

@@ -20,7 +20,7 @@ let bob: TestUser;
 beforeAll(async () => {
   t = await createTestApp();
   admin = await registerUser(t, { username: "root_admin" });
-  setRole(t, admin.id, "admin");
+  await setRole(t, admin.id, "admin");
   alice = await registerUser(t, { username: "alice_adm", email: "alice@example.org" });
   bob = await registerUser(t, { username: "bob_adm" });
 });
@@ -33,7 +33,7 @@ describe("GET /api/admin/users", () => {
   test("lists every user with role and suspension, oldest first, with the total", async () => {
     const res = await get("/api/admin/users");
     expect(res.status).toBe(200);
-    expect(res.body.usersCount).toBe(count(t, "users"));
+    expect(res.body.usersCount).toBe(await count(t, "users"));
     expect(res.body.users[0]).toEqual({
       username: "root_admin",
       email: admin.email,
@@ -65,7 +65,7 @@ describe("GET /api/admin/users", () => {
     const page = await get("/api/admin/users?limit=1&offset=1");
     expect(page.body.users).toHaveLength(1);
     expect(page.body.users[0].username).toBe("alice_adm");
-    expect(page.body.usersCount).toBe(count(t, "users"));
+    expect(page.body.usersCount).toBe(await count(t, "users"));
   });
 
   test.each(["role=root", "suspended=yes", "limit=0", "offset=-1", `q=${"x".repeat(300)}`])(
@@ -86,7 +86,7 @@ describe("PATCH /api/admin/users/:username", () => {
       body: { article: { title: "x", description: "d", body: "b" } },
     });
     expect(post.status).toBe(403);
-    const audit = row<{ actor_id: number; target_id: string; detail: string }>(
+    const audit = await row<{ actor_id: number; target_id: string; detail: string }>(
       t,
       "select * from audit_log where action = 'user.role_changed' order by id desc",
     );
@@ -97,12 +97,12 @@ describe("PATCH /api/admin/users/:username", () => {
 
   test("suspending and reinstating are audited; the same value twice changes nothing", async () => {
     expect((await patch(alice.username, { suspended: true })).body.user.suspended).toBe(true);
-    const audits = count(t, "audit_log");
+    const audits = await count(t, "audit_log");
     expect((await patch(alice.username, { suspended: true })).status).toBe(200);
-    expect(count(t, "audit_log")).toBe(audits);
+    expect(await count(t, "audit_log")).toBe(audits);
     expect((await patch(alice.username, { suspended: false })).body.user.suspended).toBe(false);
     expect(
-      count(
+      await count(
         t,
         "audit_log where action in ('user.suspended', 'user.unsuspended') and target_id = ?",
         String(alice.id),
@@ -116,7 +116,7 @@ describe("PATCH /api/admin/users/:username", () => {
       expect(res.status).toBe(409);
       expect(Object.values(res.body.errors)).toEqual([["would leave no active admin"]]);
     }
-    expect(row(t, "select role, suspended from users where id = ?", admin.id)).toEqual({
+    expect(await row(t, "select role, suspended from users where id = ?", admin.id)).toEqual({
       role: "admin",
       suspended: 0,
     });
@@ -149,11 +149,11 @@ describe("moderation", () => {
     await addComment(t, dave.token, article.slug);
     const res = await t.request("DELETE", `/api/admin/articles/${article.slug}`, { token: admin.token });
     expect(res.status).toBe(204);
-    expect(count(t, "articles where slug = ?", article.slug)).toBe(0);
-    expect(count(t, "comments c where not exists (select 1 from articles a where a.id = c.article_id)")).toBe(
-      0,
-    );
-    const audit = row<{ detail: string; actor_id: number }>(
+    expect(await count(t, "articles where slug = ?", article.slug)).toBe(0);
+    expect(
+      await count(t, "comments c where not exists (select 1 from articles a where a.id = c.article_id)"),
+    ).toBe(0);
+    const audit = await row<{ detail: string; actor_id: number }>(
       t,
       "select * from audit_log where action = 'article.removed' order by id desc",
     );
@@ -170,10 +170,10 @@ describe("moderation", () => {
     expect(
       (await t.request("DELETE", `/api/admin/comments/${comment.id}`, { token: admin.token })).status,
     ).toBe(204);
-    expect(count(t, "comments where id = ?", comment.id)).toBe(0);
-    expect(count(t, "audit_log where action = 'comment.removed' and target_id = ?", String(comment.id))).toBe(
-      1,
-    );
+    expect(await count(t, "comments where id = ?", comment.id)).toBe(0);
+    expect(
+      await count(t, "audit_log where action = 'comment.removed' and target_id = ?", String(comment.id)),
+    ).toBe(1);
     expect(
       (await t.request("DELETE", `/api/admin/comments/${comment.id}`, { token: admin.token })).status,
     ).toBe(404);
@@ -195,8 +195,8 @@ describe("GET /api/admin/audit", () => {
       targetType: "user",
     });
     expect(res.body.entries[0].detail).toEqual({ reason: "wrong-password" });
-    expect(count(t, "audit_log where detail like '%Guess-Me-42%'")).toBe(0); // attempted passwords are never stored
-    expect(res.body.entriesCount).toBe(count(t, "audit_log"));
+    expect(await count(t, "audit_log where detail like '%Guess-Me-42%'")).toBe(0); // attempted passwords are never stored
+    expect(res.body.entriesCount).toBe(await count(t, "audit_log"));
     // An unknown email is recorded only as a short hash: it is often a password typed in the wrong box.
     await t.request("POST", "/api/users/login", {
       body: { user: { email: "Hunter2-Secret", password: "x" } },
@@ -206,7 +206,7 @@ describe("GET /api/admin/audit", () => {
       reason: "unknown-email",
       emailHash: expect.stringMatching(/^[0-9a-f]{16}$/),
     });
-    expect(count(t, "audit_log where detail like '%Hunter2%'")).toBe(0);
+    expect(await count(t, "audit_log where detail like '%Hunter2%'")).toBe(0);
   });
 
   test("filters by action, actor and time window", async () => {
@@ -214,12 +214,14 @@ describe("GET /api/admin/audit", () => {
     expect(byAction.body.entries.every((e: { action: string }) => e.action === "user.role_changed")).toBe(
       true,
     );
-    expect(byAction.body.entriesCount).toBe(count(t, "audit_log where action = 'user.role_changed'"));
+    expect(byAction.body.entriesCount).toBe(await count(t, "audit_log where action = 'user.role_changed'"));
     const byActor = await get(`/api/admin/audit?actor=${admin.username.toUpperCase()}`);
-    expect(byActor.body.entriesCount).toBe(count(t, "audit_log where actor_id = ?", admin.id));
+    expect(byActor.body.entriesCount).toBe(await count(t, "audit_log where actor_id = ?", admin.id));
     const future = new Date(t.clock.now() + 60_000).toISOString();
     expect((await get(`/api/admin/audit?since=${future}`)).body.entriesCount).toBe(0);
-    expect((await get(`/api/admin/audit?until=${future}`)).body.entriesCount).toBe(count(t, "audit_log"));
+    expect((await get(`/api/admin/audit?until=${future}`)).body.entriesCount).toBe(
+      await count(t, "audit_log"),
+    );
     expect((await get("/api/admin/audit?actor=nobody_at_all")).body).toEqual({
       entries: [],
       entriesCount: 0,

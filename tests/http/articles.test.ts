@@ -54,7 +54,7 @@ describe("POST /api/articles", () => {
       },
     });
     expect(res.body.article.slug).toMatch(/^[a-z0-9-]+$/);
-    expect(articleRow(t, res.body.article.slug)).toMatchObject({ title, body: "Body text" });
+    expect(await articleRow(t, res.body.article.slug)).toMatchObject({ title, body: "Body text" });
   });
 
   test("tagList omitted or [] gives []", async () => {
@@ -76,23 +76,23 @@ describe("POST /api/articles", () => {
   });
 
   test("422 tagList null on create; nothing created", async () => {
-    const before = count(t, "articles");
+    const before = await count(t, "articles");
     const res = await t.request("POST", "/api/articles", {
       token: author.token,
       body: { article: { title: unique("T"), description: "d", body: "b", tagList: null } },
     });
     expect(res.status).toBe(422);
     expect(Object.keys(res.body.errors)).toEqual(["tagList"]);
-    expect(count(t, "articles")).toBe(before);
+    expect(await count(t, "articles")).toBe(before);
   });
 
   test.each(["title", "description", "body"])("422 %s can't be blank; nothing created", async (field) => {
-    const before = count(t, "articles");
+    const before = await count(t, "articles");
     const article = { title: unique("T"), description: "d", body: "b", [field]: "" };
     const res = await t.request("POST", "/api/articles", { token: author.token, body: { article } });
     expect(res.status).toBe(422);
     expect(res.body).toEqual(envelope(field, "can't be blank"));
-    expect(count(t, "articles")).toBe(before);
+    expect(await count(t, "articles")).toBe(before);
   });
 
   test("422 when a required field is missing", async () => {
@@ -130,13 +130,13 @@ describe("POST /api/articles", () => {
   });
 
   test("401 is missing without a token; nothing created", async () => {
-    const before = count(t, "articles");
+    const before = await count(t, "articles");
     const res = await t.request("POST", "/api/articles", {
       body: { article: { title: "x", description: "d", body: "b" } },
     });
     expect(res.status).toBe(401);
     expect(res.body).toEqual(envelope("token", "is missing"));
-    expect(count(t, "articles")).toBe(before);
+    expect(await count(t, "articles")).toBe(before);
   });
 });
 
@@ -246,7 +246,9 @@ describe("PUT /api/articles/:slug", () => {
     expect(cleared.body.article.tagList).toEqual([]);
     const read = await t.request("GET", `/api/articles/${created.slug}`);
     expect(read.body.article.tagList).toEqual([]);
-    expect(count(t, "article_tags where article_id = ?", articleRow(t, created.slug)!.id)).toBe(0);
+    expect(await count(t, "article_tags where article_id = ?", (await articleRow(t, created.slug))!.id)).toBe(
+      0,
+    );
   });
 
   test("a replaced tagList is sorted too", async () => {
@@ -276,14 +278,14 @@ describe("PUT /api/articles/:slug", () => {
 
   test.each(["title", "description", "body"])("422 %s blank on update; unchanged", async (field) => {
     const created = await createArticle(t, author.token);
-    const before = articleRow(t, created.slug);
+    const before = await articleRow(t, created.slug);
     const res = await t.request("PUT", `/api/articles/${created.slug}`, {
       token: author.token,
       body: { article: { [field]: "" } },
     });
     expect(res.status).toBe(422);
     expect(res.body).toEqual(envelope(field, "can't be blank"));
-    expect(articleRow(t, created.slug)).toEqual(before);
+    expect(await articleRow(t, created.slug)).toEqual(before);
   });
 
   test("a new title gives a new slug; the old slug redirects to it (tests/http/former-slugs.test.ts)", async () => {
@@ -328,14 +330,14 @@ describe("PUT /api/articles/:slug", () => {
 
   test("403 for someone else's article, and the article is unchanged", async () => {
     const created = await createArticle(t, author.token);
-    const before = articleRow(t, created.slug);
+    const before = await articleRow(t, created.slug);
     const res = await t.request("PUT", `/api/articles/${created.slug}`, {
       token: other.token,
       body: { article: { body: "hijacked", title: "Hijacked" } },
     });
     expect(res.status).toBe(403);
     expect(res.body).toEqual(envelope("article", "forbidden"));
-    expect(articleRow(t, created.slug)).toEqual(before);
+    expect(await articleRow(t, created.slug)).toEqual(before);
   });
 
   test("403 comes before 422 when the caller is not the author", async () => {
@@ -366,7 +368,7 @@ describe("DELETE /api/articles/:slug", () => {
     const read = await t.request("GET", `/api/articles/${a.slug}`);
     expect(read.status).toBe(404);
     expect(read.body).toEqual(envelope("article", "not found"));
-    expect(articleRow(t, a.slug)).toBeNull();
+    expect(await articleRow(t, a.slug)).toBeNull();
   });
 
   test("cascades to comments, favorites and tag links; other articles keep theirs", async () => {
@@ -378,16 +380,16 @@ describe("DELETE /api/articles/:slug", () => {
     await addComment(t, other.token, kept.slug, "on the kept one");
     await favorite(t, other.token, doomed.slug);
     await favorite(t, other.token, kept.slug);
-    const id = articleRow(t, doomed.slug)!.id;
-    const keptId = articleRow(t, kept.slug)!.id;
+    const id = (await articleRow(t, doomed.slug))!.id;
+    const keptId = (await articleRow(t, kept.slug))!.id;
 
     const res = await t.request("DELETE", `/api/articles/${doomed.slug}`, { token: author.token });
     expect(res.status).toBe(204);
-    expect(count(t, "comments where article_id = ?", id)).toBe(0);
-    expect(count(t, "favorites where article_id = ?", id)).toBe(0);
-    expect(count(t, "article_tags where article_id = ?", id)).toBe(0);
-    expect(count(t, "comments where article_id = ?", keptId)).toBe(1);
-    expect(count(t, "favorites where article_id = ?", keptId)).toBe(1);
+    expect(await count(t, "comments where article_id = ?", id)).toBe(0);
+    expect(await count(t, "favorites where article_id = ?", id)).toBe(0);
+    expect(await count(t, "article_tags where article_id = ?", id)).toBe(0);
+    expect(await count(t, "comments where article_id = ?", keptId)).toBe(1);
+    expect(await count(t, "favorites where article_id = ?", keptId)).toBe(1);
     const tags = await t.request("GET", "/api/tags");
     expect(tags.body.tags).not.toContain(tag);
     expect(tags.body.tags).toContain("shared-tag");
@@ -414,7 +416,7 @@ describe("DELETE /api/articles/:slug", () => {
     expect(res.status).toBe(403);
     expect(res.body).toEqual(envelope("article", "forbidden"));
     expect((await t.request("GET", `/api/articles/${a.slug}`)).status).toBe(200);
-    expect(count(t, "comments where article_id = ?", articleRow(t, a.slug)!.id)).toBe(1);
+    expect(await count(t, "comments where article_id = ?", (await articleRow(t, a.slug))!.id)).toBe(1);
     const mine = await t.request("DELETE", `/api/articles/${a.slug}`, { token: author.token });
     expect(mine.status).toBe(204);
   });

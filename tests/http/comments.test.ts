@@ -42,11 +42,11 @@ describe("POST /api/articles/:slug/comments", () => {
       },
     });
     expect(Number.isInteger(res.body.comment.id)).toBe(true);
-    expect(count(t, "comments where id = ? and body = ?", res.body.comment.id, "Nice article")).toBe(1);
+    expect(await count(t, "comments where id = ? and body = ?", res.body.comment.id, "Nice article")).toBe(1);
   });
 
   test("422 body can't be blank; nothing stored", async () => {
-    const before = count(t, "comments");
+    const before = await count(t, "comments");
     for (const comment of [{ body: "" }, {}]) {
       const res = await t.request("POST", `/api/articles/${slug}/comments`, {
         token: reader.token,
@@ -55,7 +55,7 @@ describe("POST /api/articles/:slug/comments", () => {
       expect(res.status).toBe(422);
       expect(res.body).toEqual(envelope("body", "can't be blank"));
     }
-    expect(count(t, "comments")).toBe(before);
+    expect(await count(t, "comments")).toBe(before);
   });
 
   test("401 without a token, even on an unknown article", async () => {
@@ -67,14 +67,14 @@ describe("POST /api/articles/:slug/comments", () => {
   });
 
   test("404 article not found for an unknown slug", async () => {
-    const before = count(t, "comments");
+    const before = await count(t, "comments");
     const res = await t.request("POST", `/api/articles/${unique("ghost")}/comments`, {
       token: reader.token,
       body: { comment: { body: "x" } },
     });
     expect(res.status).toBe(404);
     expect(res.body).toEqual(envelope("article", "not found"));
-    expect(count(t, "comments")).toBe(before);
+    expect(await count(t, "comments")).toBe(before);
   });
 });
 
@@ -154,7 +154,7 @@ describe("DELETE /api/articles/:slug/comments/:id", () => {
     expect(res.text).toBe("");
     const list = await t.request("GET", `/api/articles/${a.slug}/comments`);
     expect(list.body).toEqual({ comments: [second] });
-    expect(count(t, "comments where id = ?", first.id)).toBe(0);
+    expect(await count(t, "comments where id = ?", first.id)).toBe(0);
   });
 
   test("401 without a token comes first (some-slug/comments/1)", async () => {
@@ -187,7 +187,7 @@ describe("DELETE /api/articles/:slug/comments/:id", () => {
     });
     expect(res.status).toBe(404);
     expect(res.body).toEqual(envelope("comment", "not found"));
-    expect(count(t, "comments where id = ?", onA.id)).toBe(1);
+    expect(await count(t, "comments where id = ?", onA.id)).toBe(1);
   });
 
   test("403 comment forbidden for someone else's comment; it is still listed", async () => {
@@ -208,7 +208,7 @@ describe("DELETE /api/articles/:slug/comments/:id", () => {
     });
     expect(res.status).toBe(403);
     expect(res.body).toEqual(envelope("comment", "forbidden"));
-    expect(count(t, "comments where id = ?", c.id)).toBe(1);
+    expect(await count(t, "comments where id = ?", c.id)).toBe(1);
   });
 
   test("a commenter may delete their own comment on someone else's article", async () => {
@@ -216,13 +216,13 @@ describe("DELETE /api/articles/:slug/comments/:id", () => {
     const c = await addComment(t, other.token, a.slug);
     const res = await t.request("DELETE", `/api/articles/${a.slug}/comments/${c.id}`, { token: other.token });
     expect(res.status).toBe(204);
-    expect(count(t, "comments where id = ?", c.id)).toBe(0);
+    expect(await count(t, "comments where id = ?", c.id)).toBe(0);
   });
 
   test("a non-numeric id is refused with an envelope naming id; nothing deleted", async () => {
     const a = await createArticle(t, author.token);
     await addComment(t, author.token, a.slug);
-    const before = count(t, "comments");
+    const before = await count(t, "comments");
     for (const id of ["abc", "-1", "1.5", "0"]) {
       const res = await t.request("DELETE", `/api/articles/${a.slug}/comments/${id}`, {
         token: author.token,
@@ -230,6 +230,6 @@ describe("DELETE /api/articles/:slug/comments/:id", () => {
       expect(res.status).toBeOneOf([404, 422]);
       expect(Object.keys(res.body.errors)).toHaveLength(1);
     }
-    expect(count(t, "comments")).toBe(before);
+    expect(await count(t, "comments")).toBe(before);
   });
 });

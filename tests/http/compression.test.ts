@@ -120,7 +120,7 @@ describe("JSON answers", () => {
     expect(res.headers.get("content-encoding")).toBe("gzip");
     const article = JSON.parse(decode(new Uint8Array(await res.arrayBuffer()), "gzip")).article;
     expect(article.title).toBe("Long one");
-    expect(t.sqlite.query("select count(*) as n from articles where title = 'Long one'").get()).toEqual({
+    expect(await t.db.get("select count(*) as n from articles where title = 'Long one'")).toEqual({
       n: 1,
     });
   });

@@ -14,8 +14,8 @@ import {
   unique,
 } from "../helpers/app.ts";
 
-const storedCount = (t: TestApp, slug: string) =>
-  (t.sqlite.query("select favorites_count as n from articles where slug = ?").get(slug) as { n: number }).n;
+const storedCount = async (t: TestApp, slug: string) =>
+  (await t.db.get<{ n: number }>("select favorites_count as n from articles where slug = ?", slug))!.n;
 
 describe("POST/DELETE /api/articles/:slug/favorite", () => {
   let t: TestApp;
@@ -34,7 +34,7 @@ describe("POST/DELETE /api/articles/:slug/favorite", () => {
     expect(res.body).toEqual({ article: { ...a, favorited: true, favoritesCount: 1 } });
     const read = await t.request("GET", `/api/articles/${a.slug}`, { token: fan.token });
     expect(read.body.article).toMatchObject({ favorited: true, favoritesCount: 1 });
-    expect(count(t, "favorites where user_id = ?", fan.id)).toBe(1);
+    expect(await count(t, "favorites where user_id = ?", fan.id)).toBe(1);
   });
 
   test("favorite is idempotent; each user counts once", async () => {
@@ -57,7 +57,7 @@ describe("POST/DELETE /api/articles/:slug/favorite", () => {
     const again = await t.request("DELETE", `/api/articles/${a.slug}/favorite`, { token: fan.token });
     expect(again.status).toBe(200);
     expect(again.body.article.favoritesCount).toBe(0);
-    expect(storedCount(t, a.slug)).toBe(0);
+    expect(await storedCount(t, a.slug)).toBe(0);
     const read = await t.request("GET", `/api/articles/${a.slug}`, { token: fan.token });
     expect(read.body.article).toMatchObject({ favorited: false, favoritesCount: 0 });
   });
@@ -80,8 +80,10 @@ describe("POST/DELETE /api/articles/:slug/favorite", () => {
       ),
     );
     expect(fav.map((r) => r.status)).toEqual(Array(40).fill(200));
-    expect(storedCount(t, a.slug)).toBe(1);
-    expect(count(t, "favorites where article_id = (select id from articles where slug = ?)", a.slug)).toBe(1);
+    expect(await storedCount(t, a.slug)).toBe(1);
+    expect(
+      await count(t, "favorites where article_id = (select id from articles where slug = ?)", a.slug),
+    ).toBe(1);
     const read = await t.request("GET", `/api/articles/${a.slug}`);
     expect(read.body.article.favoritesCount).toBe(1);
 
@@ -91,7 +93,7 @@ describe("POST/DELETE /api/articles/:slug/favorite", () => {
       ),
     );
     expect(unfav.map((r) => r.status)).toEqual(Array(40).fill(200));
-    expect(storedCount(t, a.slug)).toBe(0);
+    expect(await storedCount(t, a.slug)).toBe(0);
   });
 
   test("40 different users favoriting in parallel count 40", async () => {

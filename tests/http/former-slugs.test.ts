@@ -36,13 +36,13 @@ async function rename(slug: string, title: string): Promise<string> {
   return res.body.article.slug;
 }
 
-const formerSlugs = (slug: string) =>
-  t.sqlite
-    .query<{ slug: string }, [string]>(
+const formerSlugs = async (slug: string) =>
+  (
+    await t.db.all<{ slug: string }>(
       "select f.slug from former_slugs f join articles a on a.id = f.article_id where a.slug = ? order by f.slug",
+      slug,
     )
-    .all(slug)
-    .map((r) => r.slug);
+  ).map((r) => r.slug);
 
 describe("GET a former slug", () => {
   test("301 to the current slug, with Location, the envelope and no-cache; the article itself is unchanged", async () => {
@@ -63,7 +63,7 @@ describe("GET a former slug", () => {
     const current = await t.request("GET", `/api/articles/${now}`);
     expect(current.status).toBe(200);
     expect(current.body.article).toMatchObject({ slug: now, title: `Second ${word}` });
-    expect(formerSlugs(now)).toEqual([a.slug]);
+    expect(await formerSlugs(now)).toEqual([a.slug]);
   });
 
   test("a chain of renames resolves in one hop, from every former slug", async () => {
@@ -76,7 +76,7 @@ describe("GET a former slug", () => {
       const res = await t.request("GET", `/api/articles/${old}`);
       expect([res.status, res.headers.get("location")]).toEqual([301, `/api/articles/${d}`]);
     }
-    expect(formerSlugs(d)).toEqual([a.slug, b, c].sort());
+    expect(await formerSlugs(d)).toEqual([a.slug, b, c].sort());
   });
 
   test("renaming back to a former slug makes it live again (and the slug it leaves redirects)", async () => {
@@ -87,7 +87,7 @@ describe("GET a former slug", () => {
     expect((await t.request("GET", `/api/articles/${a.slug}`)).status).toBe(200);
     const res = await t.request("GET", `/api/articles/${b}`);
     expect([res.status, res.headers.get("location")]).toEqual([301, `/api/articles/${a.slug}`]);
-    expect(formerSlugs(a.slug)).toEqual([b]);
+    expect(await formerSlugs(a.slug)).toEqual([b]);
   });
 
   test("comments: 301 to the current slug's comments, keeping the page query", async () => {
@@ -132,19 +132,19 @@ describe("writes to a former slug: 308, and nothing changes", () => {
   test.each(cases)(
     "%s …%s → 308 to …%s under the current slug",
     async (method, suffix, target, body, who) => {
-      const id = row<{ id: number }>(t, "select id from articles where slug = ?", now)!.id;
-      const state = () => ({
-        article: row(t, "select title, body, updated_at from articles where id = ?", id),
-        favorites: count(t, "favorites where article_id = ?", id),
-        comments: count(t, "comments where article_id = ?", id),
+      const id = (await row<{ id: number }>(t, "select id from articles where slug = ?", now))!.id;
+      const state = async () => ({
+        article: await row(t, "select title, body, updated_at from articles where id = ?", id),
+        favorites: await count(t, "favorites where article_id = ?", id),
+        comments: await count(t, "comments where article_id = ?", id),
       });
-      const before = state();
+      const before = await state();
       const path = (slug: string, s: string) => `/api/articles/${slug}${s.replace(":id", String(commentId))}`;
       const res = await t.request(method, path(old, suffix), { token: who().token, body });
       expect(res.status).toBe(308);
       expect(res.headers.get("location")).toBe(path(now, target));
       expect(res.body).toEqual(envelope("article", `has moved to /api/articles/${now}`));
-      expect(state()).toEqual(before);
+      expect(await state()).toEqual(before);
     },
   );
 
@@ -164,8 +164,8 @@ describe("a live slug wins over a former one", () => {
     const res = await t.request("GET", `/api/articles/${first.slug}`);
     expect(res.status).toBe(200);
     expect(res.body.article).toMatchObject({ slug: first.slug, author: { username: reader.username } });
-    expect(formerSlugs(renamed)).toEqual([]);
-    expect(count(t, "former_slugs where slug = ?", first.slug)).toBe(0);
+    expect(await formerSlugs(renamed)).toEqual([]);
+    expect(await count(t, "former_slugs where slug = ?", first.slug)).toBe(0);
   });
 
   test("an article renamed onto another's former slug takes it too", async () => {
@@ -174,7 +174,7 @@ describe("a live slug wins over a former one", () => {
     await rename(a.slug, `Elsewhere ${word}`);
     const b = await createArticle(t, author.token, { title: `Other ${word}` });
     expect(await rename(b.slug, `Spot ${word}`)).toBe(a.slug);
-    expect(row(t, "select article_id from former_slugs where slug = ?", a.slug)).toBeNull();
+    expect(await row(t, "select article_id from former_slugs where slug = ?", a.slug)).toBeNull();
     const res = await t.request("GET", `/api/articles/${a.slug}`);
     expect(res.body.article.title).toBe(`Spot ${word}`);
   });
@@ -185,10 +185,10 @@ describe("deleting the article drops its history", () => {
     const word = unique("del");
     const a = await createArticle(t, author.token, { title: `Gone ${word}` });
     const b = await rename(a.slug, `Going ${word}`);
-    const id = row<{ id: number }>(t, "select id from articles where slug = ?", b)!.id;
-    expect(count(t, "former_slugs where article_id = ?", id)).toBe(1);
+    const id = (await row<{ id: number }>(t, "select id from articles where slug = ?", b))!.id;
+    expect(await count(t, "former_slugs where article_id = ?", id)).toBe(1);
     expect((await t.request("DELETE", `/api/articles/${b}`, { token: author.token })).status).toBe(204);
-    expect(count(t, "former_slugs where article_id = ?", id)).toBe(0);
+    expect(await count(t, "former_slugs where article_id = ?", id)).toBe(0);
     const res = await t.request("GET", `/api/articles/${a.slug}`);
     expect(res.status).toBe(404);
     expect(res.body).toEqual(envelope("article", "not found"));
@@ -225,6 +225,6 @@ describe("over a real socket, clients follow the redirects", () => {
     });
     expect(put.status).toBe(200);
     expect(((await put.json()) as { article: { body: string } }).article.body).toBe("followed");
-    expect(row(t, "select body from articles where slug = ?", now)).toEqual({ body: "followed" });
+    expect(await row(t, "select body from articles where slug = ?", now)).toEqual({ body: "followed" });
   });
 });

@@ -25,6 +25,7 @@ import {
   type TestApp,
   type TestUser,
 } from "../helpers/app.ts";
+import { backupProblem } from "../ops/helpers.ts";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_205);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 700);
@@ -338,13 +339,16 @@ describe("fuzzing every route of the OpenAPI document", () => {
   let spec: Schema;
   let fixture: Fixture;
   const dataDir = mkdtempSync(join(tmpdir(), "quire-fuzz-"));
+  /** The documented 501 of a Postgres run whose pg_dump cannot dump its server (tests/ops/helpers.ts). */
+  let noBackups = false;
 
   beforeAll(async () => {
+    noBackups = (await backupProblem()) !== undefined;
     // CORS on, so preflights are fuzzed too; a data directory of its own for anything written to disk.
     t = await createTestApp({ CORS_ORIGINS: "*", DATA_DIR: dataDir });
     const user = await registerUser(t);
     const admin = await registerUser(t);
-    setRole(t, admin.id, "admin");
+    await setRole(t, admin.id, "admin");
     const article = await createArticle(t, user.token, { tagList: ["fuzz"] });
     const comment = await addComment(t, user.token, article.slug);
     fixture = { user, admin, slug: article.slug, commentId: comment.id };
@@ -359,7 +363,7 @@ describe("fuzzing every route of the OpenAPI document", () => {
     const admin = await t.request("GET", "/api/admin/users?limit=1", { token: fixture.admin.token });
     if (admin.status !== 200) {
       fixture.admin = await registerUser(t);
-      setRole(t, fixture.admin.id, "admin");
+      await setRole(t, fixture.admin.id, "admin");
     } else {
       const row = await t.request("GET", "/api/user", { token: fixture.admin.token });
       fixture.admin.username = row.body.user.username;
@@ -417,7 +421,9 @@ describe("fuzzing every route of the OpenAPI document", () => {
         }
         const text = await res.text();
         const where = `${r.method} ${url.slice(0, 200)} → ${res.status} ${text.slice(0, 300)}`;
-        if (res.status >= 500 && res.status !== 503) throw new Error(`server error: ${where}`);
+        const documented501 = noBackups && res.status === 501 && r.route.path === "/api/admin/backups";
+        if (res.status >= 500 && res.status !== 503 && !documented501)
+          throw new Error(`server error: ${where}`);
         if (res.status < 400 || r.method === "HEAD") return;
         for (const leak of LEAKS) if (text.includes(leak)) throw new Error(`leak (${leak}): ${where}`);
         if (!type.startsWith("application/json")) throw new Error(`error without JSON: ${where}`);

@@ -33,7 +33,7 @@ describe("slugs say something about their titles", () => {
   ])("%p → %p, stored and answered as such", async (title, slug) => {
     const a = await createArticle(t, author.token, { title });
     expect(a.slug).toBe(slug);
-    expect(row(t, "select title from articles where slug = ?", slug)).toEqual({ title });
+    expect(await row(t, "select title from articles where slug = ?", slug)).toEqual({ title });
   });
 
   test("the same title again gets the same slug with a suffix", async () => {
@@ -104,12 +104,12 @@ describe("percent-encoded slugs reach every route", () => {
           body: JSON.stringify({ comment: { body: `via ${_name}` } }),
         });
         expect(posted.status).toBe(201);
-        const id = row<{ id: number }>(t, "select id from articles where slug = ?", slug)!.id;
-        expect(row(t, "select body from comments where article_id = ? order by id desc limit 1", id)).toEqual(
-          {
-            body: `via ${_name}`,
-          },
-        );
+        const id = (await row<{ id: number }>(t, "select id from articles where slug = ?", slug))!.id;
+        expect(
+          await row(t, "select body from comments where article_id = ? order by id desc limit 1", id),
+        ).toEqual({
+          body: `via ${_name}`,
+        });
       },
     );
 

@@ -105,7 +105,7 @@ describe("unparseable request URLs in-process", () => {
     ["http://[::1/api/articles/x/comments", "DELETE"],
     ["http://[::1/api/users", "POST"],
   ])("%s (%s) → 400, nothing written, no error logged", async (url, method) => {
-    const users = t.sqlite.query("select count(*) as n from users").get();
+    const users = await t.db.get("select count(*) as n from users");
     const res = await t.app.handle(
       rawUrlRequest(url, {
         method,
@@ -115,7 +115,7 @@ describe("unparseable request URLs in-process", () => {
     );
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual(INVALID);
-    expect(t.sqlite.query("select count(*) as n from users").get()).toEqual(users);
+    expect(await t.db.get("select count(*) as n from users")).toEqual(users);
     await Bun.sleep(5);
     expect(t.logs.filter((l) => JSON.parse(l).level >= 40)).toEqual([]);
   });

@@ -44,12 +44,12 @@ let t: TestApp;
 let alice: TestUser;
 let bob: TestUser;
 
-const account = (id: number) =>
-  row<Record<string, unknown>>(
+const account = async (id: number) =>
+  (await row<Record<string, unknown>>(
     t,
     "select id, role, suspended, email_verified_at, password_hash, email, username, bio, created_at from users where id = ?",
     id,
-  )!;
+  ))!;
 
 beforeAll(async () => {
   t = await createTestApp();
@@ -79,7 +79,7 @@ describe("accounts", () => {
     ]);
     // Verification comes from following a link, never from a body.
     expect(res.body.user.emailVerified).toBe(false);
-    const stored = row<{
+    const stored = (await row<{
       id: number;
       role: string;
       suspended: number;
@@ -90,7 +90,7 @@ describe("accounts", () => {
       t,
       "select id, role, suspended, created_at, password_hash, email_verified_at from users where username = ?",
       username,
-    )!;
+    ))!;
     expect(stored.email_verified_at).toBeNull();
     expect(stored.role).toBe("editor");
     expect(stored.suspended).toBe(0);
@@ -102,16 +102,16 @@ describe("accounts", () => {
   });
 
   test("updating yourself: only bio changes; another account named by id is untouched", async () => {
-    const before = account(alice.id);
-    const bobBefore = account(bob.id);
+    const before = await account(alice.id);
+    const bobBefore = await account(bob.id);
     const res = await t.request("PUT", "/api/user", {
       token: alice.token,
       body: { user: { bio: "legit", ...accountFields(bob.id) } },
     });
     expect(res.status).toBe(200);
     expect(res.body.user.bio).toBe("legit");
-    expect(account(alice.id)).toEqual({ ...before, bio: "legit" });
-    expect(account(bob.id)).toEqual(bobBefore);
+    expect(await account(alice.id)).toEqual({ ...before, bio: "legit" });
+    expect(await account(bob.id)).toEqual(bobBefore);
   });
 });
 
@@ -128,7 +128,7 @@ describe("articles and comments", () => {
     expect(a).toMatchObject({ favoritesCount: 0, favorited: false, author: { username: alice.username } });
     expect(a.createdAt).not.toBe(LONG_AGO);
     expect(
-      row(t, "select author_id, favorites_count, created_at from articles where slug = ?", a.slug),
+      await row(t, "select author_id, favorites_count, created_at from articles where slug = ?", a.slug),
     ).toEqual({
       author_id: alice.id,
       favorites_count: 0,
@@ -150,7 +150,7 @@ describe("articles and comments", () => {
       createdAt: a.createdAt,
       author: { username: alice.username },
     });
-    expect(row(t, "select author_id, favorites_count from articles where slug = ?", a.slug)).toEqual({
+    expect(await row(t, "select author_id, favorites_count from articles where slug = ?", a.slug)).toEqual({
       author_id: alice.id,
       favorites_count: 0,
     });
@@ -166,7 +166,7 @@ describe("articles and comments", () => {
     expect(res.body.comment.id).not.toBe(424242);
     expect(res.body.comment.author.username).toBe(bob.username);
     expect(res.body.comment.createdAt).not.toBe(LONG_AGO);
-    expect(row(t, "select author_id from comments where id = ?", res.body.comment.id)).toEqual({
+    expect(await row(t, "select author_id from comments where id = ?", res.body.comment.id)).toEqual({
       author_id: bob.id,
     });
   });
@@ -176,12 +176,12 @@ describe("the admin API", () => {
   let admin: TestUser;
   beforeAll(async () => {
     admin = await registerUser(t);
-    setRole(t, admin.id, "admin");
+    await setRole(t, admin.id, "admin");
   });
 
   test("PATCH changes only role and suspended, whatever else the body says", async () => {
     const target = await registerUser(t);
-    const before = account(target.id);
+    const before = await account(target.id);
     const res = await t.request("PATCH", `/api/admin/users/${target.username}`, {
       token: admin.token,
       body: {
@@ -194,17 +194,17 @@ describe("the admin API", () => {
       },
     });
     expect(res.status).toBe(200);
-    expect(account(target.id)).toEqual({ ...before, role: "viewer" });
+    expect(await account(target.id)).toEqual({ ...before, role: "viewer" });
   });
 
   test("PATCH with only unknown fields is 422 and changes nothing", async () => {
-    const before = account(alice.id);
+    const before = await account(alice.id);
     const res = await t.request("PATCH", `/api/admin/users/${alice.username}`, {
       token: admin.token,
       body: { isAdmin: true },
     });
     expect(res.status).toBe(422);
     expect(res.body.errors).toBeDefined();
-    expect(account(alice.id)).toEqual(before);
+    expect(await account(alice.id)).toEqual(before);
   });
 });

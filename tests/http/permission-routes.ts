@@ -130,17 +130,19 @@ export function pathOf(r: Route, f: Fixture): string {
  * Everything a request could change, as one comparable value. Sessions and the audit trail only by count
  * (their rows carry last-use times): a refused call neither ends a session nor leaves an audit entry.
  */
-export function snapshot(t: TestApp) {
-  const tables = t.sqlite
-    .query<{ name: string }, []>(
-      "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '%fts%' and name not like '%drizzle%' and name not in ('sessions', 'refresh_tokens', 'audit_log') order by name",
-    )
-    .all()
-    .map((r) => r.name);
+export async function snapshot(t: TestApp) {
+  const listTables =
+    t.engine === "sqlite"
+      ? "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '%fts%' and name not like '%drizzle%'"
+      : "select tablename as name from pg_tables where schemaname = 'public'";
+  const tables = (await t.db.all<{ name: string }>(`${listTables} order by name`))
+    .map((r) => r.name)
+    .filter((name) => !["sessions", "refresh_tokens", "audit_log"].includes(name));
+  const rows = await Promise.all(tables.map((name) => t.db.all(`select * from "${name}"`)));
   return {
-    ...Object.fromEntries(tables.map((name) => [name, t.sqlite.query(`select * from "${name}"`).all()])),
-    liveSessions: count(t, "sessions where revoked_at is null"),
-    auditEntries: count(t, "audit_log"),
+    ...Object.fromEntries(tables.map((name, i) => [name, rows[i]])),
+    liveSessions: await count(t, "sessions where revoked_at is null"),
+    auditEntries: await count(t, "audit_log"),
   };
 }
 

@@ -6,7 +6,7 @@
  * moderates; a role claimed in a token counts for nothing) and the order of the checks.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -23,6 +23,7 @@ import {
   type TestUser,
 } from "../helpers/app.ts";
 import { decodeClaims, signToken } from "../helpers/jwt.ts";
+import { backupProblem } from "../ops/helpers.ts";
 import {
   ADMIN,
   type Fixture,
@@ -107,16 +108,16 @@ describe("protected routes × missing and bad tokens", () => {
 
   describe.each(PROTECTED.map((r) => [label(r), r] as const))("%s", (_name, route) => {
     test("no token → 401 is missing, nothing changes", async () => {
-      const before = snapshot(t);
+      const before = await snapshot(t);
       const res = await t.request(route.method, pathOf(route, f), { body: route.body });
       expect(res.status).toBe(401);
       expect(res.body).toEqual(envelope("token", "is missing"));
       expect(res.headers.get("www-authenticate")).toBe(MISSING_CHALLENGE);
-      expect(snapshot(t)).toEqual(before);
+      expect(await snapshot(t)).toEqual(before);
     });
 
     test("every malformed or forged token → 401 is invalid (or has expired), nothing changes", async () => {
-      const before = snapshot(t);
+      const before = await snapshot(t);
       for (const [why, authorization, message] of badHeaders(f.other.token)) {
         const res = await t.request(route.method, pathOf(route, f), {
           body: route.body,
@@ -134,19 +135,19 @@ describe("protected routes × missing and bad tokens", () => {
           challenge: refusedChallenge(message),
         });
       }
-      expect(snapshot(t)).toEqual(before);
+      expect(await snapshot(t)).toEqual(before);
     });
 
     if (route.owned) {
       test(`another user → 403 ${route.owned} forbidden, nothing changes`, async () => {
-        const before = snapshot(t);
+        const before = await snapshot(t);
         const res = await t.request(route.method, pathOf(route, f), {
           token: f.other.token,
           body: route.body,
         });
         expect(res.status).toBe(403);
         expect(res.body).toEqual(envelope(route.owned!, "forbidden"));
-        expect(snapshot(t)).toEqual(before);
+        expect(await snapshot(t)).toEqual(before);
       });
     }
   });
@@ -196,12 +197,12 @@ describe("admin routes × missing and bad tokens, editors and viewers", () => {
     t = await createTestApp({ DATA_DIR: dataDir });
     f = await fixture(t);
     viewer = await registerUser(t);
-    setRole(t, viewer.id, "viewer");
+    await setRole(t, viewer.id, "viewer");
   });
 
   describe.each(ADMIN.map((r) => [label(r), r] as const))("%s", (_name, route) => {
     test("no token → 401 is missing; bad tokens → 401 is invalid; nothing changes", async () => {
-      const before = snapshot(t);
+      const before = await snapshot(t);
       const res = await t.request(route.method, pathOf(route, f), { body: route.body });
       expect(res.status).toBe(401);
       expect(res.body).toEqual(envelope("token", "is missing"));
@@ -213,23 +214,24 @@ describe("admin routes × missing and bad tokens, editors and viewers", () => {
         });
         expect({ why, status: bad.status }).toEqual({ why, status: 401 });
       }
-      expect(snapshot(t)).toEqual(before);
+      expect(await snapshot(t)).toEqual(before);
     });
 
     test("an editor (even the resource's owner) and a viewer → 403 admin forbidden; nothing changes", async () => {
-      const before = snapshot(t);
+      const before = await snapshot(t);
       for (const token of [f.owner.token, f.other.token, viewer.token]) {
         const res = await t.request(route.method, pathOf(route, f), { token, body: route.body });
         expect(res.status).toBe(403);
         expect(res.body).toEqual(envelope("admin", "forbidden"));
       }
-      expect(snapshot(t)).toEqual(before);
+      expect(await snapshot(t)).toEqual(before);
     });
   });
 
   test("control: an admin gets past authentication and authorization on every admin route", async () => {
+    const canBackUp = (await backupProblem()) === undefined;
     const admin = await registerUser(t);
-    setRole(t, admin.id, "admin");
+    await setRole(t, admin.id, "admin");
     const statuses: Record<string, number> = {};
     for (const route of ADMIN) {
       const res = await t.request(route.method, pathOf(route, f), { token: admin.token, body: route.body });
@@ -247,20 +249,24 @@ describe("admin routes × missing and bad tokens, editors and viewers", () => {
       "DELETE /api/admin/comments/:id": 204,
       "DELETE /api/admin/articles/:slug": 204,
       "PATCH /api/admin/users/:username": 200,
-      "POST /api/admin/backups": 201,
+      // A run whose pg_dump cannot dump its Postgres checks the route's authorization above only.
+      ...(canBackUp ? { "POST /api/admin/backups": 201 } : {}),
       "DELETE /api/admin/users/:username": 204,
     });
-    expect(count(t, "comments where id = ?", f.commentId)).toBe(0);
-    expect(count(t, "articles where slug = ?", f.slug)).toBe(0);
-    const changed = t.sqlite
-      .query<{ action: string }, [string]>(
+    expect(await count(t, "comments where id = ?", f.commentId)).toBe(0);
+    expect(await count(t, "articles where slug = ?", f.slug)).toBe(0);
+    const changed = (
+      await t.db.all<{ action: string }>(
         "select action from audit_log where target_type = 'user' and target_id = ? order by id",
+        String(f.owner.id),
       )
-      .all(String(f.owner.id))
-      .map((r) => r.action);
+    ).map((r) => r.action);
     expect(changed).toEqual(expect.arrayContaining(["user.role_changed", "user.suspended", "user.deleted"]));
-    expect(count(t, "users where id = ?", f.owner.id)).toBe(0);
-    expect(readdirSync(join(dataDir, "backups"))).toHaveLength(1);
+    expect(await count(t, "users where id = ?", f.owner.id)).toBe(0);
+    const backups = join(dataDir, "backups");
+    expect(existsSync(backups) ? readdirSync(backups).filter((n) => !n.endsWith(".tmp")) : []).toHaveLength(
+      canBackUp ? 1 : 0,
+    );
   });
 });
 
@@ -286,7 +292,7 @@ describe("tokens of deleted or ended accounts", () => {
     const t = await createTestApp();
     const u = await registerUser(t);
     expect((await t.request("GET", "/api/user", { token: u.token })).status).toBe(200);
-    t.sqlite.query("delete from users where id = ?").run(u.id);
+    await t.db.run("delete from users where id = ?", u.id);
     t.ctx.sessions.cache.clear();
     const res = await t.request("GET", "/api/user", { token: u.token });
     expect(res.status).toBe(401);
@@ -307,23 +313,23 @@ describe("roles", () => {
     admin = await registerUser(t);
     // Written while still an editor, then demoted: a viewer may no longer change it.
     viewerOwnSlug = (await createArticle(t, viewer.token)).slug;
-    setRole(t, viewer.id, "viewer");
-    setRole(t, admin.id, "admin");
+    await setRole(t, viewer.id, "viewer");
+    await setRole(t, admin.id, "admin");
   });
 
   test("viewer: POST /api/articles → 403 article forbidden, nothing created", async () => {
-    const before = count(t, "articles");
+    const before = await count(t, "articles");
     const res = await t.request("POST", "/api/articles", {
       token: viewer.token,
       body: { article: { title: "Not allowed", description: "d", body: "b" } },
     });
     expect(res.status).toBe(403);
     expect(res.body).toEqual(envelope("article", "forbidden"));
-    expect(count(t, "articles")).toBe(before);
+    expect(await count(t, "articles")).toBe(before);
   });
 
   test("viewer: may not update or delete even an article they wrote", async () => {
-    const before = snapshot(t);
+    const before = await snapshot(t);
     const put = await t.request("PUT", `/api/articles/${viewerOwnSlug}`, {
       token: viewer.token,
       body: { article: { body: "edited" } },
@@ -332,7 +338,7 @@ describe("roles", () => {
     expect(put.body).toEqual(envelope("article", "forbidden"));
     const del = await t.request("DELETE", `/api/articles/${viewerOwnSlug}`, { token: viewer.token });
     expect(del.status).toBe(403);
-    expect(snapshot(t)).toEqual(before);
+    expect(await snapshot(t)).toEqual(before);
   });
 
   test("viewer: may comment, delete their comment, favorite, follow and read the feed", async () => {
@@ -380,7 +386,7 @@ describe("roles", () => {
       token: editor.token,
     });
     expect(del.status).toBe(403);
-    expect(count(t, "comments where id = ?", c.id)).toBe(1);
+    expect(await count(t, "comments where id = ?", c.id)).toBe(1);
   });
 
   test("a role claimed in a validly signed token counts for nothing: the role comes from the database", async () => {
@@ -389,7 +395,7 @@ describe("roles", () => {
     const res = await t.request("GET", "/api/admin/users", { token });
     expect(res.status).toBe(403);
     expect(res.body).toEqual(envelope("admin", "forbidden"));
-    expect(row(t, "select role from users where id = ?", editor.id)).toEqual({ role: "editor" });
+    expect(await row(t, "select role from users where id = ?", editor.id)).toEqual({ role: "editor" });
   });
 
   test("admin: may update and delete someone else's article and comment", async () => {
@@ -405,10 +411,10 @@ describe("roles", () => {
       token: admin.token,
     });
     expect(delC.status).toBe(204);
-    expect(count(t, "comments where id = ?", c.id)).toBe(0);
+    expect(await count(t, "comments where id = ?", c.id)).toBe(0);
     const delA = await t.request("DELETE", `/api/articles/${a.slug}`, { token: admin.token });
     expect(delA.status).toBe(204);
-    expect(row(t, "select id from articles where slug = ?", a.slug)).toBeNull();
+    expect(await row(t, "select id from articles where slug = ?", a.slug)).toBeNull();
   });
 });
 
@@ -464,7 +470,7 @@ describe("check order: 401 → 422 (shape) → 404 → 403", () => {
     });
     expect(res.status).toBe(404);
     expect(res.body).toEqual(envelope("comment", "not found"));
-    expect(count(t, "comments where id = ?", f.commentId)).toBe(1);
+    expect(await count(t, "comments where id = ?", f.commentId)).toBe(1);
   });
 
   test("someone else's article with an invalid body → 422, and the article is unchanged", async () => {

@@ -73,12 +73,12 @@ describe("POST/DELETE /api/profiles/:username/follow", () => {
     expect(res.body).toEqual({
       profile: { username: celeb.username, bio: null, image: null, following: true },
     });
-    expect(follows(t, main.id, celeb.id)).toBe(1);
+    expect(await follows(t, main.id, celeb.id)).toBe(1);
 
     const again = await t.request("POST", `/api/profiles/${celeb.username}/follow`, { token: main.token });
     expect(again.status).toBe(200);
     expect(again.body.profile.following).toBe(true);
-    expect(follows(t, main.id, celeb.id)).toBe(1);
+    expect(await follows(t, main.id, celeb.id)).toBe(1);
 
     const seen = await t.request("GET", `/api/profiles/${celeb.username}`, { token: main.token });
     expect(seen.body.profile.following).toBe(true);
@@ -98,7 +98,7 @@ describe("POST/DELETE /api/profiles/:username/follow", () => {
     expect(res.body).toEqual({
       profile: { username: celeb.username, bio: null, image: null, following: false },
     });
-    expect(follows(t, main.id, celeb.id)).toBe(0);
+    expect(await follows(t, main.id, celeb.id)).toBe(0);
 
     const again = await t.request("DELETE", `/api/profiles/${celeb.username}/follow`, { token: main.token });
     expect(again.status).toBe(200);
@@ -114,8 +114,8 @@ describe("POST/DELETE /api/profiles/:username/follow", () => {
     await t.request("POST", `/api/profiles/${celeb.username}/follow`, { token: a.token });
     await t.request("POST", `/api/profiles/${celeb.username}/follow`, { token: b.token });
     await t.request("DELETE", `/api/profiles/${celeb.username}/follow`, { token: a.token });
-    expect(follows(t, a.id, celeb.id)).toBe(0);
-    expect(follows(t, b.id, celeb.id)).toBe(1);
+    expect(await follows(t, a.id, celeb.id)).toBe(0);
+    expect(await follows(t, b.id, celeb.id)).toBe(1);
   });
 
   test("401 is missing without auth, even for an unknown user (auth is checked first)", async () => {
@@ -133,7 +133,7 @@ describe("POST/DELETE /api/profiles/:username/follow", () => {
       expect(res.status).toBe(404);
       expect(res.body).toEqual(envelope("profile", "not found"));
     }
-    expect(count(t, "follows where follower_id = ?", me.id)).toBe(0);
+    expect(await count(t, "follows where follower_id = ?", me.id)).toBe(0);
   });
 
   test("following yourself is refused with 422 and stores nothing", async () => {
@@ -141,6 +141,6 @@ describe("POST/DELETE /api/profiles/:username/follow", () => {
     const res = await t.request("POST", `/api/profiles/${me.username}/follow`, { token: me.token });
     expect(res.status).toBe(422);
     expect(res.body).toEqual(envelope("profile", "cannot follow yourself"));
-    expect(follows(t, me.id, me.id)).toBe(0);
+    expect(await follows(t, me.id, me.id)).toBe(0);
   });
 });

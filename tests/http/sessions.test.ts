@@ -25,16 +25,16 @@ describe("login and registration", () => {
   });
 
   test("each login is a new session", async () => {
-    const before = count(t, "sessions where user_id = ?", user.id);
+    const before = await count(t, "sessions where user_id = ?", user.id);
     await login();
-    expect(count(t, "sessions where user_id = ?", user.id)).toBe(before + 1);
+    expect(await count(t, "sessions where user_id = ?", user.id)).toBe(before + 1);
   });
 });
 
 describe("POST /api/users/refresh", () => {
   test("200 with the user, a new working token and a new refreshToken, in the same session", async () => {
     const session = await login();
-    const sessions = count(t, "sessions");
+    const sessions = await count(t, "sessions");
     const res = await t.request("POST", "/api/users/refresh", {
       body: { refreshToken: session.refreshToken },
     });
@@ -49,7 +49,7 @@ describe("POST /api/users/refresh", () => {
     expect(res.body.user.refreshToken).not.toBe(session.refreshToken);
     expect((await t.request("GET", "/api/user", { token: res.body.user.token })).status).toBe(200);
     expect((await t.request("GET", "/api/user", { token: session.token })).status).toBe(200); // old access token lives on until exp
-    expect(count(t, "sessions")).toBe(sessions);
+    expect(await count(t, "sessions")).toBe(sessions);
   });
 
   test.each([
@@ -73,11 +73,11 @@ describe("logout", () => {
 
   test("logout is 204 and ends exactly one session", async () => {
     const session = await login();
-    const live = count(t, "sessions where user_id = ? and revoked_at is null", user.id);
+    const live = await count(t, "sessions where user_id = ? and revoked_at is null", user.id);
     const res = await t.request("POST", "/api/users/logout", { token: session.token });
     expect(res.status).toBe(204);
     expect(res.text).toBe("");
-    expect(count(t, "sessions where user_id = ? and revoked_at is null", user.id)).toBe(live - 1);
+    expect(await count(t, "sessions where user_id = ? and revoked_at is null", user.id)).toBe(live - 1);
     expect((await t.request("POST", "/api/users/logout", { token: session.token })).status).toBe(401);
   });
 
@@ -86,8 +86,8 @@ describe("logout", () => {
     await login();
     const res = await t.request("POST", "/api/users/logout-all", { token: session.token });
     expect(res.status).toBe(204);
-    expect(count(t, "sessions where user_id = ? and revoked_at is null", user.id)).toBe(0);
-    expect(count(t, "audit_log where action = 'user.logout_all' and actor_id = ?", user.id)).toBe(1);
+    expect(await count(t, "sessions where user_id = ? and revoked_at is null", user.id)).toBe(0);
+    expect(await count(t, "audit_log where action = 'user.logout_all' and actor_id = ?", user.id)).toBe(1);
   });
 });
 
@@ -115,9 +115,10 @@ describe("token lifetime and the session", () => {
   test("no token outlives its session: exp is capped at the session's end, then it has expired", async () => {
     const d = await createTestApp({ SESSION_TTL_SECONDS: "1000", REFRESH_TTL_SECONDS: "900" });
     const u = await registerUser(d);
-    const session = d.sqlite
-      .query<{ expires_at: number }, [number]>("select expires_at from sessions where user_id = ?")
-      .get(u.id)!;
+    const session = (await d.db.get<{ expires_at: number }>(
+      "select expires_at from sessions where user_id = ?",
+      u.id,
+    ))!;
     expect(expOf(u.token)).toBe(Math.floor(session.expires_at / 1000));
     // A refresh half-way through issues a token that still ends with the session, not 30 days later.
     d.clock.advance(500_000);
@@ -128,11 +129,10 @@ describe("token lifetime and the session", () => {
       body: { refreshToken: login.body.user.refreshToken },
     });
     expect(refreshed.status).toBe(200);
-    const second = d.sqlite
-      .query<{ expires_at: number }, [number]>(
-        "select expires_at from sessions where user_id = ? order by expires_at desc limit 1",
-      )
-      .get(u.id)!;
+    const second = (await d.db.get<{ expires_at: number }>(
+      "select expires_at from sessions where user_id = ? order by expires_at desc limit 1",
+      u.id,
+    ))!;
     expect(expOf(refreshed.body.user.token)).toBe(Math.floor(second.expires_at / 1000));
     d.clock.advance(501_000);
     const res = await d.request("GET", "/api/user", { token: u.token });

@@ -27,9 +27,9 @@ describe("tagList order", () => {
     reader = await registerUser(t);
     await follow(t, reader.token, author.username);
     // A webhook endpoint, so article events are turned into delivery jobs (read back from the jobs table).
-    t.sqlite.run(
+    await t.db.run(
       "insert into webhooks (url, events, secret) values ('https://hooks.example.com/x', ?, 'whsec_dGVzdA==')",
-      [JSON.stringify(["article.created", "article.updated"])],
+      JSON.stringify(["article.created", "article.updated"]),
     );
     t.ctx.events.on({
       inTransaction: async (tx, e) => {
@@ -109,9 +109,11 @@ describe("tagList order", () => {
     expect(tagLists.slice(0, -1).every((l) => JSON.stringify(l) === JSON.stringify(sorted))).toBe(true);
     expect(tagLists.at(-1)).toEqual(["Alpha", "mike", "zulu"]);
 
-    const bodies = t.sqlite
-      .query<{ payload: string }, []>("select payload from jobs where type = 'webhook.deliver' order by id")
-      .all()
+    const bodies = (
+      await t.db.all<{ payload: string }>(
+        "select payload from jobs where type = 'webhook.deliver' order by id",
+      )
+    )
       .map(
         (r) =>
           JSON.parse(JSON.parse(r.payload).body) as {

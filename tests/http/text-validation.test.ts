@@ -16,11 +16,11 @@ const create = (article: Record<string, unknown>) =>
 
 describe("blank text", () => {
   test.each(["title", "description", "body"])("a %s of spaces is blank", async (field) => {
-    const before = count(t, "articles");
+    const before = await count(t, "articles");
     const res = await create({ [field]: "  \n\t " });
     expect(res.status).toBe(422);
     expect(res.body).toEqual(envelope(field, "can't be blank"));
-    expect(count(t, "articles")).toBe(before);
+    expect(await count(t, "articles")).toBe(before);
   });
 
   test("a comment of spaces is blank", async () => {
@@ -31,7 +31,7 @@ describe("blank text", () => {
     });
     expect(res.status).toBe(422);
     expect(res.body).toEqual(envelope("body", "can't be blank"));
-    expect(count(t, "comments")).toBe(0);
+    expect(await count(t, "comments")).toBe(0);
   });
 });
 
@@ -42,11 +42,11 @@ describe("tags", () => {
     ["a tab inside", "a\tb"],
     ["a bidi override", "abc\u202e"],
   ])("%s is refused", async (_name, tag) => {
-    const before = count(t, "tags");
+    const before = await count(t, "tags");
     const res = await create({ tagList: ["fine", tag] });
     expect(res.status).toBe(422);
     expect(res.body).toEqual(envelope("tagList", "is invalid"));
-    expect(count(t, "tags")).toBe(before);
+    expect(await count(t, "tags")).toBe(before);
   });
 
   test("printable tags in any script are kept, trimmed", async () => {

@@ -47,7 +47,7 @@ describe("POST /api/users (register)", () => {
     const me = await t.request("GET", "/api/user", { token: res.body.user.token });
     expect(me.status).toBe(200);
     expect(me.body.user.username).toBe(username);
-    const stored = row<{ password_hash: string }>(
+    const stored = await row<{ password_hash: string }>(
       t,
       "select password_hash from users where username = ?",
       username,
@@ -57,12 +57,12 @@ describe("POST /api/users (register)", () => {
   });
 
   test.each(["username", "email", "password"])("422 %s can't be blank, nothing created", async (field) => {
-    const before = count(t, "users");
+    const before = await count(t, "users");
     const user = { username: unique("b"), email: `${unique("b")}@example.com`, password: "password-123" };
     const res = await t.request("POST", "/api/users", { body: { user: { ...user, [field]: "" } } });
     expect(res.status).toBe(422);
     expect(res.body).toEqual(envelope(field, "can't be blank"));
-    expect(count(t, "users")).toBe(before);
+    expect(await count(t, "users")).toBe(before);
   });
 
   test("422 lists every missing field", async () => {
@@ -88,13 +88,13 @@ describe("POST /api/users (register)", () => {
   });
 
   test("422 for an email that is not an email", async () => {
-    const before = count(t, "users");
+    const before = await count(t, "users");
     const res = await t.request("POST", "/api/users", {
       body: { user: { username: unique("e"), email: "not-an-email", password: "password-123" } },
     });
     expect(res.status).toBe(422);
     expect(Object.keys(res.body.errors)).toEqual(["email"]);
-    expect(count(t, "users")).toBe(before);
+    expect(await count(t, "users")).toBe(before);
   });
 
   test("usernames with underscores and a long uid are accepted", async () => {
@@ -108,7 +108,7 @@ describe("POST /api/users (register)", () => {
 
   test("409 username taken, regardless of case; nothing created", async () => {
     const first = await registerUser(t, { username: unique("Case") });
-    const before = count(t, "users");
+    const before = await count(t, "users");
     const res = await t.request("POST", "/api/users", {
       body: {
         user: {
@@ -120,18 +120,18 @@ describe("POST /api/users (register)", () => {
     });
     expect(res.status).toBe(409);
     expect(res.body).toEqual(envelope("username", "has already been taken"));
-    expect(count(t, "users")).toBe(before);
+    expect(await count(t, "users")).toBe(before);
   });
 
   test("409 email taken, regardless of case; nothing created", async () => {
     const first = await registerUser(t);
-    const before = count(t, "users");
+    const before = await count(t, "users");
     const res = await t.request("POST", "/api/users", {
       body: { user: { username: unique("o"), email: first.email.toUpperCase(), password: "password-123" } },
     });
     expect(res.status).toBe(409);
     expect(res.body).toEqual(envelope("email", "has already been taken"));
-    expect(count(t, "users")).toBe(before);
+    expect(await count(t, "users")).toBe(before);
   });
 
   test("409 names both fields when both are taken", async () => {
@@ -197,7 +197,7 @@ describe("POST /api/users/login", () => {
     expect(unknown.status).toBe(wrong.status);
     expect(unknown.text).toBe(wrong.text);
     expect([...unknown.headers.keys()].sort()).toEqual([...wrong.headers.keys()].sort());
-    expect(count(t, "sessions where user_id = ?", u.id)).toBe(1); // only the registration's
+    expect(await count(t, "sessions where user_id = ?", u.id)).toBe(1); // only the registration's
   });
 
   test.each(["email", "password"])("422 %s can't be blank", async (field) => {
@@ -210,7 +210,7 @@ describe("POST /api/users/login", () => {
 
   test("a suspended account cannot log in and its tokens stop working", async () => {
     const u = await registerUser(t);
-    t.sqlite.query("update users set suspended = 1 where id = ?").run(u.id);
+    await t.db.run("update users set suspended = true where id = ?", u.id);
     t.ctx.sessions.cache.clear();
     const res = await t.request("POST", "/api/users/login", {
       body: { user: { email: u.email, password: u.password } },
@@ -303,7 +303,7 @@ describe("PUT /api/user", () => {
       },
     });
     expect((await t.request("GET", "/api/user", { token: res.body.user.token })).status).toBe(200);
-    expect(userRow(t, u.id)).toMatchObject({ bio: "I write", image: "https://example.com/me.png" });
+    expect(await userRow(t, u.id)).toMatchObject({ bio: "I write", image: "https://example.com/me.png" });
   });
 
   test('bio and image "" become null, and null is accepted', async () => {
@@ -319,7 +319,7 @@ describe("PUT /api/user", () => {
     expect(blank.status).toBe(200);
     expect(blank.body.user.bio).toBeNull();
     expect(blank.body.user.image).toBeNull();
-    expect(userRow(t, u.id)).toMatchObject({ bio: null, image: null });
+    expect(await userRow(t, u.id)).toMatchObject({ bio: null, image: null });
 
     await t.request("PUT", "/api/user", { token: u.token, body: { user: { bio: "again" } } });
     const nulls = await t.request("PUT", "/api/user", {
@@ -328,7 +328,7 @@ describe("PUT /api/user", () => {
     });
     expect(nulls.status).toBe(200);
     expect(nulls.body.user).toMatchObject({ bio: null, image: null });
-    expect(userRow(t, u.id)!.bio).toBeNull();
+    expect((await userRow(t, u.id))!.bio).toBeNull();
   });
 
   test("changes username and email; the token still works and the new email logs in", async () => {
@@ -338,7 +338,7 @@ describe("PUT /api/user", () => {
     const res = await t.request("PUT", "/api/user", { token: u.token, body: { user: { username, email } } });
     expect(res.status).toBe(200);
     expect(res.body.user).toMatchObject({ username, email });
-    expect(userRow(t, u.id)).toMatchObject({ username, email });
+    expect(await userRow(t, u.id)).toMatchObject({ username, email });
     const me = await t.request("GET", "/api/user", { token: res.body.user.token });
     expect(me.body.user).toMatchObject({ username, email });
     const profile = await t.request("GET", `/api/profiles/${username}`);
@@ -353,16 +353,16 @@ describe("PUT /api/user", () => {
       body: { user: { username: u.username.toUpperCase() } },
     });
     expect(res.status).toBe(200);
-    expect(userRow(t, u.id)!.username).toBe(u.username.toUpperCase());
+    expect((await userRow(t, u.id))!.username).toBe(u.username.toUpperCase());
   });
 
   test("an empty update changes nothing", async () => {
     const u = await registerUser(t);
-    const before = userRow(t, u.id);
+    const before = await userRow(t, u.id);
     const res = await t.request("PUT", "/api/user", { token: u.token, body: { user: {} } });
     expect(res.status).toBe(200);
     expect(res.body.user).toMatchObject({ username: u.username, email: u.email });
-    expect(userRow(t, u.id)).toEqual(before);
+    expect(await userRow(t, u.id)).toEqual(before);
   });
 
   test.each([
@@ -375,12 +375,12 @@ describe("PUT /api/user", () => {
     ["password", "short"],
   ])("422 for %s = %p, and the user is unchanged", async (field, value) => {
     const u = await registerUser(t);
-    const before = userRow(t, u.id);
+    const before = await userRow(t, u.id);
     const res = await t.request("PUT", "/api/user", { token: u.token, body: { user: { [field]: value } } });
     expect(res.status).toBe(422);
     expect(Object.keys(res.body.errors)).toEqual([field]);
     expect(res.body.errors[field]).toEqual([expect.any(String)]);
-    expect(userRow(t, u.id)).toEqual(before);
+    expect(await userRow(t, u.id)).toEqual(before);
     expect(await login(t, u.email, u.password)).toEqual(expect.any(String));
   });
 
@@ -392,13 +392,13 @@ describe("PUT /api/user", () => {
     });
     expect(res.status).toBe(422);
     expect(res.body).toEqual(envelope("image", "must be an http(s) URL"));
-    expect(userRow(t, u.id)).toMatchObject({ image: null, bio: null });
+    expect(await userRow(t, u.id)).toMatchObject({ image: null, bio: null });
   });
 
   test("409 when taking another user's username or email (any case); unchanged", async () => {
     const a = await registerUser(t);
     const b = await registerUser(t);
-    const before = userRow(t, b.id);
+    const before = await userRow(t, b.id);
     const byName = await t.request("PUT", "/api/user", {
       token: b.token,
       body: { user: { username: a.username.toUpperCase() } },
@@ -411,7 +411,7 @@ describe("PUT /api/user", () => {
     });
     expect(byEmail.status).toBe(409);
     expect(byEmail.body).toEqual(envelope("email", "has already been taken"));
-    expect(userRow(t, b.id)).toEqual(before);
+    expect(await userRow(t, b.id)).toEqual(before);
   });
 
   test("a password change keeps this token working and ends every other session", async () => {
@@ -442,11 +442,11 @@ describe("PUT /api/user", () => {
 
   test("401 without a token, and nothing changes", async () => {
     const u = await registerUser(t);
-    const before = userRow(t, u.id);
+    const before = await userRow(t, u.id);
     const res = await t.request("PUT", "/api/user", { body: { user: { bio: "x" } } });
     expect(res.status).toBe(401);
     expect(res.body).toEqual(envelope("token", "is missing"));
-    expect(userRow(t, u.id)).toEqual(before);
+    expect(await userRow(t, u.id)).toEqual(before);
   });
 });
 

@@ -17,7 +17,7 @@ describe("who may use the jobs API", () => {
       const editor = await t.request(method, path, { token: user.token });
       expect(editor.status).toBe(403);
       expect(editor.body).toEqual(envelope("admin", "forbidden"));
-      setRole(t, user.id, "viewer");
+      await setRole(t, user.id, "viewer");
       expect((await t.request(method, path, { token: user.token })).status).toBe(403);
     });
   }
@@ -29,7 +29,7 @@ describe("listing", () => {
     const admin = await createAdmin(t); // its welcome email is job 1
     await t.ctx.jobs.enqueueNow("custom.task", { secret: "do-not-show" });
     await t.ctx.jobs.enqueueNow("custom.task", {}, { delayMs: 60_000 });
-    t.sqlite.run("UPDATE jobs SET state = 'dead', last_error = 'boom', finished_at = 1 WHERE id = 2");
+    await t.db.run("UPDATE jobs SET state = 'dead', last_error = 'boom', finished_at = 1 WHERE id = 2");
 
     const all = await t.request("GET", "/api/admin/jobs", { token: admin.token });
     expect(all.status).toBe(200);
@@ -103,22 +103,22 @@ describe("retry", () => {
     });
     const id = (await t.ctx.jobs.enqueueNow("sometimes", {}, { maxAttempts: 1 }))!;
     await t.ctx.jobs.runDue();
-    expect(jobsOfType(t, "sometimes")[0]).toMatchObject({ state: "dead", attempts: 1 });
+    expect((await jobsOfType(t, "sometimes"))[0]).toMatchObject({ state: "dead", attempts: 1 });
 
     const res = await t.request("POST", `/api/admin/jobs/${id}/retry`, { token: admin.token });
     expect(res.status).toBe(200);
     expect(res.body.job).toMatchObject({ id, state: "pending", attempts: 0, finishedAt: null });
     expect(
-      t.sqlite.query("SELECT action, actor_id, target_id FROM audit_log WHERE action = 'job.retried'").all(),
+      await t.db.all("SELECT action, actor_id, target_id FROM audit_log WHERE action = 'job.retried'"),
     ).toEqual([{ action: "job.retried", actor_id: admin.id, target_id: String(id) }]);
     fail = false;
     await t.ctx.jobs.runDue();
-    expect(jobsOfType(t, "sometimes")[0]).toMatchObject({ state: "done", attempts: 1 });
+    expect((await jobsOfType(t, "sometimes"))[0]).toMatchObject({ state: "done", attempts: 1 });
 
     const again = await t.request("POST", `/api/admin/jobs/${id}/retry`, { token: admin.token });
     expect(again.status).toBe(409);
     expect(again.body).toEqual(envelope("job", "is done"));
-    expect(jobsOfType(t, "sometimes")[0]!.state).toBe("done");
+    expect((await jobsOfType(t, "sometimes"))[0]!.state).toBe("done");
   });
 
   test("unknown job 404, malformed id 422", async () => {

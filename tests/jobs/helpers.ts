@@ -4,11 +4,11 @@ import { registerUser, setRole, type TestApp, type TestUser } from "../helpers/a
 /** Register a user and make it an admin (the token keeps working: the session cache is dropped). */
 export async function createAdmin(t: TestApp): Promise<TestUser> {
   const user = await registerUser(t);
-  setRole(t, user.id, "admin");
+  await setRole(t, user.id, "admin");
   return user;
 }
 
-/** A row of the jobs table as SQLite stores it (snake_case columns). */
+/** A row of the jobs table as t.db reads it (snake_case columns). */
 export interface StoredJob {
   id: number;
   type: string;
@@ -24,8 +24,8 @@ export interface StoredJob {
   finished_at: number | null;
 }
 
-export function jobsOfType(t: TestApp, type: string): StoredJob[] {
-  return t.sqlite.query<StoredJob, [string]>("SELECT * FROM jobs WHERE type = ? ORDER BY id").all(type);
+export async function jobsOfType(t: TestApp, type: string): Promise<StoredJob[]> {
+  return await t.db.all<StoredJob>("SELECT * FROM jobs WHERE type = ? ORDER BY id", type);
 }
 
 /** Parsed log lines (the test app must be created with LOG_LEVEL=info or lower). */

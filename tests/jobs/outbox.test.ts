@@ -9,7 +9,7 @@ describe("outbox", () => {
   test("a registration commits its welcome-email job with it", async () => {
     const t = await createTestApp();
     const user = await registerUser(t);
-    const jobs = jobsOfType(t, "mail.welcome");
+    const jobs = await jobsOfType(t, "mail.welcome");
     expect(jobs).toHaveLength(1);
     expect(JSON.parse(jobs[0]!.payload)).toEqual({ userId: user.id });
     expect(jobs[0]).toMatchObject({ state: "pending", unique_key: `mail.welcome:${user.id}` });
@@ -19,10 +19,10 @@ describe("outbox", () => {
     const t = await createTestApp();
     let seenInsideTransaction = -1;
     const off = t.ctx.events.on({
-      inTransaction(_tx, e) {
+      async inTransaction(tx, e) {
         if (e.type !== "user.created") return;
         // The mail handler (registered first) has enqueued the job inside this transaction…
-        seenInsideTransaction = count(t, "jobs where type = 'mail.welcome'");
+        seenInsideTransaction = await tx.jobs.count({ type: "mail.welcome" });
         // …and now the write fails after it.
         throw new Error("simulated failure after the insert");
       },
@@ -34,12 +34,12 @@ describe("outbox", () => {
     expect(res.status).toBe(500);
     expect(res.body).toEqual({ errors: { server: ["internal error"] } });
     expect(seenInsideTransaction).toBe(1);
-    expect(count(t, "users where username = ?", username)).toBe(0);
-    expect(count(t, "jobs")).toBe(0);
+    expect(await count(t, "users where username = ?", username)).toBe(0);
+    expect(await count(t, "jobs")).toBe(0);
 
     off();
     await registerUser(t, { username });
-    expect(count(t, "jobs where type = 'mail.welcome'")).toBe(1);
+    expect(await count(t, "jobs where type = 'mail.welcome'")).toBe(1);
   });
 
   test("a failed registration (taken username) enqueues nothing", async () => {
@@ -51,7 +51,7 @@ describe("outbox", () => {
       },
     });
     expect(res.status).toBe(409);
-    expect(count(t, "jobs")).toBe(1);
+    expect(await count(t, "jobs")).toBe(1);
   });
 });
 
@@ -63,7 +63,7 @@ describe("email", () => {
     expect(mails()).toHaveLength(0); // enqueued, not sent inline
 
     expect(await t.ctx.jobs.runDue()).toBe(1);
-    const [job] = jobsOfType(t, "mail.welcome");
+    const [job] = await jobsOfType(t, "mail.welcome");
     expect(job!.state).toBe("done");
     expect(mails()).toHaveLength(1);
     expect(mails()[0].mail).toEqual({
@@ -83,14 +83,14 @@ describe("email", () => {
 
     const bio = await t.request("PUT", "/api/user", { token: user.token, body: { user: { bio: "hi" } } });
     expect(bio.status).toBe(200);
-    expect(jobsOfType(t, "mail.password-changed")).toHaveLength(0);
+    expect(await jobsOfType(t, "mail.password-changed")).toHaveLength(0);
 
     const res = await t.request("PUT", "/api/user", {
       token: user.token,
       body: { user: { password: "a brand new passphrase" } },
     });
     expect(res.status).toBe(200);
-    expect(jobsOfType(t, "mail.password-changed")).toHaveLength(1);
+    expect(await jobsOfType(t, "mail.password-changed")).toHaveLength(1);
     await t.ctx.jobs.runDue();
     const notice = logLines(t).find((l) => l.mail?.subject === "Your Quire password was changed");
     expect(notice?.mail.to).toBe(user.email);
@@ -106,8 +106,8 @@ describe("email", () => {
       body: { user: { email: "new-address@example.com", password: "another fine passphrase" } },
     });
     expect(res.status).toBe(200);
-    expect(jobsOfType(t, "mail.password-changed")).toHaveLength(1);
-    expect(jobsOfType(t, "mail.email-changed")).toHaveLength(1);
+    expect(await jobsOfType(t, "mail.password-changed")).toHaveLength(1);
+    expect(await jobsOfType(t, "mail.email-changed")).toHaveLength(1);
     await t.ctx.jobs.runDue();
     const mails = logLines(t).filter((l) => l.mail && l.mail.subject !== "Welcome to Quire");
     // The new address gets the link that verifies it (and nothing else).
@@ -124,10 +124,10 @@ describe("email", () => {
   test("an email for an account deleted meanwhile is dropped, and the job completes", async () => {
     const t = await createTestApp({ LOG_LEVEL: "info" });
     const user = await registerUser(t);
-    t.sqlite.run("DELETE FROM users WHERE id = ?", [user.id]);
+    await t.db.run("DELETE FROM users WHERE id = ?", user.id);
     await t.ctx.jobs.runDue();
-    expect(jobsOfType(t, "mail.welcome")[0]!.state).toBe("done");
+    expect((await jobsOfType(t, "mail.welcome"))[0]!.state).toBe("done");
     expect(logLines(t).filter((l) => l.mail)).toHaveLength(0);
-    expect(row(t, "select count(*) as n from jobs where state = 'dead'")).toEqual({ n: 0 });
+    expect(await row(t, "select count(*) as n from jobs where state = 'dead'")).toEqual({ n: 0 });
   });
 });

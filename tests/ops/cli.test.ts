@@ -1,9 +1,14 @@
-/** The operations CLI in-process (`main(argv)` returns the exit code): backup, restore, healthcheck, help. */
+/**
+ * The operations CLI in-process (`main(argv)` returns the exit code): backup, restore, healthcheck, help. Backup
+ * and restore run on the run's engine: SQLite files (VACUUM INTO, a file swap), or Postgres databases
+ * (pg_dump/pg_restore; skipped in one line where those tools cannot serve the test server).
+ */
 import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { SQL } from "bun";
 import { createApp } from "../../src/app.ts";
 import { liveServeLock, lockPath } from "../../src/cli/lock.ts";
 import { loadConfig } from "../../src/config.ts";
@@ -11,37 +16,60 @@ import { closeContext, createContext } from "../../src/context.ts";
 import { markDraining } from "../../src/http/health.ts";
 import { createLogger } from "../../src/lib/logger.ts";
 import { main } from "../../src/main.ts";
-import { sqliteOf, TEST_SECRET } from "../helpers/app.ts";
-import { tempDir } from "./helpers.ts";
+import { TEST_SECRET, testDbOf } from "../helpers/app.ts";
+import { testDatabaseUrl, testEngine, testOnlyOn } from "../helpers/engine.ts";
+import { testPostgres } from "../helpers/postgres.ts";
+import { backupProblem, backupExtension as ext, inspectBackup, tempDir } from "./helpers.ts";
 
 const { dir: root, cleanup } = tempDir("quire-cli-");
 afterAll(cleanup);
 let n = 0;
 
-/** A migrated database file with `articles` articles (one author), in a fresh directory. */
+const problem = await backupProblem();
+if (problem) console.warn(`backup and restore tests skipped on ${testEngine}: ${problem}`);
+/** A test that runs `quire backup` or `quire restore`: skipped (with the line above) where they cannot. */
+const backs = test.skipIf(problem !== undefined);
+
+const configOf = (dir: string, db: string) =>
+  loadConfig({ NODE_ENV: "test", DATABASE_URL: db, DATA_DIR: dir, JWT_SECRET: TEST_SECRET });
+
+/** A migrated database with `articles` articles (one author), and a fresh directory for its files. */
 async function makeDatabase(articles: number): Promise<{ dir: string; db: string }> {
   const dir = join(root, `d${++n}`);
-  const db = join(dir, "quire.db");
-  const config = loadConfig({ NODE_ENV: "test", DATABASE_URL: db, DATA_DIR: dir, JWT_SECRET: TEST_SECRET });
-  const ctx = await createContext(config, createLogger("silent"));
-  sqliteOf(ctx).run("INSERT INTO users (email, username, password_hash) VALUES ('a@x.io', 'author', 'x')");
+  mkdirSync(dir);
+  const db = await testDatabaseUrl({ dir });
+  const ctx = await createContext(configOf(dir, db), createLogger("silent"));
+  const sql = testDbOf(ctx);
+  await sql.run("INSERT INTO users (email, username, password_hash) VALUES ('a@x.io', 'author', 'x')");
   for (let i = 0; i < articles; i++)
-    sqliteOf(ctx).run(
+    await sql.run(
       "INSERT INTO articles (slug, title, description, body, author_id) VALUES (?, ?, 'd', 'b', 1)",
-      [`s-${i}`, `T ${i}`],
+      `s-${i}`,
+      `T ${i}`,
     );
+  await sql.close();
   await closeContext(ctx);
   return { dir, db };
 }
 
-const count = (db: string) => {
-  const d = new Database(db, { readonly: true });
-  try {
-    return d.query<{ n: number }, []>("SELECT count(*) AS n FROM articles").get()!.n;
-  } finally {
-    d.close();
+/** Articles in a database (a file, or a Postgres URL). */
+async function count(db: string): Promise<number> {
+  if (testEngine === "sqlite") {
+    const d = new Database(db, { readonly: true });
+    try {
+      return d.query<{ n: number }, []>("SELECT count(*) AS n FROM articles").get()!.n;
+    } finally {
+      d.close();
+    }
   }
-};
+  const sql = new SQL({ url: db, max: 1 });
+  try {
+    const [row] = await sql`select count(*)::int as n from articles`;
+    return Number(row?.n);
+  } finally {
+    await sql.close();
+  }
+}
 
 const cli = (...args: string[]) => main([...args, "--log-level", "silent"]);
 
@@ -52,19 +80,25 @@ describe("quire backup", () => {
     expect(await cli("backup", "--no-such-flag")).toBe(2);
   });
 
-  test("writes a verified copy (exit 0) and refuses to overwrite it (exit 1)", async () => {
+  backs("writes a verified copy (exit 0) and refuses to overwrite it (exit 1)", async () => {
     const { dir, db } = await makeDatabase(4);
-    const out = join(dir, "copy.db");
+    const out = join(dir, `copy${ext}`);
     expect(await cli("backup", out, "--database", db)).toBe(0);
-    expect(count(out)).toBe(4);
+    expect(await inspectBackup(out)).toEqual({ valid: true, articles: 4 });
     expect(await cli("backup", out, "--database", db)).toBe(1);
-    expect(count(out)).toBe(4);
+    expect(await inspectBackup(out)).toEqual({ valid: true, articles: 4 });
   });
 
-  test("a missing database is a failure (exit 1), and none is created", async () => {
-    const db = join(root, "none", "quire.db");
-    expect(await cli("backup", join(root, "x.db"), "--database", db)).toBe(1);
-    expect(existsSync(db)).toBe(false);
+  backs("a missing database is a failure (exit 1), and none is created", async () => {
+    const pg = testEngine === "postgres" ? await testPostgres() : undefined;
+    const db = pg ? pg.urlOf(`quire_absent_${process.pid}`) : join(root, "none", "quire.db");
+    expect(await cli("backup", join(root, `x${ext}`), "--database", db)).toBe(1);
+    expect(existsSync(join(root, `x${ext}`))).toBe(false);
+    if (pg) {
+      const [row] =
+        await pg.admin`select count(*)::int as n from pg_database where datname = ${`quire_absent_${process.pid}`}`;
+      expect(row?.n).toBe(0);
+    } else expect(existsSync(db)).toBe(false);
   });
 });
 
@@ -73,22 +107,34 @@ describe("quire restore", () => {
     const { db } = await makeDatabase(0);
     expect(await cli("restore", "--database", db)).toBe(2);
     expect(await cli("restore", "a", "b", "--database", db)).toBe(2);
-    expect(await cli("restore", join(root, "absent.db"), "--database", db)).toBe(1);
+    expect(await cli("restore", join(root, `absent${ext}`), "--database", db)).toBe(1);
   });
 
-  test("restores a backup: data swapped, previous kept, no stale -wal/-shm, integrity ok", async () => {
+  backs("restores a backup: data swapped, the previous data kept beside it", async () => {
     const { dir, db } = await makeDatabase(2);
     const source = await makeDatabase(7);
-    const backup = join(dir, "b.db");
+    const backup = join(dir, `b${ext}`);
     expect(await cli("backup", backup, "--database", source.db)).toBe(0);
-    // A leftover WAL beside the current database must not be replayed into the restored one.
+    expect(await cli("restore", backup, "--database", db, "--data-dir", dir)).toBe(0);
+    expect(await count(db)).toBe(7);
+    // SQLite keeps the old file as quire.db.pre-restore-<time>; Postgres a dump, pre-restore-<time>.dump.
+    const kept = readdirSync(dir).filter((f) => f.includes("pre-restore-") && !f.endsWith("-wal"));
+    expect(kept).toHaveLength(1);
+    const previous = join(dir, kept[0]!);
+    expect(testEngine === "sqlite" ? await count(previous) : (await inspectBackup(previous)).articles).toBe(
+      2,
+    );
+  });
+
+  testOnlyOn("sqlite")("a WAL left beside the database is not replayed into the restored one", async () => {
+    const { dir, db } = await makeDatabase(2);
+    const backup = join(dir, "b.db");
+    expect(await cli("backup", backup, "--database", (await makeDatabase(7)).db)).toBe(0);
     const live = new Database(db);
     live.run("PRAGMA journal_mode = WAL");
     live.close();
     expect(await cli("restore", backup, "--database", db)).toBe(0);
-    expect(count(db)).toBe(7);
     const names = readdirSync(dir);
-    expect(names.filter((f) => f.startsWith("quire.db.pre-restore-") && !f.endsWith("-wal"))).toHaveLength(1);
     expect(names).not.toContain("quire.db-wal");
     expect(names).not.toContain("quire.db-shm");
     const check = new Database(db, { readonly: true });
@@ -96,26 +142,38 @@ describe("quire restore", () => {
     check.close();
   });
 
-  test("refuses a corrupt file, a non-SQLite file and a foreign database; the database is untouched", async () => {
+  backs("refuses garbage, a corrupt backup and a foreign database; the database is untouched", async () => {
     const { dir, db } = await makeDatabase(3);
-    const garbage = join(dir, "garbage.db");
+    const garbage = join(dir, `garbage${ext}`);
     writeFileSync(garbage, "this is not a database at all, just some text ".repeat(200));
-    const foreign = join(dir, "foreign.db");
-    const f = new Database(foreign);
-    f.run("CREATE TABLE t (x)");
-    f.close();
-    const corrupt = join(dir, "corrupt.db");
+    const foreign = join(dir, `foreign${ext}`);
+    if (testEngine === "sqlite") {
+      const f = new Database(foreign);
+      f.run("CREATE TABLE t (x)");
+      f.close();
+    } else {
+      const pg = (await testPostgres())!;
+      const other = await pg.emptyDatabase();
+      const sql = new SQL({ url: other.url, max: 1 });
+      await sql`create table t (x int)`;
+      await sql.close();
+      expect(await cli("backup", foreign, "--database", other.url)).toBe(0);
+    }
+    const corrupt = join(dir, `corrupt${ext}`);
     expect(await cli("backup", corrupt, "--database", db)).toBe(0);
     const bytes = new Uint8Array(await Bun.file(corrupt).arrayBuffer());
-    for (let i = 4096; i < bytes.length; i += 7) bytes[i] = 0xff; // trash every page after the header
+    // Past the header (SQLite: every page after the first; a pg_dump archive: its data after the table of
+    // contents) every 7th byte is trashed.
+    const from = testEngine === "sqlite" ? 4096 : Math.floor(bytes.length / 2);
+    for (let i = from; i < bytes.length; i += 7) bytes[i] = 0xff;
     writeFileSync(corrupt, bytes);
     for (const bad of [garbage, foreign, corrupt])
-      expect(await cli("restore", bad, "--database", db)).toBe(1);
-    expect(count(db)).toBe(3);
+      expect(await cli("restore", bad, "--database", db, "--data-dir", dir)).toBe(1);
+    expect(await count(db)).toBe(3);
     expect(readdirSync(dir).some((f) => f.includes("pre-restore"))).toBe(false);
   });
 
-  test("refuses while another process holds the write lock", async () => {
+  testOnlyOn("sqlite")("refuses while another process holds the write lock", async () => {
     const { dir, db } = await makeDatabase(1);
     const backup = join(dir, "b.db");
     expect(await cli("backup", backup, "--database", db)).toBe(0);
@@ -129,7 +187,7 @@ describe("quire restore", () => {
     }
   });
 
-  test("refuses while a live serve lock names the database; --force overrides", async () => {
+  testOnlyOn("sqlite")("refuses while a live serve lock names the database; --force overrides", async () => {
     const { dir, db } = await makeDatabase(1);
     const backup = join(dir, "b.db");
     expect(await cli("backup", backup, "--database", db)).toBe(0);
@@ -144,24 +202,46 @@ describe("quire restore", () => {
     }
   });
 
-  test("serve locks: a dead local pid or an old heartbeat is stale; a fresh remote one is live", async () => {
-    const { db } = await makeDatabase(0);
-    const dead = Bun.spawnSync(["true"]).pid;
-    writeFileSync(lockPath(db), JSON.stringify({ pid: dead, hostname: hostname() }));
-    expect(liveServeLock(db)).toBeUndefined();
-    writeFileSync(lockPath(db), JSON.stringify({ pid: 1, hostname: "another-container" }));
-    expect(liveServeLock(db)).toContain("another-container");
-    const old = new Date(Date.now() - 60_000);
-    utimesSync(lockPath(db), old, old);
-    expect(liveServeLock(db)).toBeUndefined();
-  });
+  // Postgres has no serve lock: a server's pool shows in pg_stat_activity as application "quire".
+  (testEngine === "postgres" ? backs : test.skip)(
+    "refuses while a Quire process is connected to the database; --force overrides",
+    async () => {
+      const { dir, db } = await makeDatabase(1);
+      const backup = join(dir, "b.dump");
+      expect(await cli("backup", backup, "--database", db)).toBe(0);
+      const ctx = await createContext(configOf(dir, db), createLogger("silent"));
+      try {
+        await ctx.store.read.users.byId(1); // a pool connection is open
+        expect(await cli("restore", backup, "--database", db, "--data-dir", dir)).toBe(1);
+        expect(readdirSync(dir).some((f) => f.includes("pre-restore"))).toBe(false);
+        expect(await cli("restore", backup, "--database", db, "--data-dir", dir, "--force")).toBe(0);
+      } finally {
+        await closeContext(ctx);
+      }
+      expect(await count(db)).toBe(1);
+    },
+  );
+
+  testOnlyOn("sqlite")(
+    "serve locks: a dead local pid or an old heartbeat is stale; a fresh remote one is live",
+    async () => {
+      const { db } = await makeDatabase(0);
+      const dead = Bun.spawnSync(["true"]).pid;
+      writeFileSync(lockPath(db), JSON.stringify({ pid: dead, hostname: hostname() }));
+      expect(liveServeLock(db)).toBeUndefined();
+      writeFileSync(lockPath(db), JSON.stringify({ pid: 1, hostname: "another-container" }));
+      expect(liveServeLock(db)).toContain("another-container");
+      const old = new Date(Date.now() - 60_000);
+      utimesSync(lockPath(db), old, old);
+      expect(liveServeLock(db)).toBeUndefined();
+    },
+  );
 });
 
 describe("quire healthcheck", () => {
   test("0 when ready, 1 when draining or unreachable, 2 on a bad flag", async () => {
     const { dir, db } = await makeDatabase(0);
-    const config = loadConfig({ NODE_ENV: "test", DATABASE_URL: db, DATA_DIR: dir, JWT_SECRET: TEST_SECRET });
-    const ctx = await createContext(config, createLogger("silent"));
+    const ctx = await createContext(configOf(dir, db), createLogger("silent"));
     const app = createApp(ctx).listen({ port: 0, hostname: "127.0.0.1" });
     const port = String(app.server!.port);
     try {

@@ -3,8 +3,8 @@ import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { markDraining } from "../../src/http/health.ts";
-import { expectedMigrations } from "../../src/infra/sqlite/ops.ts";
 import { createTestApp } from "../helpers/app.ts";
+import { testOnlyOn } from "../helpers/engine.ts";
 import { fileApp, tempDir } from "./helpers.ts";
 
 const allOk = { database: "ok", migrations: "ok", draining: "ok" };
@@ -36,35 +36,38 @@ describe("health", () => {
 
   test("a migration missing: 503 naming migrations", async () => {
     const t = await createTestApp();
-    expect(expectedMigrations()).toBeGreaterThan(0);
-    t.sqlite.run(
-      "DELETE FROM __drizzle_migrations WHERE created_at = (SELECT max(created_at) FROM __drizzle_migrations)",
-    );
+    expect((await t.ctx.engine.migrations()).expected).toBeGreaterThan(0);
+    const table = t.engine === "sqlite" ? "__drizzle_migrations" : "drizzle.__drizzle_migrations";
+    await t.db.run(`DELETE FROM ${table} WHERE created_at = (SELECT max(created_at) FROM ${table})`);
     const res = await t.request("GET", "/health/ready");
     expect(res.status).toBe(503);
     expect(res.body.checks).toEqual({ ...allOk, migrations: "failed" });
   });
 
-  test("database write-locked by another process: 503 naming database, then ok again", async () => {
-    const { dir, cleanup } = tempDir();
-    try {
-      const t = await fileApp(dir);
-      const other = new Database(join(dir, "quire.db"));
-      other.run("BEGIN IMMEDIATE");
-      const locked = await t.request("GET", "/health/ready");
-      other.run("ROLLBACK");
-      expect(locked.status).toBe(503);
-      expect(locked.body.checks).toEqual({ ...allOk, database: "failed" });
-      const freed = await t.request("GET", "/health/ready");
-      expect(freed.status).toBe(200);
-      // The probe restores the connection's own busy timeout.
-      expect(t.sqlite.query<{ timeout: number }, []>("PRAGMA busy_timeout").get()!.timeout).toBe(5000);
-      other.close();
-      t.sqlite.close();
-    } finally {
-      cleanup();
-    }
-  });
+  // SQLite-only: the write lock of a file (Postgres's probe: tests/store/postgres.test.ts).
+  testOnlyOn("sqlite")(
+    "database write-locked by another process: 503 naming database, then ok again",
+    async () => {
+      const { dir, cleanup } = tempDir();
+      try {
+        const t = await fileApp(dir);
+        const other = new Database(join(dir, "quire.db"));
+        other.run("BEGIN IMMEDIATE");
+        const locked = await t.request("GET", "/health/ready");
+        other.run("ROLLBACK");
+        expect(locked.status).toBe(503);
+        expect(locked.body.checks).toEqual({ ...allOk, database: "failed" });
+        const freed = await t.request("GET", "/health/ready");
+        expect(freed.status).toBe(200);
+        // The probe restores the connection's own busy timeout.
+        expect(t.sqlite.query<{ timeout: number }, []>("PRAGMA busy_timeout").get()!.timeout).toBe(5000);
+        other.close();
+        t.sqlite.close();
+      } finally {
+        cleanup();
+      }
+    },
+  );
 
   test("documented under Operations in the OpenAPI document", async () => {
     const t = await createTestApp();

@@ -3,6 +3,7 @@ import { Database } from "bun:sqlite";
 import { beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { createArticle, createTestApp, registerUser, type TestApp } from "../helpers/app.ts";
+import { testOnlyOn } from "../helpers/engine.ts";
 import { fileApp, metric, scrape, settle, tempDir } from "./helpers.ts";
 
 const logLines = (logs: string[]) => logs.map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -78,7 +79,7 @@ describe("access log", () => {
 
   test("an unknown error: generic 500 body, stack and request id in the log only", async () => {
     const t = await createTestApp({ LOG_LEVEL: "info" });
-    t.sqlite.run("ALTER TABLE tags RENAME TO tags_gone");
+    await t.db.run("ALTER TABLE tags RENAME TO tags_gone");
     const res = await t.request("GET", "/api/tags", { headers: { "x-request-id": "boom-1" } });
     expect(res.status).toBe(500);
     expect(res.body).toEqual({ errors: { server: ["internal error"] } });
@@ -89,7 +90,9 @@ describe("access log", () => {
       err: { stack: string };
     };
     expect(error.reqId).toBe("boom-1");
-    expect(error.err.stack).toContain("no such table");
+    expect(error.err.stack).toContain(
+      t.engine === "sqlite" ? "no such table" : 'relation "tags" does not exist',
+    );
     expect(logLines(t.logs).find((l) => l.msg === "request")).toMatchObject({ reqId: "boom-1", status: 500 });
   });
 });
@@ -149,7 +152,8 @@ describe("GET /metrics", () => {
     expect(metric(text, "http_requests_total", { route: "(unmatched)", status: "429" })).toBeGreaterThan(0);
   });
 
-  test("SQLITE_BUSY: 503 with Retry-After, counted", async () => {
+  // SQLite-only: another process's write lock on the file (Postgres's lock_timeout: tests/store/postgres.test.ts).
+  testOnlyOn("sqlite")("SQLITE_BUSY: 503 with Retry-After, counted", async () => {
     const { dir, cleanup } = tempDir();
     try {
       const t = await fileApp(dir);

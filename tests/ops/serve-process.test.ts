@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { claimServeLock, DatabaseInUse, lockable, lockPath } from "../../src/cli/lock.ts";
 import { TEST_SECRET } from "../helpers/app.ts";
 import { drain } from "../helpers/binary.ts";
+import { onlyOn, testDatabaseUrl, testEngine } from "../helpers/engine.ts";
 import { tempDir } from "./helpers.ts";
 
 setDefaultTimeout(30_000);
@@ -33,10 +34,18 @@ const envFor = (dataDir: string, extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
+/** On Postgres, each data directory's server gets a database of its own (SQLite: the file in it). */
+const databases = new Map<string, string>();
+async function databaseFor(dataDir: string): Promise<Record<string, string>> {
+  if (testEngine === "sqlite") return {};
+  if (!databases.has(dataDir)) databases.set(dataDir, await testDatabaseUrl());
+  return { DATABASE_URL: databases.get(dataDir)! };
+}
+
 /** Start `quire serve`; resolves once it printed its start line, or exited. */
 async function start(dataDir: string, extra: Record<string, string> = {}) {
   const proc = Bun.spawn([process.execPath, main, "serve"], {
-    env: envFor(dataDir, extra),
+    env: envFor(dataDir, { ...(await databaseFor(dataDir)), ...extra }),
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -62,7 +71,7 @@ async function start(dataDir: string, extra: Record<string, string> = {}) {
 
 async function cli(args: string[], dataDir: string) {
   const proc = Bun.spawn([process.execPath, main, ...args], {
-    env: envFor(dataDir, { LOG_LEVEL: "warn" }),
+    env: envFor(dataDir, { LOG_LEVEL: "warn", ...(await databaseFor(dataDir)) }),
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -75,7 +84,8 @@ async function cli(args: string[], dataDir: string) {
   return { code, stdout, stderr };
 }
 
-describe("one server per data directory", () => {
+// SQLite-only: the serve lock is for a database in one local file (none on Postgres: src/cli/lock.ts).
+onlyOn("sqlite")("one server per data directory", () => {
   test("a second server refuses with one line naming the first; backup and admin still work beside it", async () => {
     const dataDir = join(root, "shared");
     const first = await start(dataDir);
@@ -199,7 +209,8 @@ describe("claimServeLock", () => {
 
 const hasNpm = Bun.spawnSync(["sh", "-c", "command -v npm"]).exitCode === 0;
 
-describe("npm start", () => {
+// SQLite-only as written: it finds the server's pid in the serve lock.
+onlyOn("sqlite")("npm start", () => {
   // npm runs the script through `sh -c`, which does not pass SIGTERM on: the script must exec the server.
   test.skipIf(!hasNpm)("SIGTERM to npm stops the server: nothing listens afterwards", async () => {
     const proc = Bun.spawn(["npm", "start", "--silent"], {

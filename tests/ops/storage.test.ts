@@ -4,6 +4,9 @@
  * until a write commits again, failed WAL checkpoints raise an alarm (log + metric). Simulated in-process
  * with SQLite's own limits (`max_page_count` gives SQLITE_FULL, `query_only` SQLITE_READONLY), and for real
  * on a small tmpfs filled to the last byte when this runs as root with permission to mount.
+ *
+ * SQLite-only: these are SQLite's storage failures and WAL series (Postgres's full disk, read-only server and
+ * lost connections map to the same 503s: tests/store/postgres.test.ts).
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
@@ -14,6 +17,7 @@ import { sqliteStorageFailure } from "../../src/infra/sqlite/errors.ts";
 import type { SqliteStore } from "../../src/infra/sqlite/store.ts";
 import { MIN_FREE_BYTES } from "../../src/infra/sqlite/write-health.ts";
 import { count, createArticle, registerUser, type TestApp } from "../helpers/app.ts";
+import { onlyOn, testEngine, testOnlyOn } from "../helpers/engine.ts";
 import { fileApp, metric, scrape, tempDir } from "./helpers.ts";
 
 const notWritable = { errors: { database: ["cannot store changes right now, try again later"] } };
@@ -25,12 +29,12 @@ const bigArticle = (title: string) => ({
 });
 
 async function expectWriteRefused(t: TestApp, token: string) {
-  const before = count(t, "articles");
+  const before = await count(t, "articles");
   const res = await t.request("POST", "/api/articles", { token, body: bigArticle("Refused") });
   expect(res.status).toBe(503);
   expect(res.headers.get("retry-after")).toBe("30");
   expect(res.body).toEqual(notWritable);
-  expect(count(t, "articles")).toBe(before);
+  expect(await count(t, "articles")).toBe(before);
   // The connection is not left inside the failed transaction.
   expect(t.sqlite.inTransaction).toBe(false);
 }
@@ -49,7 +53,7 @@ async function readiness(t: TestApp) {
   return { status: res.status, checks: res.body.checks };
 }
 
-describe("classifying SQLite errors", () => {
+onlyOn("sqlite")("classifying SQLite errors", () => {
   const err = (code: string, wrapped = false) => {
     const e = Object.assign(new Error("x"), { code });
     return wrapped ? new Error("Failed query", { cause: e }) : e;
@@ -69,21 +73,24 @@ describe("classifying SQLite errors", () => {
   });
 });
 
-test("the checkpoint and WAL series exist from the start, so alerts on them see the first event", async () => {
-  const { dir, cleanup } = tempDir("quire-series-");
-  try {
-    const t = await fileApp(dir);
-    await registerUser(t);
-    const text = await scrape(t);
-    expect(metric(text, "quire_sqlite_checkpoint_failures_total")).toBe(0);
-    expect(metric(text, "quire_sqlite_wal_bytes")).toBeGreaterThan(0);
-    t.sqlite.close();
-  } finally {
-    cleanup();
-  }
-});
+testOnlyOn("sqlite")(
+  "the checkpoint and WAL series exist from the start, so alerts on them see the first event",
+  async () => {
+    const { dir, cleanup } = tempDir("quire-series-");
+    try {
+      const t = await fileApp(dir);
+      await registerUser(t);
+      const text = await scrape(t);
+      expect(metric(text, "quire_sqlite_checkpoint_failures_total")).toBe(0);
+      expect(metric(text, "quire_sqlite_wal_bytes")).toBeGreaterThan(0);
+      t.sqlite.close();
+    } finally {
+      cleanup();
+    }
+  },
+);
 
-describe("database full (max_page_count reached)", () => {
+onlyOn("sqlite")("database full (max_page_count reached)", () => {
   const { dir, cleanup } = tempDir("quire-full-");
   afterAll(cleanup);
 
@@ -112,7 +119,7 @@ describe("database full (max_page_count reached)", () => {
   });
 });
 
-describe("database read-only", () => {
+onlyOn("sqlite")("database read-only", () => {
   const { dir, cleanup } = tempDir("quire-ro-");
   afterAll(cleanup);
 
@@ -182,8 +189,8 @@ function fill(path: string): void {
   }
 }
 
-const tmpfs = mountTmpfs("24m");
-if ("reason" in tmpfs)
+const tmpfs = testEngine === "sqlite" ? mountTmpfs("24m") : { reason: "SQLite's file only" };
+if ("reason" in tmpfs && testEngine === "sqlite")
   console.log(`skip: real disk-full test needs root allowed to mount a tmpfs (${tmpfs.reason})`);
 afterAll(async () => {
   if ("unmount" in tmpfs) tmpfs.unmount();

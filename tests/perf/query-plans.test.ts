@@ -13,13 +13,14 @@
  * Both run twice: on fresh statistics, and after ANALYZE (housekeeping runs PRAGMA optimize), since the
  * planner may choose differently once it knows the data.
  */
-import { beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, expect, test } from "bun:test";
 import { seedDatabase } from "../../bench/seed.ts";
 import { articleStatements } from "../../src/infra/sqlite/repos/articles.ts";
 import { searchStatements } from "../../src/infra/sqlite/repos/search.ts";
 import type { SqliteStore } from "../../src/infra/sqlite/store.ts";
 import type { ListFilter } from "../../src/store/content.ts";
 import { createTestApp, follow, registerUser, type TestApp } from "../helpers/app.ts";
+import { onlyOn, testEngine } from "../helpers/engine.ts";
 
 interface ListShape {
   tag: boolean;
@@ -66,6 +67,7 @@ function plan(sql: string) {
 }
 
 beforeAll(async () => {
+  if (testEngine !== "sqlite") return;
   t = await createTestApp();
   seedDatabase(t.sqlite, {
     users: 5_000,
@@ -164,7 +166,8 @@ const fullScans = (lines: string[]) =>
   );
 
 for (const analyzed of [false, true]) {
-  describe(analyzed ? "after ANALYZE" : "fresh statistics", () => {
+  // SQLite-only: these are SQLite's query plans (EXPLAIN QUERY PLAN, FTS5, covering indexes).
+  onlyOn("sqlite")(analyzed ? "after ANALYZE" : "fresh statistics", () => {
     beforeAll(async () => {
       if (analyzed) t.sqlite.run("ANALYZE");
     });

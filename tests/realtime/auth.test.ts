@@ -130,7 +130,7 @@ describe("revocation", () => {
 
   test("suspension closes every socket of the account", async () => {
     const admin = await registerUser(s);
-    setRole(s, admin.id, "admin");
+    await setRole(s, admin.id, "admin");
     const victim = await registerUser(s);
     const a = await Client.open(`${s.ws}?token=${victim.token}`);
     const b = await Client.open(s.ws, ["quire", `token.${victim.token}`]);

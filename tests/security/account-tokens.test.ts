@@ -26,10 +26,10 @@ let usedReset: string;
 let usedVerification: string;
 let refreshToken: string;
 
-const state = () => ({
-  user: row(t, "select password_hash, email_verified_at from users where id = ?", user.id),
-  tokens: t.sqlite.query("select id, used_at from account_tokens order by id").all(),
-  sessions: t.sqlite.query("select id, revoked_at from sessions order by id").all(),
+const state = async () => ({
+  user: await row(t, "select password_hash, email_verified_at from users where id = ?", user.id),
+  tokens: await t.db.all("select id, used_at from account_tokens order by id"),
+  sessions: await t.db.all("select id, revoked_at from sessions order by id"),
 });
 
 beforeAll(async () => {
@@ -46,7 +46,7 @@ beforeAll(async () => {
   expect((await confirmReset(t, usedReset, user.password)).status).toBe(200);
   // And one of each live.
   reset = await resetToken(t, user.email);
-  t.sqlite.run("update users set email_verified_at = null where id = ?", [user.id]);
+  await t.db.run("update users set email_verified_at = null where id = ?", user.id);
   await t.request("POST", "/api/user/verification-email", { token: (await loginToken()) as string });
   await deliver(t);
   verification = t.smtp.received
@@ -99,21 +99,21 @@ describe.each([
   ],
 ] as const)("%s", (_route, send, live, other, used) => {
   test.each(attacks(live, other, used))("%s → 400, nothing changes", async (_case, make) => {
-    const before = state();
+    const before = await state();
     const res = await send(make());
     expect(res.status).toBe(400);
     expect(res.body).toEqual(badToken);
-    expect(state()).toEqual(before);
+    expect(await state()).toEqual(before);
   });
 });
 
 test("expired: a live reset token stops one TTL after it was sent, and changes nothing", async () => {
-  const before = state();
+  const before = await state();
   t.clock.advance(600_000);
   const res = await confirmReset(t, reset, "an attacker's passphrase");
   expect(res.status).toBe(400);
   expect(res.body).toEqual(badToken);
-  expect(state()).toEqual(before);
+  expect(await state()).toEqual(before);
   // The verification token (3 days) still works: expiry is per purpose.
   expect((await verify(t, verification)).status).toBe(200);
 });

@@ -30,7 +30,7 @@ describe("security headers", () => {
       expect(res.status).toBeLessThan(500);
       expectSecurityHeaders(res.headers);
     }
-    t.sqlite.close(); // every query now throws: a genuine internal error
+    await t.db.run("alter table tags rename to tags_gone"); // a tag filter now fails: a genuine internal error
     const broken = await t.request("GET", `/api/articles?tag=uncached${Date.now()}`);
     expect(broken.status).toBe(500);
     expect(broken.body).toEqual({ errors: { server: ["internal error"] } });
@@ -87,7 +87,7 @@ describe("request bodies", () => {
     });
     const streamed = await t.request("POST", "/api/articles", { token: user.token, body: stream });
     expect(streamed.status).toBe(413);
-    expect(count(t, "articles")).toBe(0);
+    expect(await count(t, "articles")).toBe(0);
   });
 
   test("deeply nested JSON is a 4xx, never a 500 or a hang, and changes nothing", async () => {
@@ -111,7 +111,9 @@ describe("request bodies", () => {
       200,
     );
     await t.request("PUT", "/api/user", { token: user.token, body: { user: { bio: null } } });
-    expect(row<{ bio: string | null }>(t, "select bio from users where id = ?", user.id)!.bio).toBeNull();
+    expect(
+      (await row<{ bio: string | null }>(t, "select bio from users where id = ?", user.id))!.bio,
+    ).toBeNull();
   });
 
   test("non-JSON bodies are 415 on JSON routes", async () => {
@@ -165,18 +167,18 @@ describe("request bodies", () => {
     const t = await createTestApp();
     const user = await registerUser(t);
     const before = JSON.stringify([
-      t.sqlite.query("select * from users").all(),
-      count(t, "articles"),
-      count(t, "refresh_tokens"),
+      await t.db.all("select * from users order by id"),
+      await count(t, "articles"),
+      await count(t, "refresh_tokens"),
     ]);
     const res = await t.request(method, path, { token: user.token, body });
     expect(res.status).toBe(422);
     expect(Object.keys(res.body.errors)).toContain(field);
     expect(
       JSON.stringify([
-        t.sqlite.query("select * from users").all(),
-        count(t, "articles"),
-        count(t, "refresh_tokens"),
+        await t.db.all("select * from users order by id"),
+        await count(t, "articles"),
+        await count(t, "refresh_tokens"),
       ]),
     ).toBe(before);
   });
@@ -190,6 +192,6 @@ describe("request bodies", () => {
       body: { comment: { body: "c".repeat(10_001) } },
     });
     expect(res.status).toBe(422);
-    expect(count(t, "comments")).toBe(0);
+    expect(await count(t, "comments")).toBe(0);
   });
 });

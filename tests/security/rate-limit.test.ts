@@ -23,7 +23,7 @@ describe("brute-force login", () => {
     const victim = await registerUser(t);
     for (let i = 0; i < 5; i++)
       expect((await badLogin(t, victim.email, { peer: "203.0.113.7" })).status).toBe(401);
-    const failedBefore = count(t, "audit_log where action = 'user.login_failed'");
+    const failedBefore = await count(t, "audit_log where action = 'user.login_failed'");
     const res = await badLogin(t, victim.email, { peer: "203.0.113.7" });
     expect(res.status).toBe(429);
     expect(res.body).toEqual({ errors: { rate: ["limit exceeded, retry in 12 seconds"] } });
@@ -31,7 +31,7 @@ describe("brute-force login", () => {
     expect(res.headers.get("ratelimit-policy")).toBe('"ip";q=600;w=60, "login";q=5;w=60');
     expect(res.headers.get("ratelimit")).toBe('"ip";r=594;t=1, "login";r=0;t=12');
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
-    expect(count(t, "audit_log where action = 'user.login_failed'")).toBe(failedBefore);
+    expect(await count(t, "audit_log where action = 'user.login_failed'")).toBe(failedBefore);
     // Even the right password is refused while limited: guessing stops here.
     const right = await t.request("POST", "/api/users/login", {
       peer: "203.0.113.7",
@@ -135,7 +135,7 @@ describe("general limits", () => {
       body: { user: { bio: "x" } },
     });
     expect(res.status).toBe(429);
-    expect(count(t, "users where id = ? and bio is not null", user.id)).toBe(0);
+    expect(await count(t, "users where id = ? and bio is not null", user.id)).toBe(0);
   });
 
   test("registration has its own strict bucket", async () => {
@@ -148,7 +148,7 @@ describe("general limits", () => {
     expect((await register(1)).status).toBe(201);
     expect((await register(2)).status).toBe(201);
     expect((await register(3)).status).toBe(429);
-    expect(count(t, "users where username = 'rl3'")).toBe(0);
+    expect(await count(t, "users where username = 'rl3'")).toBe(0);
   });
 
   test("rate limiting is off by default under NODE_ENV=test, and on when asked", async () => {

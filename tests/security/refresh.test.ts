@@ -41,7 +41,7 @@ describe("refresh-token replay", () => {
         reason: "refresh-token-reuse",
       },
     ]);
-    const audit = row<{ action: string; actor_id: number; detail: string }>(
+    const audit = await row<{ action: string; actor_id: number; detail: string }>(
       t,
       "select * from audit_log where action = 'refresh_token.reused'",
     );
@@ -60,18 +60,18 @@ describe("refresh-token replay", () => {
 
   test("tokens are stored only as hashes", async () => {
     const { t, session } = await setup();
-    expect(count(t, "refresh_tokens where token_hash = ?", session.refreshToken)).toBe(0);
-    expect(count(t, "refresh_tokens where token_hash like ?", `%${session.refreshToken.slice(3, 20)}%`)).toBe(
-      0,
-    );
+    expect(await count(t, "refresh_tokens where token_hash = ?", session.refreshToken)).toBe(0);
+    expect(
+      await count(t, "refresh_tokens where token_hash like ?", `%${session.refreshToken.slice(3, 20)}%`),
+    ).toBe(0);
   });
 
   test("expired refresh token (REFRESH_TTL_SECONDS) is refused and issues nothing", async () => {
     const { t, session } = await setup({ REFRESH_TTL_SECONDS: "600" });
     t.clock.advance(601_000);
-    const before = count(t, "refresh_tokens");
+    const before = await count(t, "refresh_tokens");
     expect((await refresh(t, session.refreshToken)).status).toBe(401);
-    expect(count(t, "refresh_tokens")).toBe(before);
+    expect(await count(t, "refresh_tokens")).toBe(before);
   });
 
   test("the session's absolute lifetime caps rotation", async () => {
@@ -87,10 +87,10 @@ describe("refresh-token replay", () => {
 describe("concurrent refresh with one token", () => {
   test("exactly one wins; with a grace of 0 the loser's reuse ends the session", async () => {
     const { t, session } = await setup({ REFRESH_REUSE_GRACE_SECONDS: "0" });
-    const before = count(t, "refresh_tokens");
+    const before = await count(t, "refresh_tokens");
     const results = await Promise.all([refresh(t, session.refreshToken), refresh(t, session.refreshToken)]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 401]);
-    expect(count(t, "refresh_tokens")).toBe(before + 1);
+    expect(await count(t, "refresh_tokens")).toBe(before + 1);
     const winner = results.find((r) => r.status === 200)!.body.user;
     expect((await me(t, winner.token)).status).toBe(401);
   });
@@ -111,9 +111,9 @@ describe("concurrent refresh with one token", () => {
 
   test("twenty concurrent refreshes: one new token, never two", async () => {
     const { t, session } = await setup({ REFRESH_REUSE_GRACE_SECONDS: "10" });
-    const before = count(t, "refresh_tokens");
+    const before = await count(t, "refresh_tokens");
     const results = await Promise.all(Array.from({ length: 20 }, () => refresh(t, session.refreshToken)));
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
-    expect(count(t, "refresh_tokens")).toBe(before + 1);
+    expect(await count(t, "refresh_tokens")).toBe(before + 1);
   });
 });

@@ -44,11 +44,13 @@ async function works(s: Session) {
 }
 async function refused(s: Session) {
   expect((await t.request("GET", "/api/user", { token: s.token })).status).toBe(401);
-  const bio = row<{ bio: string | null }>(t, "select bio from users where id = ?", user.id)!.bio;
+  const bio = (await row<{ bio: string | null }>(t, "select bio from users where id = ?", user.id))!.bio;
   expect(
     (await t.request("PUT", "/api/user", { token: s.token, body: { user: { bio: "after" } } })).status,
   ).toBe(401);
-  expect(row<{ bio: string | null }>(t, "select bio from users where id = ?", user.id)!.bio).toBe(bio);
+  expect((await row<{ bio: string | null }>(t, "select bio from users where id = ?", user.id))!.bio).toBe(
+    bio,
+  );
   const refresh = await t.request("POST", "/api/users/refresh", { body: { refreshToken: s.refreshToken } });
   expect(refresh.status).toBe(401);
 }
@@ -77,7 +79,7 @@ describe("revocation", () => {
     await works(o);
     expect(ended).toHaveLength(1);
     expect(ended[0]!.sessionIds).toHaveLength(3); // registration's session too
-    expect(count(t, "sessions where user_id = ? and revoked_at is null", user.id)).toBe(0);
+    expect(await count(t, "sessions where user_id = ? and revoked_at is null", user.id)).toBe(0);
   });
 
   test("a password change ends every other session; the one that made it keeps working", async () => {
@@ -96,7 +98,7 @@ describe("revocation", () => {
 
   test("suspension ends every session at once, refuses login, and reinstating allows login again", async () => {
     const admin = await registerUser(t);
-    setRole(t, admin.id, "admin");
+    await setRole(t, admin.id, "admin");
     const a = await signIn();
     await works(a);
     const res = await t.request("PATCH", `/api/admin/users/${user.username}`, {
@@ -120,7 +122,7 @@ describe("revocation", () => {
 
   test("a role change applies on the very next request despite the cache", async () => {
     const admin = await registerUser(t);
-    setRole(t, admin.id, "admin");
+    await setRole(t, admin.id, "admin");
     const a = await signIn();
     const create = () =>
       t.request("POST", "/api/articles", {
@@ -132,8 +134,8 @@ describe("revocation", () => {
       token: admin.token,
       body: { role: "viewer" },
     });
-    const before = count(t, "articles");
+    const before = await count(t, "articles");
     expect((await create()).status).toBe(403);
-    expect(count(t, "articles")).toBe(before);
+    expect(await count(t, "articles")).toBe(before);
   });
 });

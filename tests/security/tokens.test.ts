@@ -54,7 +54,9 @@ async function refusedWrite(token: string, message: "is invalid" | "has expired"
   expect(res.headers.get("www-authenticate")).toContain(
     `Token realm="quire", error="invalid_token", error_description="the access token ${message}"`,
   );
-  expect(row<{ bio: string | null }>(t, "select bio from users where id = ?", user.id)!.bio).toBeNull();
+  expect(
+    (await row<{ bio: string | null }>(t, "select bio from users where id = ?", user.id))!.bio,
+  ).toBeNull();
 }
 
 describe("access-token attacks", () => {
@@ -147,6 +149,8 @@ describe("access-token attacks", () => {
       });
       expect(res.status).toBe(401);
     }
-    expect(row<{ bio: string | null }>(t, "select bio from users where id = ?", user.id)!.bio).toBeNull();
+    expect(
+      (await row<{ bio: string | null }>(t, "select bio from users where id = ?", user.id))!.bio,
+    ).toBeNull();
   });
 });

@@ -21,7 +21,10 @@ describe("README", () => {
     expect(readme).toContain("npm ci && npm start");
     expect(readme).toContain("npm ci && npm test");
     expect(pkg.scripts.start).toBeDefined();
-    expect(pkg.scripts.test).toContain("bun test");
+    // Both halves: every test on SQLite, then on Postgres.
+    expect(pkg.scripts.test).toContain("bun run test:sqlite && bun run test:postgres");
+    expect(pkg.scripts["test:sqlite"]).toContain("bun test");
+    expect(pkg.scripts["test:postgres"]).toBe(`TEST_ENGINE=postgres ${pkg.scripts["test:sqlite"]}`);
     expect(ci).toMatch(/^\s*npm test\s*$/m);
   });
 

@@ -24,7 +24,7 @@ describe("who may manage webhooks", () => {
       const res = await t.request(method, path, { token: user.token, body: payload });
       expect(res.status).toBe(403);
       expect(res.body).toEqual(envelope("admin", "forbidden"));
-      expect(count(t, "webhooks")).toBe(1);
+      expect(await count(t, "webhooks")).toBe(1);
     });
   }
 });
@@ -45,7 +45,7 @@ describe("endpoints", () => {
     });
     expect(hook.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
     expect(Buffer.from(hook.secret.slice(6), "base64")).toHaveLength(32);
-    expect(t.sqlite.query("SELECT secret FROM webhooks").get()).toEqual({ secret: hook.secret });
+    expect(await t.db.get("SELECT secret FROM webhooks")).toEqual({ secret: hook.secret });
 
     const masked = `whsec_********${hook.secret.slice(-4)}`;
     const list = await t.request("GET", "/api/admin/webhooks", { token: admin.token });
@@ -68,8 +68,8 @@ describe("endpoints", () => {
     const t = await createTestApp();
     const admin = await createAdmin(t);
     await t.request("POST", "/api/admin/webhooks", { token: admin.token, body });
-    t.sqlite.run(
-      "INSERT INTO webhook_deliveries (webhook_id, message_id, event, attempt, ok) VALUES (1, 'msg_1', 'article.created', 1, 1)",
+    await t.db.run(
+      "INSERT INTO webhook_deliveries (webhook_id, message_id, event, attempt, ok) VALUES (1, 'msg_1', 'article.created', 1, true)",
     );
     const deliveries = await t.request("GET", "/api/admin/webhooks/1/deliveries", { token: admin.token });
     expect(deliveries.body).toMatchObject({
@@ -80,13 +80,11 @@ describe("endpoints", () => {
     const del = await t.request("DELETE", "/api/admin/webhooks/1", { token: admin.token });
     expect(del.status).toBe(204);
     expect(del.text).toBe("");
-    expect(count(t, "webhooks")).toBe(0);
-    expect(count(t, "webhook_deliveries")).toBe(0);
-    const audit = t.sqlite
-      .query(
-        "SELECT action, actor_id, target_id, detail FROM audit_log WHERE action LIKE 'webhook.%' ORDER BY id",
-      )
-      .all();
+    expect(await count(t, "webhooks")).toBe(0);
+    expect(await count(t, "webhook_deliveries")).toBe(0);
+    const audit = await t.db.all(
+      "SELECT action, actor_id, target_id, detail FROM audit_log WHERE action LIKE 'webhook.%' ORDER BY id",
+    );
     expect(audit).toEqual([
       {
         action: "webhook.created",
@@ -132,18 +130,18 @@ describe("endpoints", () => {
       expect(res.status).toBe(422);
       expect(Object.keys(res.body.errors)).toEqual([field]);
     }
-    expect(count(t, "webhooks")).toBe(0);
+    expect(await count(t, "webhooks")).toBe(0);
   });
 
   test("at most 50 endpoints", async () => {
     const t = await createTestApp();
     const admin = await createAdmin(t);
     for (let i = 0; i < 50; i++)
-      t.sqlite.run("INSERT INTO webhooks (url, events, secret) VALUES ('https://a.example', '[]', 's')");
+      await t.db.run("INSERT INTO webhooks (url, events, secret) VALUES ('https://a.example', '[]', 's')");
     const res = await t.request("POST", "/api/admin/webhooks", { token: admin.token, body });
     expect(res.status).toBe(422);
     expect(res.body).toEqual(envelope("webhooks", "limit of 50 endpoints reached"));
-    expect(count(t, "webhooks")).toBe(50);
+    expect(await count(t, "webhooks")).toBe(50);
   });
 });
 
@@ -183,7 +181,7 @@ describe("SSRF: URLs that reach inside are refused at registration", () => {
       });
       expect(res.status).toBe(422);
       expect(res.body).toEqual(envelope("url", message));
-      expect(count(t, "webhooks")).toBe(0);
+      expect(await count(t, "webhooks")).toBe(0);
     });
   }
 

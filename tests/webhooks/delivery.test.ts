@@ -50,7 +50,7 @@ describe("signed deliveries", () => {
   test("an article.created delivery verifies with the reference library and carries the article", async () => {
     const { t, admin, rx, hook } = await setup(["article.created"]);
     const article = await createArticle(t, admin.token, { title: "Hello hooks", tagList: ["a", "b"] });
-    expect(jobsOfType(t, "webhook.deliver")).toHaveLength(1);
+    expect(await jobsOfType(t, "webhook.deliver")).toHaveLength(1);
     expect(rx.requests).toHaveLength(0); // sent by a job, not inside the request
     await t.ctx.jobs.runDue();
 
@@ -81,7 +81,7 @@ describe("signed deliveries", () => {
     // The secret never travels.
     expect(JSON.stringify(req)).not.toContain(hook.secret.slice(6));
 
-    expect(jobsOfType(t, "webhook.deliver")[0]).toMatchObject({ state: "done", attempts: 1 });
+    expect((await jobsOfType(t, "webhook.deliver"))[0]).toMatchObject({ state: "done", attempts: 1 });
     expect(await deliveries(t, admin.token, hook.id)).toMatchObject([
       {
         messageId: req!.headers["webhook-id"],
@@ -158,7 +158,7 @@ describe("signed deliveries", () => {
     await t.request("DELETE", `/api/admin/webhooks/${hook.id}`, { token: admin.token });
     await t.ctx.jobs.runDue();
     expect(rx.requests).toHaveLength(0);
-    expect(jobsOfType(t, "webhook.deliver")[0]!.state).toBe("done");
+    expect((await jobsOfType(t, "webhook.deliver"))[0]!.state).toBe("done");
   });
 });
 
@@ -170,7 +170,7 @@ describe("failures", () => {
     await createArticle(t, admin.token);
     await t.ctx.jobs.runDue();
     expect(rx.requests).toHaveLength(1);
-    expect(jobsOfType(t, "webhook.deliver")[0]).toMatchObject({
+    expect((await jobsOfType(t, "webhook.deliver"))[0]).toMatchObject({
       state: "pending",
       attempts: 1,
       last_error: "HTTP 500",
@@ -187,7 +187,7 @@ describe("failures", () => {
 
     expect(new Set(rx.requests.map((r) => r.headers["webhook-id"])).size).toBe(1);
     expect(new Webhook(hook.secret).verify(rx.requests[2]!.body, rx.requests[2]!.headers)).toBeTruthy();
-    expect(jobsOfType(t, "webhook.deliver")[0]).toMatchObject({ state: "done", attempts: 3 });
+    expect((await jobsOfType(t, "webhook.deliver"))[0]).toMatchObject({ state: "done", attempts: 3 });
     const log = await deliveries(t, admin.token, hook.id);
     expect(
       log.map((d: { attempt: number; statusCode: number; ok: boolean }) => [d.attempt, d.statusCode, d.ok]),
@@ -209,7 +209,7 @@ describe("failures", () => {
     await t.ctx.jobs.runDue();
     // Three failures opened the circuit; the other three deliveries were postponed without a request.
     expect(rx.requests).toHaveLength(3);
-    const jobs = jobsOfType(t, "webhook.deliver");
+    const jobs = await jobsOfType(t, "webhook.deliver");
     expect(jobs.map((j) => j.attempts)).toEqual([1, 1, 1, 0, 0, 0]);
     expect(jobs.every((j) => j.state === "pending")).toBe(true);
     const log = await deliveries(t, admin.token, hook.id);
@@ -227,7 +227,7 @@ describe("failures", () => {
     await Bun.sleep(1_100);
     t.clock.advance(120_000);
     await t.ctx.jobs.runDue();
-    expect(jobsOfType(t, "webhook.deliver").map((j) => j.state)).toEqual(Array(6).fill("done"));
+    expect((await jobsOfType(t, "webhook.deliver")).map((j) => j.state)).toEqual(Array(6).fill("done"));
     expect(rx.requests).toHaveLength(9);
     expect(new Set(rx.requests.slice(3).map((r) => r.headers["webhook-id"])).size).toBe(6);
   });
@@ -260,7 +260,7 @@ describe("failures", () => {
     await createArticle(t, admin.token);
     await t.ctx.jobs.runDue();
     expect((await deliveries(t, admin.token, hook.id))[0]).toMatchObject({ ok: false, error: "timed out" });
-    expect(jobsOfType(t, "webhook.deliver")[0]!.state).toBe("pending");
+    expect((await jobsOfType(t, "webhook.deliver"))[0]!.state).toBe("pending");
   });
 
   test("an endless response body is read only up to the cap", async () => {
@@ -288,16 +288,17 @@ test("the SSRF check runs again at delivery: an endpoint that now points inside 
   const admin = await createAdmin(t);
   const rx = receiver();
   // As if DNS had changed since registration: the stored URL now reaches loopback.
-  t.sqlite.run("INSERT INTO webhooks (url, events, secret) VALUES (?, '[\"article.created\"]', ?)", [
+  await t.db.run(
+    "INSERT INTO webhooks (url, events, secret) VALUES (?, '[\"article.created\"]', ?)",
     rx.url,
     `whsec_${Buffer.alloc(32, 7).toString("base64")}`,
-  ]);
+  );
   await createArticle(t, admin.token);
   await t.ctx.jobs.runDue();
   expect(rx.requests).toHaveLength(0);
-  expect(jobsOfType(t, "webhook.deliver")[0]).toMatchObject({
+  expect((await jobsOfType(t, "webhook.deliver"))[0]).toMatchObject({
     state: "dead",
     last_error: "url resolves to a non-public address (loopback)",
   });
-  expect(count(t, "webhook_deliveries where ok = 0")).toBe(1);
+  expect(await count(t, "webhook_deliveries where ok = false")).toBe(1);
 });

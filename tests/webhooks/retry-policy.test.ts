@@ -37,7 +37,7 @@ async function failingEndpoint(env: Record<string, string> = {}) {
   return { t, admin, rx, hookId: res.body.webhook.id as number };
 }
 
-const delivery = (t: TestApp) => jobsOfType(t, "webhook.deliver")[0]!;
+const delivery = async (t: TestApp) => (await jobsOfType(t, "webhook.deliver"))[0]!;
 
 /**
  * Walk a failing delivery through every retry: each is scheduled within its bounds, does not run a
@@ -46,8 +46,8 @@ const delivery = (t: TestApp) => jobsOfType(t, "webhook.deliver")[0]!;
 async function walkRetries(t: TestApp, rx: Receiver, attempts: number) {
   const waits: number[] = [];
   for (let n = 1; n < attempts; n++) {
-    expect(delivery(t)).toMatchObject({ state: "pending", attempts: n, last_error: "HTTP 503" });
-    const wait = delivery(t).run_at - t.clock.now();
+    expect(await delivery(t)).toMatchObject({ state: "pending", attempts: n, last_error: "HTTP 503" });
+    const wait = (await delivery(t)).run_at - t.clock.now();
     waits.push(wait);
     expect(wait).toBeGreaterThanOrEqual(ceiling(n) / 2);
     expect(wait).toBeLessThanOrEqual(ceiling(n));
@@ -69,7 +69,7 @@ describe("webhook retry policy", () => {
     expect(rx.requests).toHaveLength(1);
 
     await walkRetries(t, rx, 8);
-    expect(delivery(t)).toMatchObject({
+    expect(await delivery(t)).toMatchObject({
       state: "dead",
       attempts: 8,
       max_attempts: 8,
@@ -92,7 +92,7 @@ describe("webhook retry policy", () => {
     t.clock.advance(48 * HOUR);
     await t.ctx.jobs.runDue();
     expect(rx.requests).toHaveLength(8);
-    expect(delivery(t).state).toBe("dead");
+    expect((await delivery(t)).state).toBe("dead");
   });
 
   test("WEBHOOK_MAX_ATTEMPTS=10: ten attempts, the late waits capped at 12 h, then dead", async () => {
@@ -102,7 +102,7 @@ describe("webhook retry policy", () => {
     const waits = await walkRetries(t, rx, 10);
     // Retries 7–9 would wait 11.4 h, 45.5 h and 182 h uncapped.
     expect(waits.slice(7).every((w) => w <= 12 * HOUR && w >= 6 * HOUR)).toBe(true);
-    expect(delivery(t)).toMatchObject({ state: "dead", attempts: 10 });
+    expect(await delivery(t)).toMatchObject({ state: "dead", attempts: 10 });
     expect(rx.requests).toHaveLength(10);
   });
 
@@ -112,7 +112,7 @@ describe("webhook retry policy", () => {
     await t.ctx.jobs.runDue();
     expect(rx.requests).toHaveLength(12);
     const now = t.clock.now();
-    const waits = jobsOfType(t, "webhook.deliver").map((j) => j.run_at - now);
+    const waits = (await jobsOfType(t, "webhook.deliver")).map((j) => j.run_at - now);
     for (const w of waits) {
       expect(w).toBeGreaterThanOrEqual(5 * SECOND);
       expect(w).toBeLessThanOrEqual(10 * SECOND);

@@ -1,7 +1,8 @@
 /**
  * The backups admin API, behind the `admin` macro (401 without a token, 403 unless "admin:access"):
- * - `POST /api/admin/backups`: a consistent online copy into `$DATA_DIR/backups/manual-<time>.db`, made
- *   while the server keeps serving. One at a time per server (409 while one runs).
+ * - `POST /api/admin/backups`: a consistent online copy into `$DATA_DIR/backups/manual-<time>.db` (SQLite)
+ *   or `.dump` (Postgres, with pg_dump: 501 when it is not installed), made while the server keeps serving.
+ *   One at a time per server (409 while one runs).
  * - `GET /api/admin/backups`: the backups there, newest first.
  * Backups are not downloadable over HTTP: they hold password hashes and sessions; fetch them from the host.
  */
@@ -37,10 +38,18 @@ export const backupsRoutes = (ctx: AppContext) =>
               ],
             },
           ),
+          501: errorDoc(
+            "Postgres only: pg_dump is not installed on the server's host, or is older than the server",
+            {
+              backup: [
+                "pg_dump was not found on PATH: install the PostgreSQL client tools (Debian: apt-get install postgresql-client), or run pg_dump --format=custom --file='manual.dump' 'postgres://quire@db:5432/quire'",
+              ],
+            },
+          ),
         },
         detail: {
           summary: "Back up the database now",
-          description: `Writes a consistent copy (SQLite \`VACUUM INTO\`) to \`$DATA_DIR/backups/manual-<UTC time>.db\` while the server keeps serving, and returns its name and size. One at a time; at most ${MAX_MANUAL_BACKUPS} manual backups are kept (delete old ones from the host). Not downloadable over HTTP: restore with \`quire restore <file>\` with the server stopped. Audited.`,
+          description: `Writes a consistent copy to \`$DATA_DIR/backups/manual-<UTC time>.db\` (SQLite \`VACUUM INTO\`) or \`.dump\` (Postgres: \`pg_dump --format=custom\`, which must be installed on the server's host) while the server keeps serving, and returns its name and size. One at a time; at most ${MAX_MANUAL_BACKUPS} manual backups are kept (delete old ones from the host). Not downloadable over HTTP: restore with \`quire restore <file>\` with the server stopped. Audited.`,
           security: security.admin,
         },
       },

@@ -49,7 +49,7 @@ export async function createBackup(
   const { backups, lastBackup } = ctx.metrics;
   const started = performance.now();
   const createdAt = ctx.clock.now();
-  const name = backupName(kind, createdAt);
+  const name = backupName(kind, createdAt, ctx.engine.backupExtension);
   try {
     const size = await backupDatabase(ctx, join(backupsDir(ctx), name));
     backups.inc({ outcome: "ok" });

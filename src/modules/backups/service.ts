@@ -1,6 +1,7 @@
 /**
  * Backups made by the server: names, listing and pruning of `$DATA_DIR/backups`. The copy itself is the
- * engine's (ctx.engine.backup: SQLite `VACUUM INTO` in a worker thread; see src/infra/sqlite/backup.ts):
+ * engine's (ctx.engine.backup: SQLite `VACUUM INTO` in a worker thread, src/infra/sqlite/backup.ts, into a
+ * `.db` file; Postgres `pg_dump --format=custom`, src/infra/postgres/dump.ts, into a `.dump` file):
  * consistent while the server keeps serving, written owner-only, never over an existing file.
  */
 import { rmSync, statSync } from "node:fs";
@@ -24,18 +25,21 @@ export function backupDatabase(ctx: AppContext, file: string): Promise<number> {
 export const backupsDir = (ctx: AppContext) => join(ctx.config.DATA_DIR, "backups");
 
 export type BackupKind = "manual" | "scheduled";
-const NAME = /^(manual|scheduled)-(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z)\.db$/;
+const NAME = /^(manual|scheduled)-(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z)\.(db|dump)$/;
 
-/** `manual-2025-01-31T12-00-00-000Z.db`: sortable, no colons (portable file names). */
-export function backupName(kind: BackupKind, now: number): string {
-  return `${kind}-${new Date(now).toISOString().replaceAll(":", "-").replace(".", "-")}.db`;
+/**
+ * `manual-2025-01-31T12-00-00-000Z.db`: sortable, no colons (portable file names). The extension is the
+ * engine's (`.db` SQLite, `.dump` Postgres).
+ */
+export function backupName(kind: BackupKind, now: number, extension = ".db"): string {
+  return `${kind}-${new Date(now).toISOString().replaceAll(":", "-").replace(".", "-")}${extension}`;
 }
 
 /** Backups in `dir` made by the server (other files are left alone), newest first. */
 export function listBackups(dir: string): BackupInfo[] {
   let names: string[];
   try {
-    names = Array.from(new Bun.Glob("*.db").scanSync({ cwd: dir, onlyFiles: true }));
+    names = Array.from(new Bun.Glob("*.{db,dump}").scanSync({ cwd: dir, onlyFiles: true }));
   } catch {
     return []; // no directory yet
   }

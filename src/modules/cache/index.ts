@@ -6,8 +6,9 @@
  *
  * Staleness: every write that changes a cached fact deletes its entries right after commit, before the
  * write's response is sent (src/modules/cache/invalidation.ts), so a read after a write never sees the old
- * value. The TTL only bounds how long a write made by another process (the CLI on the same file) can go
- * unseen.
+ * value. On a cluster, the other nodes drop theirs before the write is answered too, and a node that may
+ * have missed a write bypasses its caches until it has caught up (src/infra/redis/bus.ts). The TTL only
+ * bounds how long a write made by another process without events (a restore, raw SQL) can go unseen.
  */
 import type { Config } from "../../config.ts";
 import type { Profile } from "../../http/model.ts";
@@ -64,6 +65,8 @@ const bodySize = (body: CachedJson) => body.json.length;
 export function createCaches(
   config: Pick<Config, "CACHE_TTL_MS" | "CACHE_MAX_BYTES" | "CACHE_MAX_ENTRIES">,
   clock: Clock,
+  /** A cluster node's trust (see TtlCache): false while it may have missed another node's write. */
+  trusted?: () => boolean,
 ): Caches {
   const now = () => clock.now();
   const ttlMs = config.CACHE_TTL_MS;
@@ -76,6 +79,7 @@ export function createCaches(
       maxBytes: bytes(0.4),
       ttlMs,
       now,
+      trusted,
       sizeOf: (e) => 2 * bodySize(e.body) + 128,
     }),
     profiles: new TtlCache({
@@ -84,15 +88,25 @@ export function createCaches(
       maxBytes: bytes(0.1),
       ttlMs,
       now,
+      trusted,
       sizeOf: (e) => 2 * bodySize(e.body) + 128,
     }),
-    tags: new TtlCache({ name: "tags", max: 1, maxBytes: bytes(0.05), ttlMs, now, sizeOf: bodySize }),
+    tags: new TtlCache({
+      name: "tags",
+      max: 1,
+      maxBytes: bytes(0.05),
+      ttlMs,
+      now,
+      trusted,
+      sizeOf: bodySize,
+    }),
     lists: new TtlCache({
       name: "lists",
       max,
       maxBytes: bytes(0.23),
       ttlMs,
       now,
+      trusted,
       sizeOf: (e, key) => 2 * bodySize(e.body) + 16 * e.ids.length + key.length + 128,
     }),
     feeds: new TtlCache({
@@ -101,6 +115,7 @@ export function createCaches(
       maxBytes: bytes(0.15),
       ttlMs,
       now,
+      trusted,
       sizeOf: (e, key) => 2 * bodySize(e.body) + 16 * e.ids.length + key.length + 128,
     }),
     counts: new TtlCache({
@@ -109,6 +124,7 @@ export function createCaches(
       maxBytes: bytes(0.02),
       ttlMs,
       now,
+      trusted,
       sizeOf: (_n, key) => 48 + key.length,
     }),
   };

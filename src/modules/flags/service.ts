@@ -36,6 +36,8 @@ export class FlagStore {
   #rows = new Map<string, FlagRow>();
   #loadedAt = Number.NEGATIVE_INFINITY;
   #loading: Promise<void> | undefined;
+  #started = 0;
+  #applied = 0;
 
   constructor(
     private readonly store: Store,
@@ -45,7 +47,12 @@ export class FlagStore {
 
   /** Read every stored flag (awaited once before serving; then on changes and in the background). */
   async load(): Promise<void> {
+    // Loads may overlap (a change on another node while the background refresh runs): a read that started
+    // earlier never replaces one that started later.
+    const started = ++this.#started;
     const rows = await this.store.read.flags.all();
+    if (started < this.#applied) return;
+    this.#applied = started;
     this.#rows = new Map(rows.map((r) => [r.name, r]));
     this.#loadedAt = performance.now();
   }
@@ -62,11 +69,13 @@ export class FlagStore {
     return this.#rows;
   }
 
-  /** A committed change (on any node): read the flags again. */
-  onEvent(event: DomainEvent): void {
-    if (event.type !== "flag.changed") return;
-    this.#loadedAt = Number.NEGATIVE_INFINITY;
-    this.rows();
+  /**
+   * A committed change (on any node): read the flags again. The promise is awaited before the change is
+   * acknowledged (on a cluster, by every node), so the next request anywhere sees it.
+   */
+  onEvent(event: DomainEvent): Promise<void> | undefined {
+    if (event.type !== "flag.changed") return undefined;
+    return this.load().catch((err) => this.log.warn({ err }, "feature flags: re-read failed"));
   }
 
   view(name: FlagName): FlagView {

@@ -9,7 +9,8 @@
  *   without an Origin are not from a browser page and cannot be cross-site-hijacked; the token, not an
  *   ambient cookie, is what authenticates anyway.
  * - The `realtime` feature flag (src/modules/flags): off → 503.
- * - Connection limits (hub.ts): over the total → 503, per IP or per user → 429.
+ * - Connection limits (hub.ts; per IP and per user over the whole cluster when there is one): over the
+ *   total → 503, per IP or per user → 429.
  */
 import type { Server } from "bun";
 import { decodeJwt } from "jose";
@@ -80,7 +81,7 @@ export async function admit(
   if (!ctx.flags.isEnabled("realtime", viewer?.id))
     throw new AppError(503, { realtime: ["is disabled"] }, { "retry-after": "60" });
   const ip = ipOf(request, server);
-  const refusal = hub.checkAdmission(ip, viewer?.id);
+  const refusal = await hub.checkAdmission(ip, viewer?.id);
   if (refusal) throw refusal;
   if (!viewer) return { ip, viewer: undefined };
   // authenticate() verified the token, so its `exp` can be trusted; the socket closes when it passes.

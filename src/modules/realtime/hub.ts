@@ -3,16 +3,22 @@
  *
  * Delivery model (the listeners are registered in src/listeners.ts):
  * - Domain events become deliveries inside the write's unit of work (`prepare`, payloads.ts) and are
- *   published after its commit (`publish`), so only committed writes are published, in commit order (the
- *   store runs after-commit handlers in commit order).
- * - Each delivery gets a sequence number and is kept in the topic's history (src/lib/topic-history.ts), then
- *   sent with one `server.publish(key)`: Bun fans it out natively to WebSocket subscribers. SSE
+ *   appended to the topic log after its commit (`published`), so only committed writes are published, in
+ *   commit order (the store runs after-commit handlers in commit order).
+ * - The topic log (ctx.history: in this process, or shared by a cluster's nodes) gives each delivery its
+ *   sequence number, keeps it for resume and hands it back to `deliver` (on every node of a cluster), which
+ *   sends it with one `server.publish(key)`: Bun fans it out natively to WebSocket subscribers. SSE
  *   connections are written to from JavaScript.
- * - A subscribe (with or without `since`) reads what it needs from the store first (a feed's followees),
- *   then replays, acknowledges and joins the live stream in one synchronous step, so nothing can be
- *   published in between: no gap, no duplicate.
+ * - A subscribe reads what it needs from the store first (a feed's followees), then starts holding the
+ *   live messages of its keys, asks the log for one snapshot (the position, and what was missed since
+ *   `since`), sends resets, the replay and `subscribed`, then the held messages after the position, and
+ *   joins the live stream in the same synchronous step: no gap, no duplicate, whether the log answers at
+ *   once or over the network.
+ * - A cluster node that lost its feed of messages for a while catches up from the log (or, where the log
+ *   no longer has them, sends `reset`: `lost`), and re-checks its sockets' sessions and feeds (`missed`).
  *
- * Limits: connections in total / per IP / per user are counted here; a connection whose send queue passes
+ * Limits: connections in total are counted here, per IP and per user by the context's ConnectionCaps (this
+ * process's, or the cluster's); a connection whose send queue passes
  * REALTIME_SEND_BUFFER_BYTES is closed with 4008. Bun tells us a publish met backpressure (its return value
  * is ≤ 0), and only then are that key's subscribers checked, so the common case costs nothing per subscriber.
  *
@@ -21,13 +27,15 @@
  */
 import type { Server } from "bun";
 import type { AppContext } from "../../context.ts";
-import { AppError } from "../../errors.ts";
+import type { AppError } from "../../errors.ts";
 import type { DomainEvent } from "../../events.ts";
-import type { TopicLog } from "../../lib/topic-history.ts";
+import type { ConnectionCaps } from "../../lib/connection-caps.ts";
+import type { LogEntry, LogListener, TopicLog } from "../../lib/topic-history.ts";
 import type { Repos } from "../../store/repos.ts";
 import type { Conn } from "./connection.ts";
 import { type Delivery, deliveriesFor } from "./payloads.ts";
-import { CloseCode, eventMessage, resetMessage, subscribedMessage } from "./protocol.ts";
+import { CloseCode, eventTemplate, resetMessage, subscribedMessage } from "./protocol.ts";
+import { ConnectionRegistry } from "./registry.ts";
 import { feedKey, type Topic } from "./topics.ts";
 
 export interface SubscribeRequest {
@@ -48,35 +56,41 @@ function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
   if (set?.delete(value) && set.size === 0) map.delete(key);
 }
 
-const bump = <K>(map: Map<K, number>, key: K, by: number) => {
-  const n = (map.get(key) ?? 0) + by;
-  if (n <= 0) map.delete(key);
-  else map.set(key, n);
-};
+type HubContext = Pick<AppContext, "config" | "log" | "clock" | "history" | "store" | "sessions">;
 
-type HubContext = Pick<AppContext, "config" | "log" | "clock" | "history" | "store">;
+/** Live messages held for a connection while its subscribe reads the log. */
+interface Hold {
+  readonly conn: Conn;
+  readonly entries: LogEntry<number | undefined>[];
+}
 
-export class RealtimeHub {
+/** Chunks of this many session checks at a time when a node re-checks its sockets. */
+const RECHECK_BATCH = 50;
+
+export class RealtimeHub implements LogListener<number | undefined> {
   readonly history: TopicLog<number | undefined>;
-  readonly #conns = new Set<Conn>();
-  readonly #perIp = new Map<string, number>();
-  readonly #perUser = new Map<number, number>();
-  readonly #bySession = new Map<string, Set<Conn>>();
+  readonly #registry: ConnectionRegistry;
   /** Key → WebSocket subscribers (Bun delivers; this is for backpressure checks) and SSE subscribers. */
   readonly #wsKeys: Keys = new Map();
   readonly #sseKeys: Keys = new Map();
   /** User → their connections subscribed to `feed` (follow changes move their keys). */
   readonly #feeds = new Map<number, Set<Conn>>();
+  /** Key → subscribes in progress, holding its live messages. */
+  readonly #holds = new Map<string, Set<Hold>>();
   readonly #servers = new Set<Server<unknown>>();
   /** Deliveries built in a transaction, published after its commit (gone with the event if it rolls back). */
   readonly #pending = new WeakMap<DomainEvent, Delivery[]>();
   /** Counters for /metrics: client messages received, event copies sent, connections dropped as too slow. */
   readonly #counts = { messagesIn: 0, messagesOut: 0, dropped: 0 };
   #timer: Timer | undefined;
-  #shuttingDown = false;
 
-  constructor(private readonly ctx: HubContext) {
+  constructor(
+    private readonly ctx: HubContext,
+    caps: ConnectionCaps,
+  ) {
     this.history = ctx.history;
+    this.history.listen(this);
+    this.#registry = new ConnectionRegistry(caps, ctx.config.REALTIME_MAX_CONNECTIONS);
   }
 
   /** In the write's unit of work: build the event's deliveries while its rows can still be read. */
@@ -85,7 +99,10 @@ export class RealtimeHub {
       const deliveries = await deliveriesFor(tx, e);
       if (deliveries.length > 0) this.#pending.set(e, deliveries);
     } catch (err) {
-      // Never let live updates fail a write: log and publish nothing for this event.
+      // A store error goes up as it is: on Postgres a failed statement dooms the unit's transaction (every
+      // later statement fails), and a serialization failure must reach the store to be retried. Anything
+      // else (a bug in building the deliveries) must not fail the write: log it, publish nothing.
+      if (this.ctx.store.normaliseError(err) !== err) throw err;
       this.ctx.log.error({ err, event: e.type }, "realtime: building the event failed");
     }
   }
@@ -102,8 +119,7 @@ export class RealtimeHub {
   onEvent(e: DomainEvent): void {
     if (e.type === "sessions.ended") {
       for (const sid of e.sessionIds)
-        for (const conn of [...(this.#bySession.get(sid) ?? [])])
-          conn.close(CloseCode.sessionEnded, "session ended");
+        for (const conn of this.#registry.ofSession(sid)) conn.close(CloseCode.sessionEnded, "session ended");
     } else if (e.type === "follow.changed") {
       this.#followChanged(e.followerId, e.followeeId, e.following);
     }
@@ -114,73 +130,73 @@ export class RealtimeHub {
     this.#servers.add(server);
   }
 
-  /** Refuse a new connection before upgrading when a limit is already reached. */
-  checkAdmission(ip: string, userId: number | undefined): AppError | undefined {
-    const c = this.ctx.config;
-    if (this.#shuttingDown)
-      return new AppError(503, { realtime: ["is shutting down"] }, { "retry-after": "5" });
-    if (this.#conns.size >= c.REALTIME_MAX_CONNECTIONS)
-      return new AppError(503, { realtime: ["is at capacity"] }, { "retry-after": "5" });
-    if ((this.#perIp.get(ip) ?? 0) >= c.REALTIME_MAX_CONNECTIONS_PER_IP)
-      return new AppError(429, { realtime: ["too many connections from this address"] });
-    if (userId !== undefined && (this.#perUser.get(userId) ?? 0) >= c.REALTIME_MAX_CONNECTIONS_PER_USER)
-      return new AppError(429, { realtime: ["too many connections for this user"] });
-    return undefined;
+  /** Refuse a new connection before upgrading when a limit is already reached (registry.ts). */
+  checkAdmission(
+    ip: string,
+    userId: number | undefined,
+  ): AppError | undefined | Promise<AppError | undefined> {
+    return this.#registry.checkAdmission(ip, userId);
   }
 
   /** Count a connection in; false (and nothing counted) when a limit was reached meanwhile. */
-  register(conn: Conn): boolean {
-    if (this.checkAdmission(conn.ip, conn.viewer?.id)) return false;
-    this.#conns.add(conn);
-    bump(this.#perIp, conn.ip, 1);
-    if (conn.viewer) {
-      bump(this.#perUser, conn.viewer.id, 1);
-      addTo(this.#bySession, conn.viewer.sessionId, conn);
+  register(conn: Conn): boolean | Promise<boolean> {
+    const registered = this.#registry.register(conn);
+    if (!(registered instanceof Promise)) {
+      if (registered === true) this.#startTimer();
+      return registered;
     }
-    this.#startTimer();
-    return true;
+    return registered.then((ok) => {
+      if (ok) this.#startTimer();
+      return ok;
+    });
   }
 
   /** Forget a closed connection; false if it was not (or no longer) registered. */
   unregister(conn: Conn): boolean {
-    if (!this.#conns.delete(conn)) return false;
-    for (const name of [...conn.topics]) this.#detach(conn, name);
-    bump(this.#perIp, conn.ip, -1);
-    if (conn.viewer) {
-      bump(this.#perUser, conn.viewer.id, -1);
-      removeFrom(this.#bySession, conn.viewer.sessionId, conn);
-    }
-    if (this.#conns.size === 0) this.#stopTimer();
+    if (this.#registry.has(conn)) for (const name of [...conn.topics]) this.#detach(conn, name);
+    if (!this.#registry.remove(conn)) return false;
+    if (this.#registry.conns.size === 0) this.#stopTimer();
     return true;
   }
 
   /**
    * Subscribe to already-resolved topics: resets, then the missed events of all of them in sequence order,
-   * then one `subscribed` per topic with the current position, then live events. One synchronous step.
+   * then one `subscribed` per topic with the current position, then live events (see the header).
    */
   async subscribe(conn: Conn, requests: SubscribeRequest[]): Promise<void> {
     const followees = requests.some((r) => r.topic.kind === "feed")
       ? new Set(await this.ctx.store.read.profiles.followees(conn.viewer!.id))
       : undefined;
-    // From here on, one synchronous step.
-    const resets: string[] = [];
-    const replay: { seq: number; message: string }[] = [];
-    for (const { topic, since } of requests) {
-      if (since === undefined) {
-        this.history.floor(topic.name); // remember the topic's position from now on
-        continue;
-      }
-      const accept = topic.kind === "feed" ? (authorId?: number) => followees!.has(authorId!) : undefined;
-      const resumed = this.history.since(topic.name, since, accept);
-      if (!resumed.ok) resets.push(resetMessage(topic.name));
-      else replay.push(...resumed.entries);
+    const keys = requests.flatMap(({ topic }) =>
+      topic.kind === "feed" ? [...followees!].map(feedKey) : [topic.name],
+    );
+    const hold: Hold = { conn, entries: [] };
+    for (const key of keys) addTo(this.#holds, key, hold);
+    try {
+      const snapshot = await this.history.resume(
+        requests.map(({ topic, since }) => ({ topic: topic.name, since })),
+      );
+      // From here on, one synchronous step.
+      if (!this.#registry.has(conn)) return;
+      const resets: string[] = [];
+      const replay: LogEntry<number | undefined>[] = [];
+      requests.forEach(({ topic }, i) => {
+        const resumed = snapshot.replays[i];
+        if (!resumed) return;
+        if (!resumed.ok) resets.push(resetMessage(topic.name));
+        else if (topic.kind !== "feed") replay.push(...resumed.entries);
+        else replay.push(...resumed.entries.filter((e) => followees!.has(e.meta!)));
+      });
+      replay.sort((a, b) => a.seq - b.seq);
+      const seq = snapshot.position;
+      for (const m of resets) if (!conn.send(m)) return;
+      for (const e of replay) if (!conn.send(e.message, e.seq)) return;
+      for (const { topic } of requests) if (!conn.send(subscribedMessage(topic.name, seq), seq)) return;
+      for (const e of hold.entries) if (e.seq > seq && !conn.send(e.message, e.seq)) return;
+      for (const { topic } of requests) this.#attach(conn, topic, followees);
+    } finally {
+      for (const key of keys) removeFrom(this.#holds, key, hold);
     }
-    replay.sort((a, b) => a.seq - b.seq);
-    const seq = this.history.current;
-    for (const m of resets) if (!conn.send(m)) return;
-    for (const e of replay) if (!conn.send(e.message, e.seq)) return;
-    for (const { topic } of requests) if (!conn.send(subscribedMessage(topic.name, seq), seq)) return;
-    for (const { topic } of requests) this.#attach(conn, topic, followees);
   }
 
   /** Leave a topic; false if the connection was not subscribed to it. */
@@ -193,8 +209,8 @@ export class RealtimeHub {
   /** Close every connection (shutdown: 1001, so clients reconnect elsewhere and resume). */
   closeAll(code: number, reason: string): void {
     // Upgrades still being admitted (awaiting authentication) must not open sockets that stop() would wait on.
-    this.#shuttingDown = true;
-    for (const conn of [...this.#conns]) conn.close(code, reason);
+    this.#registry.shuttingDown = true;
+    for (const conn of [...this.#registry.conns]) conn.close(code, reason);
     this.#stopTimer();
   }
 
@@ -215,11 +231,15 @@ export class RealtimeHub {
 
   /** False once shutting down. */
   get accepting(): boolean {
-    return !this.#shuttingDown;
+    return !this.#registry.shuttingDown;
   }
 
   stats() {
-    return { connections: this.#conns.size, history: this.history.size, ...this.#counts };
+    return {
+      connections: this.#registry.conns.size,
+      history: this.history.size ?? { messages: 0, bytes: 0, topics: 0 },
+      ...this.#counts,
+    };
   }
 
   /** Count one message received from a client. */
@@ -274,23 +294,63 @@ export class RealtimeHub {
     }
   }
 
-  /** Sequence, keep and send one delivery. */
+  /** Hand one delivery to the topic log, which sequences, keeps and delivers it (`deliver`). */
   publish(d: Delivery): void {
-    const entry = this.history.append(
-      d.topic,
-      (seq) => eventMessage(d.topic, seq, d.event, d.data),
-      d.authorId,
-    );
-    const ws = this.#wsKeys.get(d.key);
-    const sse = this.#sseKeys.get(d.key);
+    const appended = this.history.append(d.topic, d.key, eventTemplate(d.topic, d.event, d.data), d.authorId);
+    if (appended instanceof Promise)
+      appended.catch((err) => this.ctx.log.error({ err }, "realtime: publishing failed"));
+  }
+
+  /** A sequenced message from the log: to this node's subscribers of its key, and to subscribes in progress. */
+  deliver(entry: LogEntry<number | undefined>): void {
+    const ws = this.#wsKeys.get(entry.key);
+    const sse = this.#sseKeys.get(entry.key);
     this.#counts.messagesOut += (ws?.size ?? 0) + (sse?.size ?? 0);
     if (ws) {
       for (const server of this.#servers) {
         // ≤ 0: some subscriber was backpressured or over the limit (its copy dropped): find and close it.
-        if (server.publish(d.key, entry.message, false) <= 0) this.#closeSlow(ws);
+        if (server.publish(entry.key, entry.message, false) <= 0) this.#closeSlow(ws);
       }
     }
     if (sse) for (const conn of [...sse]) conn.send(entry.message, entry.seq);
+    const holds = this.#holds.get(entry.key);
+    if (holds) for (const hold of holds) hold.entries.push(entry);
+  }
+
+  /** Topics someone on this node reads (for a cluster node's catch-up). */
+  activeTopics(): Set<string> {
+    const topics = new Set<string>();
+    for (const conn of this.#registry.conns) for (const t of conn.topics) topics.add(t);
+    return topics;
+  }
+
+  /** The log lost messages of `topic`: its subscribers here start over. */
+  lost(topic: string): void {
+    for (const conn of [...this.#registry.conns]) if (conn.topics.has(topic)) conn.send(resetMessage(topic));
+  }
+
+  /**
+   * This node may have missed events (a cluster node that lost the others for a while): close the sockets
+   * of sessions that ended meanwhile, and re-read who each live feed follows.
+   */
+  async missed(): Promise<void> {
+    const sessions = this.#registry.sessions();
+    for (let i = 0; i < sessions.length; i += RECHECK_BATCH) {
+      const batch = sessions.slice(i, i + RECHECK_BATCH);
+      const live = await Promise.all(batch.map((sid) => this.ctx.sessions.check(sid)));
+      batch.forEach((sid, j) => {
+        if (live[j]) return;
+        for (const conn of this.#registry.ofSession(sid)) conn.close(CloseCode.sessionEnded, "session ended");
+      });
+    }
+    for (const userId of [...this.#feeds.keys()]) {
+      const now = new Set(await this.ctx.store.read.profiles.followees(userId));
+      const before = new Set<number>();
+      for (const conn of this.#feeds.get(userId) ?? [])
+        for (const id of conn.feedAuthors ?? []) before.add(id);
+      for (const id of now) if (!before.has(id)) this.#followChanged(userId, id, true);
+      for (const id of before) if (!now.has(id)) this.#followChanged(userId, id, false);
+    }
   }
 
   #closeSlow(subscribers: Set<Conn>): void {
@@ -315,7 +375,7 @@ export class RealtimeHub {
   #sweep(): void {
     const now = performance.now();
     const wall = this.ctx.clock.now();
-    for (const conn of [...this.#conns]) {
+    for (const conn of [...this.#registry.conns]) {
       const expiresAt = conn.viewer?.expiresAt;
       if (expiresAt !== undefined && wall >= expiresAt) conn.close(CloseCode.sessionEnded, "token expired");
       else conn.tick(now);

@@ -11,6 +11,7 @@
  *   {"type":"pong"}  {"type":"reset","topic":T}
  *   {"type":"error","topic"?:T,"code":<string>,"message":<string>}
  */
+import type { MessageTemplate } from "../../lib/topic-history.ts";
 
 /** WebSocket close codes the server uses (documented in the README and the OpenAPI description). */
 export const CloseCode = {
@@ -92,5 +93,15 @@ export const errorMessage = (e: ProtocolError) =>
     code: e.code,
     message: e.message,
   });
-export const eventMessage = (topic: string, seq: number, event: string, data: unknown) =>
-  JSON.stringify({ type: "event", topic, seq, event, data });
+/**
+ * An event message around its sequence number, which the topic log allocates: the same text as
+ * `JSON.stringify({ type: "event", topic, seq, event, data })`.
+ */
+export const eventTemplate = (topic: string, event: string, data: unknown): MessageTemplate => ({
+  before: `{"type":"event","topic":${JSON.stringify(topic)},"seq":`,
+  after: `,"event":${JSON.stringify(event)},"data":${JSON.stringify(data)}}`,
+});
+export const eventMessage = (topic: string, seq: number, event: string, data: unknown) => {
+  const t = eventTemplate(topic, event, data);
+  return t.before + seq + t.after;
+};

@@ -72,12 +72,19 @@ export const realtimeRoutes = (ctx: AppContext) => {
           if (!admission) return raw.close(CloseCode.policy, "not admitted");
           if (!hub.accepting) return raw.close(CloseCode.goingAway, "server shutting down");
           const conn = new WsConn(hub, raw, admission.ip, admission.viewer, wsLimits);
-          if (!hub.register(conn)) return raw.close(CloseCode.policy, "too many connections");
           conns.set(raw, conn);
-          void stillSignedIn(ctx, admission).then(
-            (live) => live || conn.close(CloseCode.sessionEnded, "session ended"),
-            () => conn.close(CloseCode.internal, "session check failed"),
-          );
+          const opened = (registered: boolean) => {
+            if (!registered) return raw.close(CloseCode.policy, "too many connections");
+            void stillSignedIn(ctx, admission).then(
+              (live) => live || conn.close(CloseCode.sessionEnded, "session ended"),
+              () => conn.close(CloseCode.internal, "session check failed"),
+            );
+          };
+          // A cluster counts the connection over every node: the answer may take a round trip, and the
+          // client's first messages are handled after it (handle() runs them in order).
+          const registered = hub.register(conn);
+          if (registered instanceof Promise) conn.handle(async () => opened(await registered));
+          else opened(registered);
         },
         message(ws, message) {
           const conn = conns.get(ws.raw as RawSocket);
@@ -117,8 +124,8 @@ export const realtimeRoutes = (ctx: AppContext) => {
           // Once ended, the request's idle timeout applies again: a client that stopped reading lets go.
           const onEnd = () => server?.timeout(request, config.REQUEST_IDLE_TIMEOUT_SECONDS);
           const conn = new SseConn(hub, admission.ip, admission.viewer, limits, onEnd);
-          if (!hub.register(conn))
-            throw hub.checkAdmission(admission.ip, admission.viewer?.id) ?? unavailable();
+          if (!(await hub.register(conn)))
+            throw (await hub.checkAdmission(admission.ip, admission.viewer?.id)) ?? unavailable();
           if (!(await stillSignedIn(ctx, admission))) {
             hub.unregister(conn);
             throw new AppError(401, { token: ["is invalid"] });

@@ -27,7 +27,11 @@ export class SessionChecks {
   readonly #store: Store;
   readonly #clock: Clock;
 
-  constructor(store: Store, clock: Clock, options: { ttlMs?: number; maxBytes?: number } = {}) {
+  constructor(
+    store: Store,
+    clock: Clock,
+    options: { ttlMs?: number; maxBytes?: number; trusted?: () => boolean } = {},
+  ) {
     this.#store = store;
     this.#clock = clock;
     this.cache = new TtlCache({
@@ -36,6 +40,7 @@ export class SessionChecks {
       maxBytes: options.maxBytes ?? 2 * 1024 * 1024,
       ttlMs: Math.min(options.ttlMs ?? SESSION_TTL_MS, SESSION_TTL_MS),
       now: () => clock.now(),
+      trusted: options.trusted,
       sizeOf: (_v, sid) => 64 + sid.length,
     });
   }

@@ -9,7 +9,7 @@ const ph = (name: string) => sql.placeholder(name);
 
 export function sqliteFlags(db: SqliteDb): FlagsRepo {
   const q = lazy(() => ({
-    all: db.select().from(flags).prepare(),
+    all: db.select().from(flags).orderBy(flags.name).prepare(),
     upsert: db
       .insert(flags)
       .values({
