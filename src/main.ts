@@ -65,7 +65,7 @@ const commands: Record<string, Command> = {
     synopsis: "<file> [flags]",
     flagHelp: [
       "<file>               the backup to restore (checked before anything changes)",
-      "--force              ignore a serve lock (only when sure no server runs)",
+      "--force              ignore a serve lock, or Quire's open connections on Postgres (only when sure no server runs)",
       ...storageHelp,
     ],
     run: oneFile("restore", async (file, flags) => {

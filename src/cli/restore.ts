@@ -24,11 +24,6 @@ import type { Logger } from "../lib/logger.ts";
 import { liveServeLock } from "./lock.ts";
 import { restorePostgres } from "./restore-postgres.ts";
 
-export const restoreUsage = [
-  "<file>               the backup to restore (checked before anything changes)",
-  "--force              ignore a serve lock, or Quire's open connections on Postgres (only when sure no server runs)",
-];
-
 class Refused extends Error {
   override name = "Refused";
 }
