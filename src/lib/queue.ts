@@ -83,6 +83,8 @@ export class JobQueue {
   #started = false;
   #stopping = false;
   #pumping = false;
+  /** A wake that arrived while a claim was in flight: that claim may have missed its job, so claim again. */
+  #pumpAgain = false;
   #timer: Timer | undefined;
   #heartbeat: Timer | undefined;
   #wakeScheduled = false;
@@ -285,13 +287,21 @@ export class JobQueue {
    * timer is armed only when there was nothing due (for delayed jobs, retries, other processes' enqueues).
    */
   async #pump(): Promise<void> {
-    if (!this.started || this.#pumping) return;
+    if (!this.started) return;
+    if (this.#pumping) {
+      // Not dropped: the claim in flight may have run before the waking commit and found nothing, and the
+      // next poll can be far away (a lost wake-up).
+      this.#pumpAgain = true;
+      return;
+    }
     this.#pumping = true;
     let idle = false;
     try {
       while (this.started && this.#running.size < this.concurrency) {
+        this.#pumpAgain = false;
         const row = await this.#claim();
         if (!row) {
+          if (this.#pumpAgain) continue;
           idle = true;
           break;
         }

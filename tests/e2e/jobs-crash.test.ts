@@ -34,6 +34,8 @@ const start = () =>
       JOBS_POLL_INTERVAL_MS: "100",
       // Short, so that the restarted process takes over the killed one's jobs quickly.
       JOBS_LEASE_MS: "1500",
+      // Deliveries wait at the receiver's gate while the writes go in: never long enough to time out.
+      WEBHOOK_TIMEOUT_MS: "120000",
       LOG_LEVEL: "info",
     },
     work,
@@ -62,14 +64,21 @@ const signUp = (server: Server, name: string) =>
   });
 
 test("after kill -9 and a restart, every job completes and every webhook takes effect once", async () => {
-  // The receiver: slow, so that deliveries are in flight when the server dies; counts by webhook-id.
+  // The receiver: slow, so that deliveries are in flight when the server dies; counts by webhook-id. It holds
+  // every delivery until all the writes are in, so that a slow machine (sign-ups hash passwords) cannot
+  // deliver everything before the kill.
   const received = new Map<string, number>();
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
   const receiver = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
     async fetch(req) {
       const id = req.headers.get("webhook-id") ?? "none";
       await req.text();
+      await gate;
       await Bun.sleep(RECEIVER_DELAY_MS);
       received.set(id, (received.get(id) ?? 0) + 1);
       return new Response(null, { status: 204 });
@@ -106,6 +115,7 @@ test("after kill -9 and a restart, every job completes and every webhook takes e
       );
     }
     const deliveries = USERS + ARTICLES;
+    release();
 
     // Kill mid-way: some deliveries done, some in flight, some not started.
     for (let i = 0; i < 400 && received.size < deliveries / 4; i++) await Bun.sleep(10);
@@ -153,6 +163,7 @@ test("after kill -9 and a restart, every job completes and every webhook takes e
     expect(await server.proc.exited).toBe(0);
     await db.close();
   } finally {
+    release();
     receiver.stop(true);
   }
 }, 120_000);
