@@ -106,6 +106,7 @@ export class ClusterBus<E> {
   #members = 0;
   #timer: Timer | undefined;
   #lastWake = 0;
+  #wakeTimer: Timer | undefined;
   readonly stats = { replicated: 0, ackTimeouts: 0, undelivered: 0, gaps: 0 };
 
   constructor(options: BusOptions<E>) {
@@ -275,11 +276,23 @@ export class ClusterBus<E> {
     });
   }
 
-  /** Ask the other nodes' job workers to look for work (at most every 50 ms). */
+  /**
+   * Ask the other nodes' job workers to look for work: at most one message every 50 ms, and a wake asked for
+   * within 50 ms of the last is sent when they are up, never dropped (the job it is for would otherwise wait
+   * for the workers' next poll).
+   */
   wakeOthers(): void {
-    const now = performance.now();
-    if (now - this.#lastWake < 50) return;
-    this.#lastWake = now;
+    if (this.#wakeTimer) return;
+    const wait = 50 - (performance.now() - this.#lastWake);
+    if (wait > 0) {
+      this.#wakeTimer = setTimeout(() => {
+        this.#wakeTimer = undefined;
+        this.wakeOthers();
+      }, wait);
+      this.#wakeTimer.unref?.();
+      return;
+    }
+    this.#lastWake = performance.now();
     const message = JSON.stringify({ n: this.nodeId, c: "wake" });
     this.#o.link.command("PUBLISH", [this.eventsChannel, message]).catch(() => {});
   }
@@ -368,6 +381,8 @@ export class ClusterBus<E> {
   /** Leave the cluster (graceful shutdown): writers stop waiting for this node at once. */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
+    clearTimeout(this.#wakeTimer);
+    this.#wakeTimer = undefined;
     for (const [id, waiting] of this.#waiting) this.#settle(id, waiting);
     if (this.#owesMissed) await this.#tellMissed();
     if (!this.#o.member) return;
