@@ -214,7 +214,7 @@ async function main() {
   console.log(`
 Quire (${label}); ${tool}, 1 thread, ${connections} connections, ${seconds} s per run, ${rounds === 1 ? "1 round" : `median of ${rounds} rounds`}; engines: ${engines.map(engineTitle).join(", ")}.
 Corpus: ${userCount.toLocaleString("en-US")} users, ${articleCount.toLocaleString("en-US")} articles. Machine: ${cpu.length} × ${cpu[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Bun ${Bun.version}, ${process.platform}.
-${selected.length ? `\n${all.map(engineTable).join("\n\n")}\n` : ""}${skipped.length ? `\nOn SQLite only (no SQL raw counterpart): ${skipped.join("; ")}.\n` : ""}${all.length > 1 && selected.length ? `\n${summary(all)}\n` : ""}
+${selected.length ? `\n${all.map(engineTable).join("\n\n")}\n` : ""}${skipped.length ? `\nNot run on Postgres (no SQL raw counterpart): ${skipped.join("; ")}.\n` : ""}${all.length > 1 && selected.length ? `\n${summary(all)}\n` : ""}
 Start-up (${articleCount.toLocaleString("en-US")}-article database, median of ${starts}, alternating with a compiled hello world):
 
 | | Quire (compiled) | hello world (compiled) | ratio |
