@@ -130,7 +130,7 @@ export async function startBaselinePostgres(url: string, port: number, secret: s
   );
   const base = `http://127.0.0.1:${port}`;
   await waitReady(`${base}/api/tags`, performance.now());
-  return { name: "baseline", url: base, proc };
+  return { name: "sql", url: base, proc };
 }
 
 export async function stop(server: Server): Promise<void> {

@@ -107,23 +107,27 @@ export interface StartupReport {
   version: number[];
   help: number[];
   helloExit: number[];
+  /** Exec to first 200 on a Postgres database, when one was given. */
+  postgres: StartSample[];
 }
 
 /** `runs` alternating samples of each figure, after one unmeasured warm-up of each. */
 export async function measureStartup(
   quire: string,
   hello: string,
-  o: { db: string; secret: string; dir: string; runs: number },
+  o: { db: string; secret: string; dir: string; runs: number; postgres?: string },
 ): Promise<StartupReport> {
   const serve = (bin: string) => (bin === quire ? [bin, "serve"] : [bin]);
-  const report: StartupReport = { quire: [], hello: [], version: [], help: [], helloExit: [] };
+  const report: StartupReport = { quire: [], hello: [], version: [], help: [], helloExit: [], postgres: [] };
   for (let i = -1; i < o.runs; i++) {
     const q = await startOnce(serve(quire), o.db, o.secret, o.dir);
     const h = await startOnce(serve(hello), o.db, o.secret, o.dir);
     const v = await runOnce([quire, "--version"]);
     const e = await runOnce([hello, "--version"]);
     const p = await runOnce([quire, "--help"]);
+    const pg = o.postgres ? await startOnce(serve(quire), o.postgres, o.secret, o.dir) : undefined;
     if (i < 0) continue;
+    if (pg) report.postgres.push(pg);
     report.quire.push(q);
     report.hello.push(h);
     report.version.push(v);
@@ -142,6 +146,15 @@ export function startupRows(r: StartupReport): string[] {
     return `| ${what} | ${ms(x)} | ${ms(y)} | ${(x.median / y.median).toFixed(2)} |`;
   };
   const cpu = (xs: StartSample[]) => spread(xs.map((x) => x.cpu)).median;
+  const onPostgres = r.postgres.length
+    ? [
+        row(
+          "exec → first 200, on Postgres",
+          r.postgres.map((x) => x.wall),
+          r.hello.map((x) => x.wall),
+        ),
+      ]
+    : [];
   return [
     row(
       "exec → first 200",
@@ -149,6 +162,7 @@ export function startupRows(r: StartupReport): string[] {
       r.hello.map((x) => x.wall),
     ),
     `| CPU used by then (user + system, all threads) | ${cpu(r.quire)} ms | ${cpu(r.hello)} ms | ${(cpu(r.quire) / Math.max(1, cpu(r.hello))).toFixed(2)} |`,
+    ...onPostgres,
     row("`quire --version` exec → exit", r.version, r.helloExit),
     row("`quire --help` exec → exit", r.help, r.helloExit),
   ];
