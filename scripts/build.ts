@@ -36,8 +36,8 @@ const args = [
   // The binary is configured by its environment and flags only, never by files in the directory it runs in.
   "--no-compile-autoload-dotenv",
   "--no-compile-autoload-bunfig",
-  // Precompiled bytecode skips parsing at start-up: exec to first 200 is ~50 ms instead of ~90-130 ms, for
-  // +4 MiB (107 → 111 MiB), on a 2-core box. --no-bytecode builds without it, to compare.
+  // Precompiled bytecode skips parsing at start-up (README, Performance: 219 ms to the first 200 with it, 346
+  // ms without, on a busy 2-core box), for ~4 MiB more binary. --no-bytecode builds without it, to compare.
   ...(values["no-bytecode"] ? [] : ["--bytecode", "--format=esm"]),
   // Each `await import()` of src/main.ts's command table becomes its own chunk inside the binary, loaded when
   // the command runs: `quire --version` loads a few kilobytes, not the server (whose dependencies would be
