@@ -22,6 +22,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Clock } from "./clock.ts";
+import { failureOutcome, queueStats } from "./queue-outcome.ts";
 import {
   type Backoff,
   type EnqueueOptions,
@@ -36,7 +37,6 @@ import {
   type QueueOptions,
   type QueueStats,
   type QueueStore,
-  RetryLaterError,
 } from "./queue-types.ts";
 
 export * from "./queue-types.ts";
@@ -55,7 +55,6 @@ interface Running {
   done: Promise<void>;
 }
 
-const MAX_ERROR_CHARS = 1_000;
 const silent: QueueLogger = { info() {}, warn() {}, error() {} };
 /** The queue's own units: one statement each, guarded by its claim (see QueueStore.write). */
 const SELF_GUARDED = { isolation: "read-committed" } as const;
@@ -261,23 +260,7 @@ export class JobQueue {
   /** Depth by state and type, backlog and outcomes since start. */
   async stats(): Promise<QueueStats> {
     const now = this.#clock.now();
-    const counts = await this.#store.read.jobs.counts(now);
-    const stats: QueueStats = {
-      pending: 0,
-      running: 0,
-      done: 0,
-      dead: 0,
-      retrying: counts.retrying,
-      ready: counts.ready,
-      oldestReadyAgeMs: counts.oldestReadyAt === null ? 0 : now - counts.oldestReadyAt,
-      byType: {},
-      processed: { ...this.#processed },
-    };
-    for (const { type, state, n } of counts.byTypeAndState) {
-      stats[state] += n;
-      stats.byType[type] = { ...stats.byType[type], [state]: n };
-    }
-    return stats;
+    return queueStats(await this.#store.read.jobs.counts(now), now, this.#processed);
   }
 
   // ---- the worker loop ----
@@ -394,25 +377,21 @@ export class JobQueue {
   }
 
   async #fail(row: JobRow, lock: string, def: Registered, err: unknown): Promise<void> {
-    const message = (err instanceof Error ? err.message : String(err)).slice(0, MAX_ERROR_CHARS);
-    const now = this.#clock.now();
+    const outcome = failureOutcome(
+      err,
+      { ...row, intervalMs: def.intervalMs, backoff: def.backoff ?? this.#backoff },
+      this.#clock.now(),
+      this.#random(),
+    );
     this.#processed.failed += 1;
-    if (err instanceof RetryLaterError) {
-      await this.#transition(row.id, lock, { to: "postponed", runAt: now + err.delayMs, error: message });
+    const fields = { jobId: row.id, type: row.type, error: outcome.error };
+    if (outcome.to === "dead") {
+      this.#log.error({ ...fields, attempts: row.attempts }, "job dead");
+      await this.#finish(row, lock, "dead", outcome.error);
       return;
     }
-    const final = err instanceof PermanentJobError || row.attempts >= row.maxAttempts;
-    if (final && def.intervalMs === undefined) {
-      this.#log.error({ jobId: row.id, type: row.type, attempts: row.attempts, error: message }, "job dead");
-      await this.#finish(row, lock, "dead", message);
-      return;
-    }
-    // A recurring job that used up its attempts waits for its next slot instead of dying.
-    const runAt = final
-      ? now + def.intervalMs!
-      : now + (def.backoff ?? this.#backoff)(row.attempts, this.#random());
-    this.#log.warn({ jobId: row.id, type: row.type, attempt: row.attempts, error: message }, "job failed");
-    await this.#transition(row.id, lock, { to: "retry", runAt, error: message, resetAttempts: final });
+    if (outcome.to === "retry") this.#log.warn({ ...fields, attempt: row.attempts }, "job failed");
+    await this.#transition(row.id, lock, outcome);
   }
 
   /** Mark done (a recurring job is rescheduled instead) or dead; a no-op if our claim was lost meanwhile. */
