@@ -3,7 +3,7 @@
  * proportion to the page, not to the table. The database is seeded fast (bench/seed.ts: raw prepared
  * inserts in one transaction), then:
  *
- * 1. Each list shape's statements (src/infra/sqlite/repos/articles.ts, src/infra/sqlite/repos/search.ts) are held
+ * 1. Each list shape's statements (src/infra/sqlite/repos/article-lists.ts, src/infra/sqlite/repos/search.ts) are held
  *    to a precise plan: the page of ids walks one index newest-first with no sort (so LIMIT stops it after
  *    offset + limit entries); the feed may sort, but only the followed authors' ids (a covering index range
  *    per author); search scans only the FTS index's matches.
