@@ -3,7 +3,7 @@
  * statements of every file under src/ (type-only imports are erased at run time and cross freely):
  *
  *   lib/            framework-free building blocks: import nothing of the app
- *   kernel          errors.ts, events.ts, policy.ts, config.ts: lib and each other only
+ *   kernel          errors.ts, events.ts, policy.ts, config.ts, config-vars.ts: lib and each other only
  *   store/          the engine-neutral contracts: lib, kernel and store only
  *   infra/<engine>/ one engine: lib, kernel, store and its own folder; never a module, http or another engine
  *   http/           cross-cutting plugins: never a module, never an engine
@@ -45,7 +45,13 @@ function resolveSpecifier(from: string, specifier: string): string {
 
 const graph = new Map(files.map((f) => [f, valueImports(f)]));
 
-const kernel = new Set(["src/errors.ts", "src/events.ts", "src/policy.ts", "src/config.ts"]);
+const kernel = new Set([
+  "src/errors.ts",
+  "src/events.ts",
+  "src/policy.ts",
+  "src/config.ts",
+  "src/config-vars.ts",
+]);
 const top = new Set(["src/context.ts", "src/app.ts", "src/main.ts", "src/listeners.ts"]);
 const isLocal = (p: string) => p.startsWith("src/");
 const under = (p: string, dir: string) => p.startsWith(`${dir}/`);
