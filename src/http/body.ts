@@ -2,11 +2,12 @@
  * JSON-only bodies with a size limit. Elysia would otherwise parse form-urlencoded and multipart bodies into
  * JSON routes and buffer any size; here every body-reading route accepts `application/json` (or `+json`)
  * only (415 otherwise), reads at most BODY_LIMIT_BYTES (413), and answers 422 for malformed or too deeply
- * nested JSON, and for objects with keys that shadow inherited members (`toString`, `__proto__`, …).
+ * nested JSON, for objects with keys that shadow inherited members (`toString`, `__proto__`, …), and for NUL
+ * characters in any string.
  */
 import { Elysia } from "elysia";
 import { AppError } from "../errors.ts";
-import { BodyTooLarge, inheritedKeyIn, jsonNestsDeeperThan, readBoundedText } from "../lib/body.ts";
+import { BodyTooLarge, hasNul, inheritedKeyIn, jsonNestsDeeperThan, readBoundedText } from "../lib/body.ts";
 
 /** RealWorld bodies nest three levels; anything past this is an attack on the parser or validator. */
 const MAX_JSON_DEPTH = 32;
@@ -51,5 +52,8 @@ export const bodyPlugin = (limit: number) =>
       // is not a function threw there, a 500 from any route with a string field. No body needs such keys.
       const key = inheritedKeyIn(parsed);
       if (key !== undefined) throw new AppError(422, { body: [`must not use the reserved key "${key}"`] });
+      // No field takes a NUL, and Postgres refuses one in any text: the same 422 on every engine.
+      if (hasNul(text, parsed))
+        throw new AppError(422, { body: ["must not contain NUL characters (\\u0000)"] });
       return parsed;
     });

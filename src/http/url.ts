@@ -44,7 +44,7 @@ export function urlOf(request: Request): URL {
 }
 
 /**
- * Refuses a request whose URL does not parse. Register after the plugins that see every request (request id,
+ * Refuses a request whose URL does not parse, or carries a NUL (%00). Register after the plugins that see every request (request id,
  * access log, metrics, security headers) and before any that reads the path. Thrown, not returned: Elysia
  * skips the afterResponse hooks (access log, metrics) for a value an onRequest hook returns.
  */
@@ -60,5 +60,7 @@ export const urlGuard = () => {
       known.set(origin, valid);
     }
     if (!valid) throw invalidUrl();
+    // A NUL in the path or query is never a slug, name or filter, and Postgres refuses it in any text.
+    if (request.url.includes("%00")) throw new AppError(400, { request: ["must not contain NUL (%00)"] });
   });
 };

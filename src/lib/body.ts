@@ -73,3 +73,26 @@ export function inheritedKeyIn(value: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Whether a parsed JSON value has a string (or key) with a NUL character: no field of the API takes one, and
+ * Postgres refuses it in text. `text` is the raw body, so that bodies without one cost a substring search.
+ */
+export function hasNul(text: string, value: unknown): boolean {
+  // JSON cannot carry a raw NUL (JSON.parse refuses control characters): only the \u0000 escape can.
+  if (!text.includes("\\u0000")) return false;
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const v = pending.pop();
+    if (typeof v === "string") {
+      if (v.includes("\0")) return true;
+    } else if (Array.isArray(v)) pending.push(...v);
+    else if (v !== null && typeof v === "object") {
+      for (const [key, item] of Object.entries(v)) {
+        if (key.includes("\0")) return true;
+        pending.push(item);
+      }
+    }
+  }
+  return false;
+}

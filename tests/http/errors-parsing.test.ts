@@ -65,6 +65,39 @@ describe("malformed and mistyped bodies", () => {
     expect(await count(t, "users")).toBe(before);
   });
 
+  test("a NUL character in any string (or key) → 422 on every engine; nothing created or changed", async () => {
+    const before = await count(t, "articles");
+    for (const body of [
+      '{"article":{"title":"a\\u0000b","description":"d","body":"b"}}',
+      '{"article":{"title":"t","description":"d","body":"b","tagList":["x\\u0000"]}}',
+      '{"article":{"title":"t","description":"d","body":"b","x\\u0000":1}}',
+    ]) {
+      const res = await t.request("POST", "/api/articles", { token: user.token, body });
+      expectEnvelope(res, 422);
+      expect(res.body).toEqual(envelope("body", "must not contain NUL characters (\\u0000)"));
+    }
+    expect(await count(t, "articles")).toBe(before);
+    const login = await t.request("POST", "/api/users/login", {
+      body: '{"user":{"email":"\\u0000","password":"x"}}',
+    });
+    expectEnvelope(login, 422);
+    // The escape as text (an escaped backslash, then u0000) is no NUL: accepted.
+    const text = await t.request("POST", "/api/articles", {
+      token: user.token,
+      body: '{"article":{"title":"About \\\\u0000","description":"d","body":"b"}}',
+    });
+    expect(text.status).toBe(201);
+    expect(text.body.article.title).toBe("About \\u0000");
+  });
+
+  test("a NUL (%00) in a path or query → 400 on every engine", async () => {
+    for (const path of ["/api/articles?author=%00", "/api/profiles/a%00b", "/api/articles/x%00y"]) {
+      const res = await t.request("GET", path);
+      expectEnvelope(res, 400);
+      expect(res.body).toEqual(envelope("request", "must not contain NUL (%00)"));
+    }
+  });
+
   test("an empty JSON body → 422", async () => {
     const res = await t.request("POST", "/api/users", { body: "" });
     expectEnvelope(res, 422);

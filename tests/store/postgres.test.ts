@@ -10,7 +10,7 @@ import { SQL } from "bun";
 import { normalisePostgresError } from "../../src/infra/postgres/errors.ts";
 import { migrationsFolder } from "../../src/infra/postgres/migrate.ts";
 import { openPostgresStore, type PostgresStore } from "../../src/infra/postgres/store.ts";
-import { StoreUnavailable, UniqueViolation } from "../../src/store/errors.ts";
+import { MissingReference, StoreUnavailable, UniqueViolation } from "../../src/store/errors.ts";
 import { onlyOn, testEngine } from "../helpers/engine.ts";
 import { testPostgres } from "../helpers/postgres.ts";
 import { startProxy } from "../helpers/tcp-proxy.ts";
@@ -121,6 +121,8 @@ onlyOn("postgres")("postgres engine", () => {
     const unique = normalisePostgresError(wrapped(server("23505", { constraint: "articles_slug_uq" })));
     expect(unique).toBeInstanceOf(UniqueViolation);
     expect((unique as UniqueViolation).constraint).toBe("articles_slug_uq");
+    // A row referenced by the write went away (as SQLite's SQLITE_CONSTRAINT_FOREIGNKEY): 404/409, not 500.
+    expect(normalisePostgresError(wrapped(server("23503")))).toBeInstanceOf(MissingReference);
     const reasons = {
       "53100": "full",
       "25006": "read-only",

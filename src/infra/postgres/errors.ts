@@ -10,7 +10,12 @@
  * (./store.ts) and answers StoreUnavailable("busy") only when its retries run out.
  */
 import { SQL } from "bun";
-import { StoreUnavailable, type UnavailableReason, UniqueViolation } from "../../store/errors.ts";
+import {
+  MissingReference,
+  StoreUnavailable,
+  type UnavailableReason,
+  UniqueViolation,
+} from "../../store/errors.ts";
 
 export interface PgErrorInfo {
   /** Bun's code, e.g. ERR_POSTGRES_SERVER_ERROR. */
@@ -75,10 +80,14 @@ const unavailableCode = (code: string): UnavailableReason | undefined =>
 
 /** The store error for a driver error, or the error itself when it is none of those (a bug: 500). */
 export function normalisePostgresError(err: unknown): unknown {
-  if (err instanceof UniqueViolation || err instanceof StoreUnavailable) return err;
+  if (err instanceof UniqueViolation || err instanceof StoreUnavailable || err instanceof MissingReference)
+    return err;
   const info = pgErrorOf(err);
   if (!info) return systemUnavailable(err) ?? err;
   if (info.sqlState === "23505") return new UniqueViolation(info.constraint ?? "unknown", { cause: err });
+  // A referenced row went away between a read and the write (e.g. an article deleted mid-comment), as
+  // SQLite's SQLITE_CONSTRAINT_FOREIGNKEY: the service answers 404 or 409, never 500.
+  if (info.sqlState === "23503") return new MissingReference({ cause: err });
   const reason = (info.sqlState ? unavailableState(info.sqlState) : undefined) ?? unavailableCode(info.code);
   return reason ? new StoreUnavailable(reason, { cause: err }) : err;
 }
