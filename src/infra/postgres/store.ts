@@ -92,6 +92,8 @@ export interface PostgresStats {
   retries: number;
   /** Runs in the serialized lane (every retry runs there). */
   laneRuns: number;
+  /** Units answered busy because the lane already held MAX_LANE waiting units. */
+  laneRefused: number;
   /** Units that gave up after `maxAttempts` runs. */
   exhausted: number;
 }
@@ -115,6 +117,8 @@ const BEGIN: Record<Isolation, string> = {
 export const UNIT_LANE_LOCK = 0x717569726520756en;
 /** Most lane units run under one hold of the lock before it is handed over. */
 const LANE_BATCH = 64;
+/** Units that may wait in the lane; more are answered busy (a hot row cannot queue without bound). */
+const MAX_LANE = 1_000;
 
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
   const { hooks } = options;
@@ -132,6 +136,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     units: 0,
     retries: 0,
     laneRuns: 0,
+    laneRefused: 0,
     exhausted: 0,
   };
   let closing = false;
@@ -219,6 +224,12 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   let laneBusy = false;
 
   function inLane<T>(work: (tx: WriteTx) => Promise<T>): Promise<{ result: T; events: DomainEvent[] }> {
+    // One unit at a time drains it: past this many waiting, a new unit is answered busy (503, Retry-After)
+    // at once rather than queued for longer than its client would wait, with memory growing meanwhile.
+    if (lane.length >= MAX_LANE) {
+      stats.laneRefused++;
+      return Promise.reject(new StoreUnavailable("busy"));
+    }
     return new Promise((resolve, reject) => {
       lane.push({
         work,
