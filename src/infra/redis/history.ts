@@ -31,7 +31,7 @@ import type {
   Snapshot,
   TopicLog,
 } from "../../lib/topic-history.ts";
-import { type RedisLink, RedisUnavailable } from "./link.ts";
+import type { RedisLink } from "./link.ts";
 import { APPEND, RESUME } from "./scripts.ts";
 
 type Meta = number | undefined;
@@ -127,8 +127,9 @@ export class RedisTopicLog implements TopicLog<Meta> {
           this.channel,
         ],
       );
-    } catch (err) {
-      if (!(err instanceof RedisUnavailable)) throw err;
+    } catch {
+      // Unreachable, or refusing (OOM under maxmemory, MISCONF, READONLY): either way the message did not go
+      // out, so its topic's subscribers get a reset rather than a silent gap.
       if (this.#lost !== "all") {
         this.#lost ??= new Set();
         this.#lost.add(topic);
@@ -156,8 +157,8 @@ export class RedisTopicLog implements TopicLog<Meta> {
         [`${p}seq`, `${p}marks`, ...this.#keys(topics)],
         [String(this.#o.ttlMs), ...since.map((s) => (s === undefined ? "" : String(s)))],
       );
-    } catch (err) {
-      if (!(err instanceof RedisUnavailable)) throw err;
+    } catch {
+      // Unreachable or refusing (OOM, MISCONF, READONLY): the client retries, never a 500.
       throw new AppError(503, { realtime: ["is unavailable, retry shortly"] }, { "retry-after": "2" });
     }
     const replays = reply.slice(1).map((r): Replay<Meta> | undefined => {
