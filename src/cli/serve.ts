@@ -37,7 +37,12 @@ export async function serve(config: Readonly<Config>, log: Logger): Promise<numb
         releaseGuard = await claimPostgresServe({
           url: config.DATABASE_URL,
           cluster: config.REDIS_URL !== "",
-          onLost: (message) => log.error(message),
+          // Another server took the database while Postgres was away: two single nodes must never serve it,
+          // so this one shuts down (gracefully, as on SIGTERM); its supervisor's restart is then refused.
+          onLost: (message) => {
+            log.error(`${message}; shutting down`);
+            process.kill(process.pid, "SIGTERM");
+          },
         });
       } catch (err) {
         if (!(err instanceof PostgresInUse)) throw err;

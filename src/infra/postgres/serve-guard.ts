@@ -95,7 +95,11 @@ export async function claimPostgresServe(options: ServeGuardOptions): Promise<()
         retry = setInterval(() => void retake(), RETRY_MS);
       },
     });
+  let retaking = false;
   const retake = async () => {
+    // A connect can outlast the interval: never close an attempt still under way by starting another.
+    if (retaking) return;
+    retaking = true;
     try {
       await sql.close().catch(() => undefined);
       sql = open();
@@ -111,6 +115,8 @@ export async function claimPostgresServe(options: ServeGuardOptions): Promise<()
       );
     } catch {
       // Still unreachable: the next tick tries again.
+    } finally {
+      retaking = false;
     }
   };
   sql = open();
