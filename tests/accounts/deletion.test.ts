@@ -147,6 +147,16 @@ describe("DELETE /api/user", () => {
 
     // No orphan: every foreign key holds, the search index has no entry without its article.
     expect(await orphans(t)).toEqual([]);
+    // And by name, on either engine: nothing of theirs is left in a child table.
+    for (const where of [
+      "comments where author_id = ?",
+      "favorites where user_id = ?",
+      "follows where follower_id = ?",
+      "follows where followee_id = ?",
+      "sessions where user_id = ?",
+      "articles where author_id = ?",
+    ])
+      expect([where, await count(t, where, user.id)]).toEqual([where, 0]);
     // Everyone else's rows are still there.
     expect(await count(t, "users")).toBe(others.users);
     expect(await count(t, "articles")).toBe(others.articles);

@@ -209,7 +209,11 @@ describe("confirming a reset", () => {
       body: { user: { email: "moved@example.com" } },
     });
     expect(change.status).toBe(200);
+    const before = await row(t, "select password_hash from users where id = ?", user.id);
     expect((await confirmReset(t, token, NEW_PASSWORD)).status).toBe(400);
+    // Nothing changed: the password is the same and the sessions still work.
+    expect(await row(t, "select password_hash from users where id = ?", user.id)).toEqual(before);
+    expect((await t.request("GET", "/api/user", { token: user.token })).status).toBe(200);
   });
 
   test("a password change through PUT /api/user retires earlier reset links", async () => {
