@@ -1,5 +1,5 @@
 /**
- * The README's configuration table, generated from src/config.ts so the docs never drift from the code.
+ * The README's configuration table, generated from src/config-vars.ts so the docs never drift from the code.
  * `bun scripts/config-table.ts` prints it; `--write` replaces it in README.md between its markers.
  * tests/unit/readme.test.ts fails when the README's copy is not the current one.
  */

@@ -192,6 +192,10 @@ export const configVars = {
     schema: Positive(5, 1_000),
     doc: "Password-reset requests, and verification emails asked for again, per hour per email address (each its own bucket), on top of the per-IP limits.",
   },
+  RATE_LIMIT_EXPORTS_PER_HOUR: {
+    schema: Positive(6, 1_000),
+    doc: "Data exports (`GET /api/user/export`) per hour per account: each reads the whole account, so it has a bucket of its own on top of the per-user limit.",
+  },
   WEBHOOK_TIMEOUT_MS: {
     schema: Positive(10_000, 120_000),
     doc: "A webhook delivery (connect, send, response headers and capped body) is abandoned after this long.",

@@ -50,6 +50,7 @@ const rateLimitPolicies = Object.keys({
   "password-reset": 0,
   "account-token": 0,
   email: 0,
+  export: 0,
 } satisfies Record<PolicyName, 0>);
 
 /** Where SQLITE_BUSY is counted. A new source is added here, so that it too starts at 0. */

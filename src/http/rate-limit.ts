@@ -1,6 +1,6 @@
 /**
  * Rate limits. Model:
- * - GCRA (src/lib/gcra.ts) per key, policies of "q requests per minute" (per hour for "email"), a rested key
+ * - GCRA (src/lib/gcra.ts) per key, policies of "q requests per minute" (per hour for "email" and "export"), a rested key
  *   may burst q at once.
  * - Every request counts against its client IP (IPv6: its /64; see client-ip.ts for X-Forwarded-For), before
  *   routing, parsing or authentication: "ip", RATE_LIMIT_IP_PER_MINUTE.
@@ -14,6 +14,7 @@
  *   RATE_LIMIT_EMAIL_PER_ADDRESS_PER_HOUR), keyed by a hash of the address (reset requests: the limiter never
  *   holds addresses) or by the account (verification links asked for again). The same for known and unknown addresses: a 429 says
  *   nothing about whether an account exists.
+ * - Data exports read a whole account each: "export" (per hour, RATE_LIMIT_EXPORTS_PER_HOUR), per account.
  * - State lives in the context's RateLimiter (src/lib/rate-limiter.ts): in process, a SegmentedLru of
  *   RATE_LIMIT_MAX_KEYS entries, bounded, that a flood of fresh keys cannot flush.
  * - Every response carries the IETF headers (draft-ietf-httpapi-ratelimit-headers-11), one item per policy
@@ -28,7 +29,7 @@ import type { Decision, Policy } from "../lib/rate-limiter.ts";
 import { clientOf } from "./client-ip.ts";
 
 export type StrictPolicy = "login" | "register" | "refresh" | "password-reset" | "account-token";
-export type PolicyName = StrictPolicy | "ip" | "user" | "email";
+export type PolicyName = StrictPolicy | "ip" | "user" | "email" | "export";
 type Headers = Record<string, string | number>;
 
 const MINUTE_MS = 60_000;
@@ -43,6 +44,7 @@ const QUOTA = {
   "password-reset": "RATE_LIMIT_AUTH_PER_MINUTE",
   "account-token": "RATE_LIMIT_AUTH_PER_MINUTE",
   email: "RATE_LIMIT_EMAIL_PER_ADDRESS_PER_HOUR",
+  export: "RATE_LIMIT_EXPORTS_PER_HOUR",
 } as const;
 
 /** A policy with what is constant about its headers, built once per config. */
@@ -58,7 +60,7 @@ interface Bound extends Policy {
 function bindPolicies(config: AppContext["config"]): Record<PolicyName, Bound> {
   const bind = (name: PolicyName): Bound => {
     const quota = config[QUOTA[name]];
-    const windowMs = name === "email" ? HOUR_MS : MINUTE_MS;
+    const windowMs = name === "email" || name === "export" ? HOUR_MS : MINUTE_MS;
     return {
       name,
       quota,
@@ -77,6 +79,7 @@ function bindPolicies(config: AppContext["config"]): Record<PolicyName, Bound> {
     "password-reset": bind("password-reset"),
     "account-token": bind("account-token"),
     email: bind("email"),
+    export: bind("export"),
   };
 }
 

@@ -5,6 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import {
   addComment,
+  count,
   createArticle,
   createTestApp,
   favorite,
@@ -168,5 +169,18 @@ describe("the export", () => {
     const anonymous = await t.request("GET", "/api/user/export");
     expect(anonymous.status).toBe(401);
     expect(anonymous.body).toEqual({ errors: { token: ["is missing"] } });
+  });
+
+  test("has a bucket of its own per account: past it, 429 with Retry-After, and nothing read or audited", async () => {
+    const t = await createTestApp({ RATE_LIMIT_ENABLED: "true", RATE_LIMIT_EXPORTS_PER_HOUR: "2" });
+    const user = await registerUser(t);
+    const other = await registerUser(t);
+    for (let i = 0; i < 2; i++) expect((await exportOf(t, user.token)).status).toBe(200);
+    const refused = await exportOf(t, user.token);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(await count(t, "audit_log where action = 'user.exported' and actor_id = ?", user.id)).toBe(2);
+    // Another account's bucket is untouched.
+    expect((await exportOf(t, other.token)).status).toBe(200);
   });
 });

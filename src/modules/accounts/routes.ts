@@ -158,7 +158,9 @@ export const accountsRoutes = (ctx: AppContext) => {
     )
     .get(
       "/api/user/export",
-      async ({ viewer, request }) => {
+      async ({ viewer, request, set }) => {
+        // Each export reads the whole account: a bucket of its own, per account.
+        await limit(set, "export", String(viewer.id));
         const data = await exportAccount(ctx, viewer, { ip: clientOf(request).ip });
         // A streamed Response in place of the documented object (which it serializes to).
         return exportResponse(ctx, request, data) as unknown as typeof AccountExportDocument.static;
