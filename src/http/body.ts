@@ -7,7 +7,13 @@
  */
 import { Elysia } from "elysia";
 import { AppError } from "../errors.ts";
-import { BodyTooLarge, hasNul, inheritedKeyIn, jsonNestsDeeperThan, readBoundedText } from "../lib/body.ts";
+import {
+  BodyTooLarge,
+  inheritedKeyIn,
+  jsonNestsDeeperThan,
+  nulFieldIn,
+  readBoundedText,
+} from "../lib/body.ts";
 
 /** RealWorld bodies nest three levels; anything past this is an attack on the parser or validator. */
 const MAX_JSON_DEPTH = 32;
@@ -53,7 +59,7 @@ export const bodyPlugin = (limit: number) =>
       const key = inheritedKeyIn(parsed);
       if (key !== undefined) throw new AppError(422, { body: [`must not use the reserved key "${key}"`] });
       // No field takes a NUL, and Postgres refuses one in any text: the same 422 on every engine.
-      if (hasNul(text, parsed))
-        throw new AppError(422, { body: ["must not contain NUL characters (\\u0000)"] });
+      const nul = nulFieldIn(text, parsed);
+      if (nul !== undefined) throw new AppError(422, { [nul]: ["is invalid"] });
       return parsed;
     });

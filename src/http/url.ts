@@ -44,7 +44,7 @@ export function urlOf(request: Request): URL {
 }
 
 /**
- * Refuses a request whose URL does not parse, or carries a NUL (%00). Register after the plugins that see every request (request id,
+ * Refuses a request whose URL does not parse, or carries a NUL (%00) in its path. Register after the plugins that see every request (request id,
  * access log, metrics, security headers) and before any that reads the path. Thrown, not returned: Elysia
  * skips the afterResponse hooks (access log, metrics) for a value an onRequest hook returns.
  */
@@ -60,7 +60,11 @@ export const urlGuard = () => {
       known.set(origin, valid);
     }
     if (!valid) throw invalidUrl();
-    // A NUL in the path or query is never a slug, name or filter, and Postgres refuses it in any text.
-    if (request.url.includes("%00")) throw new AppError(400, { request: ["must not contain NUL (%00)"] });
+    // A NUL in the path is never a slug or a name, and Postgres refuses it in any text. (Filters in the query
+    // are answered: a NUL matches nothing, see listArticles.)
+    const query = request.url.indexOf("?");
+    const path = query < 0 ? request.url : request.url.slice(0, query);
+    if (path.includes("%00"))
+      throw new AppError(400, { request: ["must not contain NUL (%00) in its path"] });
   });
 };

@@ -75,24 +75,26 @@ export function inheritedKeyIn(value: unknown): string | undefined {
 }
 
 /**
- * Whether a parsed JSON value has a string (or key) with a NUL character: no field of the API takes one, and
- * Postgres refuses it in text. `text` is the raw body, so that bodies without one cost a substring search.
+ * The field (the nearest object key) of the first string holding a NUL character, "body" for a key holding
+ * one, or undefined: no field of the API takes a NUL, and Postgres refuses it in text. `text` is the raw body,
+ * so that bodies without one cost a substring search.
  */
-export function hasNul(text: string, value: unknown): boolean {
+export function nulFieldIn(text: string, value: unknown): string | undefined {
   // JSON cannot carry a raw NUL (JSON.parse refuses control characters): only the \u0000 escape can.
-  if (!text.includes("\\u0000")) return false;
-  const pending: unknown[] = [value];
+  if (!text.includes("\\u0000")) return undefined;
+  const pending: [unknown, string][] = [[value, "body"]];
   while (pending.length > 0) {
-    const v = pending.pop();
+    const [v, field] = pending.pop()!;
     if (typeof v === "string") {
-      if (v.includes("\0")) return true;
-    } else if (Array.isArray(v)) pending.push(...v);
-    else if (v !== null && typeof v === "object") {
+      if (v.includes("\0")) return field;
+    } else if (Array.isArray(v)) {
+      for (const item of v) pending.push([item, field]);
+    } else if (v !== null && typeof v === "object") {
       for (const [key, item] of Object.entries(v)) {
-        if (key.includes("\0")) return true;
-        pending.push(item);
+        if (key.includes("\0")) return "body";
+        pending.push([item, key]);
       }
     }
   }
-  return false;
+  return undefined;
 }

@@ -96,6 +96,8 @@ interface PageQuery {
  */
 export async function listArticles(ctx: AppContext, filters: ListFilters, viewer?: Reader) {
   const page = pageOf(filters);
+  // No tag or username holds a NUL (both are validated), and Postgres refuses one in a query: none match.
+  if ([filters.tag, filters.author, filters.favorited].some((f) => f?.includes("\0"))) return emptyList();
   const tag = filters.tag || undefined;
   const [author, favorited] = await Promise.all([
     filters.author ? userIdOf(ctx, filters.author) : undefined,
